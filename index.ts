@@ -1,0 +1,17 @@
+/**
+ * varcheck — executable specification and property-based conformance suite for the
+ * attention of Visual AutoRegressive (VAR) models.
+ *
+ * Import from the package root:
+ * - the float64 specification as named exports (`attention`, `upInterpolate`, `scalePyramid`, …)
+ *   or as the `spec` namespace (`import { spec } from 'varcheck'`);
+ * - the property battery as the `properties` namespace (laws, arbitraries);
+ * - the harness that runs a law (`checkLaw`) and the seed policy (`resolveSeed`).
+ * @module varcheck
+ */
+export * from './spec/index.js';
+export * as spec from './spec/index.js';
+export * as properties from './properties/index.js';
+export { checkLaw, replayLine } from './src/harness/check-law.js';
+export type { CheckOptions, LawResult } from './src/harness/check-law.js';
+export { resolveSeed } from './src/harness/seed.js';

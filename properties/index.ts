@@ -1,0 +1,27 @@
+/**
+ * The property battery, grouped by the MATH.md object it checks. `specLaws` is what
+ * `varcheck verify` and `properties/spec.test.ts` run.
+ * @module properties
+ */
+import { attentionLaws } from './attention.props.js';
+import { badInputLaws } from './bad-input.props.js';
+import { areaLaws, bicubicLaws, upInterpolationLaws } from './interpolation.props.js';
+import type { Law } from './law.js';
+import { pipelineLaws } from './pipeline.props.js';
+import { pyramidLaws } from './pyramid.props.js';
+
+export type { Law, Outcome } from './law.js';
+export { law, holds, within, ratio, EPS } from './law.js';
+export * from './arbitraries.js';
+export { attentionLaws, badInputLaws, areaLaws, bicubicLaws, upInterpolationLaws, pipelineLaws, pyramidLaws };
+
+/** Every law about the float64 specification itself. */
+export const specLaws: readonly Law<unknown>[] = [
+  ...bicubicLaws,
+  ...upInterpolationLaws,
+  ...areaLaws,
+  ...attentionLaws,
+  ...pyramidLaws,
+  ...pipelineLaws,
+  ...badInputLaws,
+];

@@ -1,0 +1,108 @@
+/**
+ * Model-based property of the VAR transformer: KV-cached, scale-by-scale inference equals one
+ * block-causal pass (MATH.md §7, "Consistency"), checked with `fc.commands` over appended scales.
+ * @module
+ */
+import * as fc from 'fast-check';
+import {
+  blockCausalMask, KvCache, maxAbs, maxAbsDiff, sliceRows, transformer, varGenerate, varModel, vstack, scalePyramid, type Matrix, type TransformerLayer,
+} from '../spec/index.js';
+import { matrixArb, pyramidArb } from './arbitraries.js';
+import { EPS, law, type Law } from './law.js';
+
+/** The model: every input so far, and the blocks (tokens per scale). */
+interface CacheModel {
+  inputs: Matrix[];
+  blocks: number[];
+  lastSide: number;
+}
+/** The system under test and the worst deviation seen. */
+interface CacheReal {
+  cache: KvCache;
+  outputs: Matrix[];
+  worst: { error: number; bound: number };
+}
+
+const D = 4;
+
+/** Allowance for reassociated float64 sums in a stack of m layers. */
+function stackSlack(layers: number, L: number, scale: number): number {
+  return 64 * EPS * layers * (L + D) * Math.max(1, scale);
+}
+
+class AppendScale implements fc.Command<CacheModel, CacheReal> {
+  constructor(readonly side: number, readonly x: Matrix) {}
+  check(m: Readonly<CacheModel>): boolean {
+    return m.inputs.length === 0 ? this.side === 1 : this.side >= m.lastSide;
+  }
+  run(m: CacheModel, r: CacheReal): void {
+    const out = r.cache.step(this.x);
+    m.inputs.push(this.x);
+    m.blocks.push(this.side * this.side);
+    m.lastSide = this.side;
+    r.outputs.push(out);
+    // The model: one block-causal pass over every scale so far.
+    const all = vstack(m.inputs);
+    const full = transformer(all, r.cache.layers, { kind: 'block-causal', blocks: m.blocks });
+    const cached = vstack(r.outputs);
+    const error = maxAbsDiff(full.data, cached.data);
+    const bound = stackSlack(r.cache.layers.length, all.rows, maxAbs(full.data));
+    if (error / Math.max(bound, 1e-300) > r.worst.error / Math.max(r.worst.bound, 1e-300)) r.worst = { error, bound };
+    if (!(error <= bound)) throw new Error(`KV-cached rows differ from the masked pass by ${error} > ${bound} after ${m.blocks.length} scales`);
+  }
+  toString(): string {
+    return `append ${this.side}×${this.side}`;
+  }
+}
+
+const appendScale = fc
+  .integer({ min: 1, max: 4 })
+  .chain((side) => matrixArb(side * side, D, 2).map((x) => new AppendScale(side, x)));
+
+const layerSeeds = fc.integer({ min: 1, max: 1_000_000 });
+
+/** Laws of the VAR transformer and recursion (MATH.md §7). */
+export const pipelineLaws: Law<unknown>[] = [
+  law({
+    name: 'transformer: KV-cached inference ≡ one block-causal pass (model-based, fc.commands)',
+    cites: 'MATH.md §7 (Consistency)',
+    arbitrary: fc.tuple(layerSeeds, fc.commands([appendScale], { maxCommands: 5 })),
+    check: ([seed, cmds]) => {
+      const layers: TransformerLayer[] = varModel(scalePyramid({ sides: [1] }), { D, layers: 2, seed }).layers;
+      const real: CacheReal = { cache: new KvCache(layers), outputs: [], worst: { error: 0, bound: 0 } };
+      fc.modelRun(() => ({ model: { inputs: [], blocks: [], lastSide: 1 }, real }), cmds);
+      return real.worst;
+    },
+    numRuns: 100,
+  }),
+  law({
+    name: 'VAR recursion: KV cache and per-step recompute generate the same token maps',
+    cites: 'MATH.md §4, §7',
+    arbitrary: fc.tuple(pyramidArb(4, 4), layerSeeds),
+    check: ([p, seed]) => {
+      const model = varModel(p, { D, layers: 2, seed });
+      const a = varGenerate(model, { mode: 'kv-cache' });
+      const b = varGenerate(model, { mode: 'recompute' });
+      const full = transformer(a.inputs, model.layers, blockCausalMask(p));
+      const error = Math.max(maxAbsDiff(a.fhat.data, b.fhat.data), maxAbsDiff(a.outputs.data, b.outputs.data), maxAbsDiff(full.data, a.outputs.data));
+      return { error, bound: stackSlack(2, p.L, maxAbs(a.outputs.data) + maxAbs(a.fhat.data)) * p.blocks.length };
+    },
+    numRuns: 100,
+  }),
+  law({
+    name: 'transformer: masked prefix stability (the first L_k rows ignore later scales)',
+    cites: 'MATH.md §7 (Consistency)',
+    arbitrary: pyramidArb(4, 3).chain((p) => fc.tuple(fc.constant(p), matrixArb(p.L, D, 2), layerSeeds)),
+    check: ([p, x, seed]) => {
+      const layers = varModel(p, { D, layers: 2, seed }).layers;
+      const full = transformer(x, layers, blockCausalMask(p));
+      let error = 0;
+      p.cumulative.forEach((Lk, k) => {
+        const sub = scalePyramid({ heights: p.heights.slice(0, k + 1), widths: p.widths.slice(0, k + 1) });
+        const prefix = transformer(sliceRows(x, 0, Lk), layers, blockCausalMask(sub));
+        error = Math.max(error, maxAbsDiff(prefix.data, full.data.subarray(0, Lk * D)));
+      });
+      return { error, bound: stackSlack(2, p.L, maxAbs(full.data)) };
+    },
+  }),
+];

@@ -1,0 +1,137 @@
+/**
+ * Softmax attention Att(Q, K, V) = D⁻¹ A V with A = exp(s·QKᵀ) (MATH.md §3), masked
+ * block-causally over the VAR pyramid, and the AAttC approximation contract.
+ * @module
+ */
+import { NonFiniteError, RangeArgumentError, ShapeError } from './errors.js';
+import { checkMask, keyLimits, NO_MASK, type Mask } from './mask.js';
+import { checkMatrix, matrix, maxAbsDiff, type Matrix } from './matrix.js';
+
+/** The input of every attention kernel (DESIGN.md contract). */
+export interface AttentionInput {
+  /** Queries, L_q × d. */
+  q: Matrix;
+  /** Keys, L_k × d. */
+  k: Matrix;
+  /** Values, L_k × d_v. */
+  v: Matrix;
+  /** Logit scale s; AS23 and the paper use s = 1/d (MATH.md §3). */
+  scale: number;
+  /** `none`, or `block-causal` with Σ blocks = L_q = L_k. */
+  mask: Mask;
+}
+
+/**
+ * Build an {@link AttentionInput}, defaulting `scale` to 1/d (MATH.md §3) and `mask` to none,
+ * and validate it.
+ */
+export function attentionInput(q: Matrix, k: Matrix, v: Matrix, options: { scale?: number; mask?: Mask } = {}): AttentionInput {
+  const input: AttentionInput = { q, k, v, scale: options.scale ?? 1 / q.cols, mask: options.mask ?? NO_MASK };
+  return checkAttentionInput(input);
+}
+
+/**
+ * Validate an attention input at the boundary: shapes (q: L_q×d, k: L_k×d, v: L_k×d_v),
+ * finite entries, a finite positive scale, and a mask that fits.
+ * @throws {@link ShapeError}, {@link NonFiniteError}, {@link RangeArgumentError} or `MaskError`, naming the field.
+ */
+export function checkAttentionInput(input: unknown, argument = 'input'): AttentionInput {
+  if (typeof input !== 'object' || input === null) throw new ShapeError(argument, 'expected { q, k, v, scale, mask }');
+  const x = input as Partial<AttentionInput>;
+  const q = checkMatrix(`${argument}.q`, x.q);
+  const k = checkMatrix(`${argument}.k`, x.k, { cols: q.cols });
+  checkMatrix(`${argument}.v`, x.v, { rows: k.rows });
+  if (typeof x.scale !== 'number' || !Number.isFinite(x.scale)) {
+    throw new NonFiniteError(`${argument}.scale`, `expected a finite number, got ${String(x.scale)}`);
+  }
+  if (!(x.scale > 0)) throw new RangeArgumentError(`${argument}.scale`, `expected a positive scale, got ${x.scale}`);
+  checkMask(`${argument}.mask`, x.mask, q.rows, k.rows);
+  return input as AttentionInput;
+}
+
+/**
+ * The float64 reference Att(Q, K, V) = D⁻¹ A V, A = exp(s·QKᵀ) with masked entries 0,
+ * computed per row with a row-max shift (MATH.md §3). O(L_q·L_k·(d + d_v)), no L×L buffer.
+ * @throws {@link NonFiniteError} if a logit overflows to ±Infinity (never returns NaN).
+ * @see MATH.md §3
+ */
+export function attention(input: AttentionInput): Matrix {
+  const { q, k, v, scale, mask } = checkAttentionInput(input);
+  const d = q.cols;
+  const dv = v.cols;
+  const limits = keyLimits(mask, q.rows, k.rows);
+  const out = matrix(q.rows, dv);
+  const logits = new Float64Array(k.rows);
+  for (let i = 0; i < q.rows; i++) {
+    const lim = limits[i];
+    let rowMax = -Infinity;
+    for (let j = 0; j < lim; j++) {
+      let dot = 0;
+      for (let t = 0; t < d; t++) dot += q.data[i * d + t] * k.data[j * d + t];
+      const z = scale * dot;
+      if (!Number.isFinite(z)) {
+        throw new NonFiniteError('input', `logit (${i}, ${j}) = s·⟨q_${i}, k_${j}⟩ overflows to ${z}; rescale q or k`);
+      }
+      logits[j] = z;
+      if (z > rowMax) rowMax = z;
+    }
+    let denom = 0;
+    const o = i * dv;
+    for (let j = 0; j < lim; j++) {
+      const p = Math.exp(logits[j] - rowMax);
+      denom += p;
+      for (let c = 0; c < dv; c++) out.data[o + c] += p * v.data[j * dv + c];
+    }
+    for (let c = 0; c < dv; c++) out.data[o + c] /= denom;
+  }
+  return out;
+}
+
+/**
+ * The softmax weights of query row `i` over all keys (zeros where masked): row i of D⁻¹A.
+ * @see MATH.md §3
+ */
+export function attentionWeights(input: AttentionInput, i: number): Float64Array {
+  const { q, k, scale, mask } = checkAttentionInput(input);
+  if (!Number.isInteger(i) || i < 0 || i >= q.rows) throw new RangeArgumentError('i', `expected a row in 0..${q.rows - 1}, got ${i}`);
+  const lim = keyLimits(mask, q.rows, k.rows)[i];
+  const w = new Float64Array(k.rows);
+  let rowMax = -Infinity;
+  for (let j = 0; j < lim; j++) {
+    let dot = 0;
+    for (let t = 0; t < q.cols; t++) dot += q.data[i * q.cols + t] * k.data[j * q.cols + t];
+    w[j] = scale * dot;
+    rowMax = Math.max(rowMax, w[j]);
+  }
+  let s = 0;
+  for (let j = 0; j < lim; j++) s += w[j] = Math.exp(w[j] - rowMax);
+  for (let j = 0; j < lim; j++) w[j] /= s;
+  return w;
+}
+
+/** The result of checking the AAttC contract (MATH.md §3). */
+export interface AAttCResult {
+  /** ‖T − Att(Q, K, V)‖∞. */
+  error: number;
+  /** The allowed additive error δ. */
+  delta: number;
+  /** error ≤ δ. */
+  ok: boolean;
+}
+
+/**
+ * AAttC(L, d, B, δ) check: does `t` approximate Att(Q, K, V) to additive ℓ∞ error δ?
+ * @see MATH.md §3
+ */
+export function checkAAttC(t: Matrix, input: AttentionInput, delta: number): AAttCResult {
+  if (!(delta >= 0) || !Number.isFinite(delta)) throw new RangeArgumentError('delta', `expected a finite δ ≥ 0, got ${delta}`);
+  const ref = attention(input);
+  checkMatrix('t', t, { rows: ref.rows, cols: ref.cols });
+  const error = maxAbsDiff(t.data, ref.data);
+  return { error, delta, ok: error <= delta };
+}
+
+/** The logit bound β := s·d·B² of MATH.md §3 (|s⟨q, k⟩| ≤ β when ‖Q‖∞, ‖K‖∞ ≤ B). */
+export function logitBound(scale: number, d: number, B: number): number {
+  return scale * d * B * B;
+}

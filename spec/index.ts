@@ -1,0 +1,24 @@
+/**
+ * The executable float64 specification of VAR attention and its pipeline (MATH.md §2, §3, §7).
+ * Pure, small, slow on purpose; imports nothing from `src/` or `properties/`.
+ * @module spec
+ */
+export type { Matrix, FeatureMap } from './matrix.js';
+export { matrix, fromRows, toRows, featureMap, tokens, unflatten, checkMatrix, checkFeatureMap, maxAbs, maxAbsDiff, matmul, sliceRows, vstack } from './matrix.js';
+export { VarcheckError, ShapeError, NonFiniteError, RangeArgumentError, MaskError, requireInteger, requireFinite } from './errors.js';
+export type { ScalePyramid, PyramidPreset, PyramidSpec } from './pyramid.js';
+export { scalePyramid, levelOf, levels, attentionPairCounts, PRESET_SIDES } from './pyramid.js';
+export type { Mask } from './mask.js';
+export { blockCausalMask, NO_MASK, checkMask, keyLimits, allowed } from './mask.js';
+export type { AttentionInput, AAttCResult } from './attention.js';
+export { attention, attentionInput, checkAttentionInput, attentionWeights, checkAAttC, logitBound } from './attention.js';
+export type { Stencil } from './interpolation.js';
+export {
+  bicubicWeight, bicubicLambda, bicubicStencil, upInterpolate, upInterpolateIntegerOffset, areaWindow, areaDownsample,
+  nearestUpsample, requireKeysParameter, PYTORCH_BICUBIC_A,
+} from './interpolation.js';
+export type { Conv3x3 } from './conv.js';
+export { conv3x3, conv3x3Lipschitz, phiResidual } from './conv.js';
+export type { AttentionFn, TransformerLayer, VarModel, VarModelOptions, VarRun, DecoderLite } from './pipeline.js';
+export { layerNorm, rowwiseBlock, transformerLayer, transformer, KvCache, varModel, varGenerate, reconstruct, decoderLite, decode } from './pipeline.js';
+export { mulberry32, uniformMatrix } from './random.js';

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['properties/**/*.test.ts', 'src/**/*.test.ts'],
+    setupFiles: ['properties/setup.ts'],
+    // headless-gl contexts cannot be shared across worker threads: keep forks (DESIGN.md).
+    pool: 'forks',
+    testTimeout: 300_000,
+    hookTimeout: 120_000,
+    reporters: ['default'],
+  },
+});
