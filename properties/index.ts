@@ -25,3 +25,11 @@ export const specLaws: readonly Law<unknown>[] = [
   ...pipelineLaws,
   ...badInputLaws,
 ];
+
+import { lowRankLaws } from './low-rank.props.js';
+import { boundLaws } from './bounds.props.js';
+import { thresholdLaws } from './threshold.props.js';
+export { lowRankLaws, boundLaws, thresholdLaws };
+
+/** Laws of the low-rank constructions, error bounds and threshold criteria (MATH.md §4–6). */
+export const lowRankSpecLaws: readonly Law<unknown>[] = [...lowRankLaws, ...boundLaws, ...thresholdLaws];

@@ -24,8 +24,8 @@ export interface Law<T> {
   cites: string;
   /** Inputs. */
   arbitrary: fc.Arbitrary<T>;
-  /** Evaluate one case; may also throw on a violation. */
-  check(value: T): Outcome;
+  /** Evaluate one case (kernels may be async); may also throw on a violation. */
+  check(value: T): Outcome | Promise<Outcome>;
   /** Cases per run. @defaultValue 100 */
   numRuns?: number;
 }

@@ -22,3 +22,19 @@ export { conv3x3, conv3x3Lipschitz, phiResidual } from './conv.js';
 export type { AttentionFn, TransformerLayer, VarModel, VarModelOptions, VarRun, DecoderLite } from './pipeline.js';
 export { layerNorm, rowwiseBlock, transformerLayer, transformer, KvCache, varModel, varGenerate, reconstruct, decoderLite, decode } from './pipeline.js';
 export { mulberry32, uniformMatrix } from './random.js';
+export type { ExpPolynomial } from './polynomial.js';
+export {
+  taylorRelativeError, taylorDegree, taylorPolynomial, chebyshevRelativeError, chebyshevDegree, chebyshevPolynomial, evaluatePolynomial,
+  certifiedExpPolynomial, MAX_DEGREE,
+} from './polynomial.js';
+export type { MultiIndexSet, FeatureForm } from './low-rank.js';
+export { rank, rankAS23, multiIndices, featureWeights, featureRow, features, defaultForm, featurePair, lowRankAttention } from './low-rank.js';
+export type { KernelErrorModel, LayerNorms } from './bounds.js';
+export {
+  e1Bound, e1BoundPerColumn, logitPerturbation, e2Bound, linearFactor, bicubicFactor, AREA_FACTOR, phiFactor, layerNormFactor, rowwiseFactor,
+  layerErrorBound, transformerErrorBound, pipelineErrorBound, decoderErrorBound,
+} from './bounds.js';
+export type { CriteriaInput, Criteria, Regime } from './criteria.js';
+export { criteria } from './criteria.js';
+export type { HardInstanceOptions, HardInstance } from './hard-instances.js';
+export { hardInstance, decodeHardInstance } from './hard-instances.js';

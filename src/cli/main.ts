@@ -5,12 +5,17 @@
 import { parseArgs } from 'node:util';
 import { resolveSeed } from '../harness/seed.js';
 import { verify } from './verify.js';
+import { criteriaTable } from './criteria.js';
+import { writeFileSync } from 'node:fs';
 
 const HELP = `varcheck — executable spec and property-based conformance suite for VAR attention
 
 Usage:
   varcheck verify [--seed S] [--runs N] [--filter TEXT] [--json FILE]
       Run the property battery; one row per property. Exit 0 only when all pass.
+  varcheck criteria [--d 4,8,16,64] [--B 0.25,0.5,1,2,4,8] [--delta 1e-3] [--json FILE]
+      The regime table: β, certified degree and rank, exact vs low-rank cost, B/√ln L,
+      for the VAR presets and geometric pyramids n = 16…128.
   varcheck --help
 
 Seeds: --seed, else $VARCHECK_SEED, else a random seed (always printed).
@@ -36,7 +41,25 @@ export async function main(argv: string[]): Promise<number> {
         console.error(`varcheck: --runs expects a positive integer, got ${JSON.stringify(values.runs)}`);
         return 2;
       }
-      return verify({ seed, numRuns, filter: values.filter, json: values.json }).passed ? 0 : 1;
+      return (await verify({ seed, numRuns, filter: values.filter, json: values.json })).passed ? 0 : 1;
+    }
+    if (command === 'criteria') {
+      const { values } = parseArgs({
+        args: rest,
+        options: { d: { type: 'string' }, B: { type: 'string' }, delta: { type: 'string' }, json: { type: 'string' } },
+        strict: true,
+      });
+      const list = (name: string, text: string | undefined): number[] | undefined => {
+        if (text === undefined) return undefined;
+        const xs = text.split(',').map(Number);
+        if (xs.some((x) => !(x > 0) || !Number.isFinite(x))) throw new Error(`--${name} expects positive numbers separated by commas, got ${JSON.stringify(text)}`);
+        return xs;
+      };
+      const delta = values.delta === undefined ? undefined : Number(values.delta);
+      const { text, rows } = criteriaTable({ ds: list('d', values.d), Bs: list('B', values.B), delta });
+      console.log(text);
+      if (values.json) writeFileSync(values.json, `${JSON.stringify(rows, null, 2)}\n`);
+      return 0;
     }
     console.error(`varcheck: unknown command ${JSON.stringify(command)}\n\n${HELP}`);
     return 2;

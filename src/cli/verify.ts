@@ -3,7 +3,9 @@
  * @module
  */
 import { writeFileSync } from 'node:fs';
-import { specLaws } from '../../properties/index.js';
+import { lowRankSpecLaws, specLaws } from '../../properties/index.js';
+import { attentionBattery } from '../../properties/battery/attention.js';
+import { builtinRegistry, type KernelRegistry } from '../kernels/registry.js';
 import type { Law } from '../../properties/law.js';
 import { checkLaw, replayLine, type LawResult } from '../harness/check-law.js';
 import { fmt, table } from './table.js';
@@ -22,20 +24,25 @@ export interface VerifyOptions {
   out?: (line: string) => void;
 }
 
-/** Every suite `verify` runs: the spec battery (later: every kernel × backend). */
-export function verifySuites(): { suite: string; laws: readonly Law<unknown>[] }[] {
-  return [{ suite: 'spec', laws: specLaws }];
+/** Every suite `verify` runs: the spec's own laws, then the battery on every registered attention kernel. */
+export function verifySuites(registry: KernelRegistry): { suite: string; laws: readonly Law<unknown>[] }[] {
+  return [
+    { suite: 'spec', laws: specLaws },
+    { suite: 'spec/low-rank', laws: lowRankSpecLaws },
+    ...registry.attention().map((k) => ({ suite: k.name, laws: attentionBattery(k, { B: k.exact ? 3 : 1.5, maxL: 24, largeL: 1000 }) })),
+  ];
 }
 
 /** Run the battery; returns the results (exit code 0 iff all passed). */
-export function verify(options: VerifyOptions): { results: (LawResult & { suite: string })[]; passed: boolean } {
+export async function verify(options: VerifyOptions): Promise<{ results: (LawResult & { suite: string })[]; passed: boolean }> {
   const out = options.out ?? ((l: string) => process.stdout.write(`${l}\n`));
   out(`varcheck verify — fast-check seed ${options.seed} (replay: varcheck verify --seed ${options.seed})`);
   const results: (LawResult & { suite: string })[] = [];
-  for (const { suite, laws } of verifySuites()) {
+  const registry = builtinRegistry();
+  for (const { suite, laws } of verifySuites(registry)) {
     for (const law of laws) {
       if (options.filter && !law.name.includes(options.filter)) continue;
-      results.push({ suite, ...checkLaw(law, { seed: options.seed, numRuns: options.numRuns }) });
+      results.push({ suite, ...(await checkLaw(law, { seed: options.seed, numRuns: options.numRuns })) });
     }
   }
   out(
@@ -44,6 +51,7 @@ export function verify(options: VerifyOptions): { results: (LawResult & { suite:
       results.map((r) => [r.suite, r.name, String(r.cases), `${fmt(r.worst.error)} / ${fmt(r.worst.bound)}`, r.passed ? 'pass' : 'FAIL', String(r.seed)]),
     ),
   );
+  registry.dispose();
   const failed = results.filter((r) => !r.passed);
   for (const r of failed) {
     out(`\nFAIL ${r.suite} › ${r.name} [${r.cites}]\n  ${r.message}\n  counterexample: ${r.counterexample}\n  replay: ${replayLine(r)}`);

@@ -42,18 +42,18 @@ export interface LawResult {
 }
 
 /** Run `law` with fast-check and summarise it (never throws on a property failure). */
-export function checkLaw(law: Law<unknown>, options: CheckOptions): LawResult {
+export async function checkLaw(law: Law<unknown>, options: CheckOptions): Promise<LawResult> {
   let worst: Outcome = { error: 0, bound: 0 };
   let failing: Outcome | undefined;
-  const property = fc.property(law.arbitrary, (value) => {
-    const o = law.check(value);
+  const property = fc.asyncProperty(law.arbitrary, async (value) => {
+    const o = await law.check(value);
     if (ratio(o) > ratio(worst) || (ratio(o) === ratio(worst) && o.error > worst.error)) worst = o;
     if (!within(o)) {
       failing = o;
       throw new Error(`error ${o.error} > bound ${o.bound}${o.detail ? ` (${o.detail})` : ''}`);
     }
   });
-  const details = fc.check(property, {
+  const details = await fc.check(property, {
     seed: options.seed,
     numRuns: options.numRuns ?? law.numRuns ?? 100,
     interruptAfterTimeLimit: options.timeLimitMs || undefined,

@@ -1,0 +1,76 @@
+/**
+ * Exact versus low-rank CPU attention on block-causal geometric pyramids (issue: low-rank).
+ *
+ *   npx tsx bench/low-rank.bench.ts [--sizes 16,32,64,128] [--d 4] [--B 1] [--delta 1e-3] [--reps 3]
+ *
+ * Per size: median wall time of `cpu/exact` and `cpu/low-rank` (same inputs, same process),
+ * their ratio, measured ‖low-rank − exact‖∞ against the declared bound and δ, and at the end
+ * the least-squares exponent of time in n for both. Absolute times are noise; ratios are
+ * the result. Writes bench/results/low-rank.json.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import os from 'node:os';
+import { attentionInput, blockCausalMask, maxAbsDiff, mulberry32, scalePyramid, uniformMatrix, criteria } from '../index.js';
+import { exactAttentionCpu } from '../src/kernels/cpu/exact.js';
+import { cpuLowRank, lowRankPolynomial } from '../src/kernels/cpu/low-rank.js';
+import { fmt, table } from '../src/cli/table.js';
+
+const { values } = parseArgs({
+  options: { sizes: { type: 'string', default: '16,32,64,128' }, d: { type: 'string', default: '4' }, B: { type: 'string', default: '1' }, delta: { type: 'string', default: '1e-3' }, reps: { type: 'string', default: '3' } },
+});
+const sizes = String(values.sizes).split(',').map(Number);
+const d = Number(values.d);
+const B = Number(values.B);
+const delta = Number(values.delta);
+const reps = Number(values.reps);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+function time<T>(f: () => T): { ms: number; out: T } {
+  let out: T = f(); // warm-up (JIT), not timed
+  const ts: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    out = f();
+    ts.push(performance.now() - t0);
+  }
+  return { ms: median(ts), out };
+}
+function slope(xs: number[], ys: number[]): number {
+  const lx = xs.map(Math.log);
+  const ly = ys.map(Math.log);
+  const mx = lx.reduce((a, b) => a + b) / lx.length;
+  const my = ly.reduce((a, b) => a + b) / ly.length;
+  let num = 0;
+  let den = 0;
+  lx.forEach((x, i) => { num += (x - mx) * (ly[i] - my); den += (x - mx) ** 2; });
+  return num / den;
+}
+
+const kernel = cpuLowRank({ delta });
+const rows: string[][] = [];
+const results = [];
+for (const n of sizes) {
+  const p = scalePyramid({ geometric: n });
+  const rand = mulberry32(1000 + n);
+  const input = attentionInput(uniformMatrix(rand, p.L, d, B), uniformMatrix(rand, p.L, d, B), uniformMatrix(rand, p.L, d, B), { mask: blockCausalMask(p) });
+  const exact = time(() => exactAttentionCpu(input));
+  const low = time(() => kernel.run(input) as ReturnType<typeof exactAttentionCpu>);
+  const poly = lowRankPolynomial(input, delta);
+  const error = maxAbsDiff(low.out.data, exact.out.data);
+  const bound = kernel.errorBound!(input);
+  const c = criteria({ pyramid: p, d, B, delta });
+  const r = { n, L: p.L, degree: poly.degree, polynomial: poly.kind, rank: c.rank, exactMs: exact.ms, lowRankMs: low.ms, ratio: exact.ms / low.ms, error, bound, delta, withinBound: error <= bound, boundWithinDelta: bound <= delta };
+  results.push(r);
+  rows.push([String(n), String(p.L), `${poly.kind} ${poly.degree}`, String(c.rank), fmt(exact.ms), fmt(low.ms), `${fmt(r.ratio)}×`, fmt(error), fmt(bound), r.withinBound && r.boundWithinDelta ? 'yes' : 'NO']);
+}
+const exactExp = slope(sizes, results.map((r) => r.exactMs));
+const lowExp = slope(sizes, results.map((r) => r.lowRankMs));
+console.log(`cpu/exact vs cpu/low-rank — block-causal geometric pyramids, d = ${d}, d_v = ${d}, B = ${B}, δ = ${delta}, median of ${reps} after one warm-up run`);
+console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}, Node ${process.version}\n`);
+console.log(table(['n', 'L', 'poly g', 'rank r', 'exact ms', 'low-rank ms', 'speed-up', '‖err‖∞', 'bound', 'err ≤ bound ≤ δ'], rows));
+console.log(`\nfitted exponent in n (least squares over n = ${sizes.join(', ')}): exact ${exactExp.toFixed(2)}, low-rank ${lowExp.toFixed(2)}`);
+writeFileSync(new URL('./results/low-rank.json', import.meta.url), `${JSON.stringify({ date: new Date().toISOString(), machine: os.cpus()[0]?.model, node: process.version, d, B, delta, reps, results, exactExp, lowExp }, null, 2)}\n`);

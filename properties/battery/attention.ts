@@ -1,0 +1,142 @@
+/**
+ * The attention battery: one suite written against the kernel contract (DESIGN.md), in the
+ * style of fast-check's `assertProduceCorrectValues` — it takes a kernel and settings, and
+ * returns laws that judge the kernel against the spec with the tolerance policy.
+ * @module
+ */
+import * as fc from 'fast-check';
+import { attention, checkAttentionInput, type AttentionInput } from '../../spec/attention.js';
+import { ShapeError } from '../../spec/errors.js';
+import { keyLimits } from '../../spec/mask.js';
+import { checkMatrix, matrix, maxAbs, type Matrix } from '../../spec/matrix.js';
+import type { AttentionKernel } from '../../src/kernels/contract.js';
+import { attentionInputArb, type AttentionSettings } from '../arbitraries.js';
+import { law, roundoff, type Law, type Outcome } from '../law.js';
+
+/** Settings of {@link attentionBattery}. */
+export interface BatterySettings extends AttentionSettings {
+  /** Cases per law. @defaultValue 100 */
+  numRuns?: number;
+  /** Also draw one in `largeEvery` cases with L above this many tokens (loop-limit bugs). */
+  largeL?: number;
+}
+
+/**
+ * Float64 rounding allowance of a softmax average over L keys (DESIGN.md tolerance policy):
+ * 16·(L + d + β)·EPS·‖V‖∞, β the largest |logit| (exp amplifies a logit's rounding by it).
+ */
+export function float64Tolerance(input: AttentionInput): number {
+  const beta = input.scale * input.q.cols * maxAbs(input.q.data) * maxAbs(input.k.data);
+  return roundoff(16 * (input.k.rows + input.q.cols + beta + 1), maxAbs(input.v.data));
+}
+
+/** The tolerance a kernel is judged by on `input` (exact: float tolerance; approximate: its bound + that). */
+export function kernelTolerance(kernel: AttentionKernel, input: AttentionInput): number {
+  const float = float64Tolerance(input);
+  if (kernel.exact) return float;
+  if (!kernel.errorBound) throw new ShapeError(`${kernel.name}.errorBound`, 'an approximate kernel (exact: false) must declare errorBound(input)');
+  return kernel.errorBound(input) + float;
+}
+
+/** Run a kernel and check its output's shape and finiteness (a wrong shape is a failure, not a crash). */
+export async function runKernel(kernel: AttentionKernel, input: AttentionInput): Promise<Matrix> {
+  const out = await kernel.run(input);
+  return checkMatrix(`${kernel.name} output`, out, { rows: input.q.rows, cols: input.v.cols });
+}
+
+/** PyTorch-style mismatch summary: count over tolerance, worst absolute and relative error with index. */
+export function mismatch(got: Matrix, want: Matrix, tol: number): Outcome {
+  let worst = 0;
+  let at = 0;
+  let count = 0;
+  let worstRel = 0;
+  for (let k = 0; k < want.data.length; k++) {
+    const e = Math.abs(got.data[k] - want.data[k]);
+    if (!(e <= tol)) count++;
+    if (e > worst || Number.isNaN(e)) [worst, at] = [e, k];
+    worstRel = Math.max(worstRel, e / Math.max(Math.abs(want.data[k]), Number.MIN_VALUE));
+  }
+  const i = Math.floor(at / want.cols);
+  const j = at % want.cols;
+  return {
+    error: worst,
+    bound: tol,
+    detail: `mismatched ${count}/${want.data.length}; greatest absolute difference ${worst} at (${i}, ${j}) (got ${got.data[at]}, spec ${want.data[at]}); greatest relative difference ${worstRel}; tolerance ${tol}`,
+  };
+}
+
+function inputs(kernel: AttentionKernel, s: BatterySettings): fc.Arbitrary<AttentionInput> {
+  const masks = (s.masks ?? ['none', 'block-causal']).filter((m) => kernel.masks.includes(m));
+  const small = attentionInputArb({ ...s, masks });
+  if (!s.largeL) return small;
+  const L = s.largeL;
+  const large = fc.integer({ min: L + 1, max: L + 64 }).chain((n) => attentionInputArb({ ...s, masks: ['none'], maxL: n }).filter((x) => x.k.rows > L || x.q.rows > L));
+  return fc.oneof({ arbitrary: small, weight: 9 }, { arbitrary: large, weight: 1 });
+}
+
+/** Laws every attention kernel must satisfy. */
+export function attentionBattery(kernel: AttentionKernel, settings: BatterySettings = {}): Law<unknown>[] {
+  const numRuns = settings.numRuns ?? 100;
+  const arb = inputs(kernel, settings).filter((x) => kernel.maxTokens === undefined || Math.max(x.q.rows, x.k.rows) <= kernel.maxTokens);
+  const laws: Law<unknown>[] = [
+    law({
+      name: `${kernel.name}: matches the spec within ${kernel.exact ? 'float tolerance' : 'its declared bound + float tolerance'}`,
+      cites: kernel.exact ? 'DESIGN.md tolerance policy, MATH.md §3' : 'MATH.md §6 E1 + E5',
+      arbitrary: arb,
+      numRuns,
+      check: async (x) => {
+        checkAttentionInput(x);
+        const got = await runKernel(kernel, x);
+        return mismatch(got, attention(x), kernelTolerance(kernel, x));
+      },
+    }),
+    law({
+      name: `${kernel.name}: E4 range, every output within [min V, max V] per column`,
+      cites: 'MATH.md §6 E4',
+      arbitrary: arb,
+      numRuns,
+      check: async (x) => {
+        const got = await runKernel(kernel, x);
+        const dv = x.v.cols;
+        let err = 0;
+        for (let c = 0; c < dv; c++) {
+          let lo = Infinity;
+          let hi = -Infinity;
+          for (let j = 0; j < x.v.rows; j++) [lo, hi] = [Math.min(lo, x.v.data[j * dv + c]), Math.max(hi, x.v.data[j * dv + c])];
+          for (let i = 0; i < got.rows; i++) err = Math.max(err, got.data[i * dv + c] - hi, lo - got.data[i * dv + c]);
+        }
+        return { error: Math.max(0, err), bound: float64Tolerance(x) };
+      },
+    }),
+  ];
+  if (kernel.exact) {
+    laws.push(
+      law({
+        name: `${kernel.name}: rows are stochastic (V = I)`,
+        cites: 'MATH.md §3',
+        arbitrary: attentionInputArb({ ...settings, masks: (settings.masks ?? ['none', 'block-causal']).filter((m) => kernel.masks.includes(m)), maxDv: 1 }),
+        numRuns,
+        check: async (x) => {
+          const L = x.k.rows;
+          const eye = matrix(L, L);
+          for (let i = 0; i < L; i++) eye.data[i * L + i] = 1;
+          const y = { ...x, v: eye };
+          const p = await runKernel(kernel, y);
+          const limits = keyLimits(x.mask, x.q.rows, L);
+          let err = 0;
+          for (let i = 0; i < p.rows; i++) {
+            let s = 0;
+            for (let j = 0; j < L; j++) {
+              const w = p.data[i * L + j];
+              err = Math.max(err, -w, j >= limits[i] ? Math.abs(w) : 0);
+              s += w;
+            }
+            err = Math.max(err, Math.abs(s - 1));
+          }
+          return { error: err, bound: float64Tolerance(y), detail: 'negative weight, weight on a masked key, or row sum ≠ 1' };
+        },
+      }),
+    );
+  }
+  return laws;
+}

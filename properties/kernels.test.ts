@@ -1,0 +1,12 @@
+/** Runs the attention battery on every built-in attention kernel of the registry. */
+import { afterAll } from 'vitest';
+import { builtinRegistry } from '../src/kernels/registry.js';
+import { attentionBattery } from './battery/attention.js';
+import { describeLaws } from './vitest.js';
+
+const registry = builtinRegistry();
+afterAll(() => registry.dispose());
+
+for (const kernel of registry.attention()) {
+  describeLaws(`battery › ${kernel.name}`, attentionBattery(kernel, { B: kernel.exact ? 3 : 1.5, maxL: 24, largeL: 1000 }));
+}

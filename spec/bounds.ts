@@ -1,0 +1,171 @@
+/**
+ * Error propagation (MATH.md §6): E1 kernel → output, E2 logit perturbation, E3 linear maps,
+ * E4 range, and their composition through the stylised VAR transformer, Phase 2 and Phase 3.
+ * Every bound here is [derived] in MATH.md and used as a test assertion.
+ * @module
+ */
+import { RangeArgumentError } from './errors.js';
+import { bicubicLambda, PYTORCH_BICUBIC_A } from './interpolation.js';
+import { conv3x3Lipschitz, type Conv3x3 } from './conv.js';
+import type { Matrix } from './matrix.js';
+import type { DecoderLite, TransformerLayer, VarModel } from './pipeline.js';
+
+/**
+ * E1: if |Ã − A| ≤ εA entrywise (ε < 1) then ‖D̃⁻¹ÃV − D⁻¹AV‖∞ ≤ 2ε/(1−ε)·‖V‖∞.
+ * Returns ∞ when ε ≥ 1 (nothing is certified).
+ * @see MATH.md §6 E1
+ */
+export function e1Bound(eps: number, vInf: number): number {
+  if (!(eps >= 0)) throw new RangeArgumentError('eps', `expected ε ≥ 0, got ${eps}`);
+  return eps < 1 ? ((2 * eps) / (1 - eps)) * vInf : Infinity;
+}
+
+/**
+ * E1, per-column form: column c's error is ≤ 2ε/(1−ε)·(max V_c − min V_c)/2, since
+ * Σ_j(p̃_j − p_j) = 0 lets every value be centred at the column's mid-range.
+ * @see MATH.md §6 E1
+ */
+export function e1BoundPerColumn(eps: number, v: Matrix): Float64Array {
+  const out = new Float64Array(v.cols);
+  for (let c = 0; c < v.cols; c++) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let j = 0; j < v.rows; j++) {
+      const x = v.data[j * v.cols + c];
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
+    out[c] = e1Bound(eps, (hi - lo) / 2);
+  }
+  return out;
+}
+
+/**
+ * E2 logit shift: η ≤ s·d·(‖Q − Q′‖∞‖K‖∞ + ‖Q′‖∞‖K − K′‖∞).
+ * @see MATH.md §6 E2
+ */
+export function logitPerturbation(scale: number, d: number, dQ: number, kInf: number, q2Inf: number, dK: number): number {
+  return scale * d * (dQ * kInf + q2Inf * dK);
+}
+
+/**
+ * E2: if every logit of a row moves by ≤ η, ‖Att(Q′,K′,V′) − Att(Q,K,V)‖∞ ≤ (e^{2η} − 1)‖V‖∞ + ‖V′ − V‖∞.
+ * @see MATH.md §6 E2
+ */
+export function e2Bound(eta: number, vInf: number, dV: number): number {
+  return Math.expm1(2 * eta) * vInf + dV;
+}
+
+/** E3: ‖XW − X′W‖∞ ≤ ‖X − X′‖∞ · max_col Σ_row |W| — the factor of W. @see MATH.md §6 E3 */
+export function linearFactor(w: Matrix): number {
+  let best = 0;
+  for (let c = 0; c < w.cols; c++) {
+    let s = 0;
+    for (let r = 0; r < w.rows; r++) s += Math.abs(w.data[r * w.cols + c]);
+    best = Math.max(best, s);
+  }
+  return best;
+}
+
+/** E3 factor of bicubic up-interpolation: Λ_a² (1.890625 for a = −0.75). @see MATH.md §6 E3 */
+export function bicubicFactor(a: number = PYTORCH_BICUBIC_A): number {
+  return bicubicLambda(a) ** 2;
+}
+
+/** E3 factor of area downsampling: 1. @see MATH.md §6 E3 */
+export const AREA_FACTOR = 1;
+
+/** E3 factor of φ(h) = ½h + ½Conv(h): ½ + ½·(conv factor). */
+export function phiFactor(conv: Conv3x3): number {
+  return 0.5 + 0.5 * conv3x3Lipschitz(conv);
+}
+
+/** ∞-Lipschitz constant of LayerNorm without affine (ε > 0): (2 + √D)/√ε (derived in docs/guide-bounds.md). */
+export function layerNormFactor(D: number, eps: number): number {
+  return (2 + Math.sqrt(D)) / Math.sqrt(eps);
+}
+
+/** ∞-Lipschitz constant of a layer's row-wise block g(H) = LN(H) + tanh(LN(H)W1)W2. */
+export function rowwiseFactor(layer: TransformerLayer): number {
+  return layerNormFactor(layer.wq.rows, layer.lnEps) * (1 + linearFactor(layer.w1) * linearFactor(layer.w2));
+}
+
+/**
+ * How a (possibly approximate) attention errs on its inputs: the additive ℓ∞ error it
+ * promises on Q̃, K̃, Ṽ whose entries are bounded by the given norms (0 for exact attention).
+ */
+export type KernelErrorModel = (norms: { q: number; k: number; v: number; d: number; scale: number }) => number;
+
+/** Sup-norms of one layer's exact Q, K, V over all rows (from an exact run). */
+export interface LayerNorms {
+  /** ‖Q‖∞. */
+  q: number;
+  /** ‖K‖∞. */
+  k: number;
+  /** ‖V‖∞. */
+  v: number;
+}
+
+/**
+ * One attention layer with input error e (‖X̃ − X‖∞ ≤ e): Q, K, V errors by E3, the
+ * kernel's own error on the perturbed inputs plus E2 for the perturbation, then the output
+ * projection and residual, then the row-wise block. Returns the output error bound.
+ * @see MATH.md §6 (composition)
+ */
+export function layerErrorBound(e: number, layer: TransformerLayer, norms: LayerNorms, kernel: KernelErrorModel): number {
+  const d = layer.wq.cols;
+  const scale = 1 / d;
+  const dQ = e * linearFactor(layer.wq);
+  const dK = e * linearFactor(layer.wk);
+  const dV = e * linearFactor(layer.wv);
+  const eta = logitPerturbation(scale, d, dQ, norms.k, norms.q + dQ, dK);
+  const att = kernel({ q: norms.q + dQ, k: norms.k + dK, v: norms.v + dV, d, scale }) + e2Bound(eta, norms.v, dV);
+  const h = e + att * linearFactor(layer.wo);
+  return rowwiseFactor(layer) * h;
+}
+
+/** E3/E2 composition through m layers: e_{l+1} = layerErrorBound(e_l). */
+export function transformerErrorBound(e0: number, layers: readonly TransformerLayer[], norms: readonly LayerNorms[], kernel: KernelErrorModel): number {
+  return layers.reduce((e, layer, l) => layerErrorBound(e, layer, norms[l], kernel), e0);
+}
+
+/**
+ * End-to-end bound on ‖f̂_fast − f̂‖∞ for the K-step recursion when every attention errs as
+ * `kernel` says: per step, the transformer bound on the scale's rows (inputs so far carry the
+ * largest input error yet), z_k through the head (E3), f̂ through φ∘bicubic (Λ_a²·φ factor),
+ * and the next input through area (factor 1) and the embedding.
+ * `norms` are per-layer sup-norms of the exact run over all L rows — valid for every prefix,
+ * since block-causal rows of a prefix equal the full pass's (MATH.md §7 Consistency).
+ * @returns the bound on f̂ and on every transformer output row.
+ */
+export function pipelineErrorBound(model: VarModel, norms: readonly LayerNorms[], kernel: KernelErrorModel): { fhat: number; outputs: number } {
+  const headF = linearFactor(model.head);
+  const embedF = linearFactor(model.embed);
+  const upF = bicubicFactor() * phiFactor(model.phi);
+  let eIn = 0;
+  let eF = 0;
+  let eOut = 0;
+  for (let k = 0; k < model.pyramid.blocks.length; k++) {
+    const e = transformerErrorBound(eIn, model.layers, norms, kernel);
+    eOut = Math.max(eOut, e);
+    eF += upF * headF * e;
+    eIn = Math.max(eIn, AREA_FACTOR * embedF * eF);
+  }
+  return { fhat: eF, outputs: eOut };
+}
+
+/**
+ * Phase 3 bound: conv_in (conv factor), attention block with residual (kernel + E2), nearest
+ * ×2 (factor 1), conv_out. `norms` are the decoder attention's exact ‖Q‖∞, ‖K‖∞, ‖V‖∞.
+ */
+export function decoderErrorBound(eIn: number, dec: DecoderLite, norms: LayerNorms, kernel: KernelErrorModel): number {
+  const C = dec.wq.cols;
+  const scale = 1 / C;
+  const e = eIn * conv3x3Lipschitz(dec.convIn);
+  const dQ = e * linearFactor(dec.wq);
+  const dK = e * linearFactor(dec.wk);
+  const dV = e * linearFactor(dec.wv);
+  const eta = logitPerturbation(scale, C, dQ, norms.k, norms.q + dQ, dK);
+  const att = kernel({ q: norms.q + dQ, k: norms.k + dK, v: norms.v + dV, d: C, scale }) + e2Bound(eta, norms.v, dV);
+  return conv3x3Lipschitz(dec.convOut) * (e + att * linearFactor(dec.wo));
+}

@@ -1,0 +1,46 @@
+/**
+ * The kernel contract of DESIGN.md — the plug-in surface. Keep these names stable.
+ * @module
+ */
+import type { AttentionInput } from '../../spec/attention.js';
+import type { Mask } from '../../spec/mask.js';
+import type { FeatureMap, Matrix } from '../../spec/matrix.js';
+
+/** An attention kernel under test. */
+export interface AttentionKernel {
+  /** Unique name, e.g. `'cpu/low-rank'`. */
+  name: string;
+  /** The op it implements. */
+  op: 'attention';
+  /** false: approximate, must give {@link AttentionKernel.errorBound}. */
+  exact: boolean;
+  /** Masks it supports. */
+  masks: readonly Mask['kind'][];
+  /** Arithmetic it uses. */
+  precision: 'float32' | 'float64';
+  /** Capability gate: the most tokens (L_q or L_k) it accepts. */
+  maxTokens?: number;
+  /** Additive ℓ∞ bound it promises on this input (approximate kernels). */
+  errorBound?(input: AttentionInput): number;
+  /** Compute Att(Q, K, V) (or its approximation). */
+  run(input: AttentionInput): Matrix | Promise<Matrix>;
+  /** Free resources (GL contexts, workers). */
+  dispose?(): void;
+}
+
+/** An interpolation kernel under test. */
+export interface InterpolationKernel {
+  /** Unique name. */
+  name: string;
+  /** Which resize it implements. */
+  op: 'upsample-bicubic' | 'downsample-area';
+  /** Arithmetic it uses. */
+  precision: 'float32' | 'float64';
+  /** Resize x to h2×w2. */
+  run(x: FeatureMap, h2: number, w2: number): FeatureMap | Promise<FeatureMap>;
+  /** Free resources. */
+  dispose?(): void;
+}
+
+/** Any kernel of the contract. */
+export type Kernel = AttentionKernel | InterpolationKernel;
