@@ -66,18 +66,20 @@ export interface AttentionSettings {
   maxDv?: number;
   /** Largest token count (unmasked case). */
   maxL?: number;
+  /** Smallest key count (unmasked case). @defaultValue 1 */
+  minL?: number;
   /** Which masks to draw. */
   masks?: readonly ('none' | 'block-causal')[];
 }
 
 /** Random attention inputs, self-attention over a pyramid when block-causal, scale 1/d. */
 export function attentionInputArb(settings: AttentionSettings = {}): fc.Arbitrary<AttentionInput> {
-  const { B = 2, maxD = 4, maxDv = 3, maxL = 12, masks = ['none', 'block-causal'] } = settings;
+  const { B = 2, maxD = 4, maxDv = 3, maxL = 12, minL = 1, masks = ['none', 'block-causal'] } = settings;
   return fc
     .record({
       mask: fc.constantFrom(...masks),
       lq: fc.integer({ min: 1, max: maxL }),
-      lk: fc.integer({ min: 1, max: maxL }),
+      lk: fc.integer({ min: Math.min(minL, maxL), max: maxL }),
       d: fc.integer({ min: 1, max: maxD }),
       dv: fc.integer({ min: 1, max: maxDv }),
       pyr: pyramidArb(4, 3),

@@ -12,13 +12,16 @@ import { checkMatrix, matrix, maxAbs, type Matrix } from '../../spec/matrix.js';
 import type { AttentionKernel } from '../../src/kernels/contract.js';
 import { attentionInputArb, type AttentionSettings } from '../arbitraries.js';
 import { law, roundoff, type Law, type Outcome } from '../law.js';
+import { float32Tolerance, type MeasuredPrecision } from './float32.js';
 
 /** Settings of {@link attentionBattery}. */
 export interface BatterySettings extends AttentionSettings {
   /** Cases per law. @defaultValue 100 */
   numRuns?: number;
-  /** Also draw one in `largeEvery` cases with L above this many tokens (loop-limit bugs). */
+  /** Also draw one case in ten with more than this many tokens (loop-limit bugs). */
   largeL?: number;
+  /** The backend's measured float behaviour (float32 kernels; see `probePrecision`). */
+  measured?: MeasuredPrecision;
 }
 
 /**
@@ -30,9 +33,13 @@ export function float64Tolerance(input: AttentionInput): number {
   return roundoff(16 * (input.k.rows + input.q.cols + beta + 1), maxAbs(input.v.data));
 }
 
-/** The tolerance a kernel is judged by on `input` (exact: float tolerance; approximate: its bound + that). */
-export function kernelTolerance(kernel: AttentionKernel, input: AttentionInput): number {
-  const float = float64Tolerance(input);
+/**
+ * The tolerance a kernel is judged by on `input` (DESIGN.md): its precision's float
+ * tolerance — float64 rounding allowance, or the float32 FlashAttention rule against
+ * `reference` — plus, for approximate kernels, their declared `errorBound(input)`.
+ */
+export function kernelTolerance(kernel: AttentionKernel, input: AttentionInput, reference: Matrix, measured?: MeasuredPrecision): number {
+  const float = kernel.precision === 'float32' ? float32Tolerance(input, reference, measured) : float64Tolerance(input);
   if (kernel.exact) return float;
   if (!kernel.errorBound) throw new ShapeError(`${kernel.name}.errorBound`, 'an approximate kernel (exact: false) must declare errorBound(input)');
   return kernel.errorBound(input) + float;
@@ -70,7 +77,7 @@ function inputs(kernel: AttentionKernel, s: BatterySettings): fc.Arbitrary<Atten
   const small = attentionInputArb({ ...s, masks });
   if (!s.largeL) return small;
   const L = s.largeL;
-  const large = fc.integer({ min: L + 1, max: L + 64 }).chain((n) => attentionInputArb({ ...s, masks: ['none'], maxL: n }).filter((x) => x.k.rows > L || x.q.rows > L));
+  const large = attentionInputArb({ ...s, masks: ['none'], minL: L + 1, maxL: L + 64 });
   return fc.oneof({ arbitrary: small, weight: 9 }, { arbitrary: large, weight: 1 });
 }
 
@@ -87,7 +94,8 @@ export function attentionBattery(kernel: AttentionKernel, settings: BatterySetti
       check: async (x) => {
         checkAttentionInput(x);
         const got = await runKernel(kernel, x);
-        return mismatch(got, attention(x), kernelTolerance(kernel, x));
+        const ref = attention(x);
+        return mismatch(got, ref, kernelTolerance(kernel, x, ref, settings.measured));
       },
     }),
     law({
@@ -105,7 +113,8 @@ export function attentionBattery(kernel: AttentionKernel, settings: BatterySetti
           for (let j = 0; j < x.v.rows; j++) [lo, hi] = [Math.min(lo, x.v.data[j * dv + c]), Math.max(hi, x.v.data[j * dv + c])];
           for (let i = 0; i < got.rows; i++) err = Math.max(err, got.data[i * dv + c] - hi, lo - got.data[i * dv + c]);
         }
-        return { error: Math.max(0, err), bound: float64Tolerance(x) };
+        const tol = kernel.precision === 'float32' ? float32Tolerance(x, attention(x), settings.measured) : float64Tolerance(x);
+        return { error: Math.max(0, err), bound: tol };
       },
     }),
   ];
@@ -133,7 +142,8 @@ export function attentionBattery(kernel: AttentionKernel, settings: BatterySetti
             }
             err = Math.max(err, Math.abs(s - 1));
           }
-          return { error: err, bound: float64Tolerance(y), detail: 'negative weight, weight on a masked key, or row sum ≠ 1' };
+          const tol = kernel.precision === 'float32' ? float32Tolerance(y, attention(y), settings.measured) * L : float64Tolerance(y);
+          return { error: err, bound: tol, detail: 'negative weight, weight on a masked key, or row sum ≠ 1' };
         },
       }),
     );

@@ -1,0 +1,74 @@
+/**
+ * The float32 half of the tolerance policy (DESIGN.md): the FlashAttention rule — a float32
+ * kernel's error against the float64 spec may be at most twice the error of a *naive float32
+ * evaluation of the same formula*, plus the output's own rounding noise, plus (from the
+ * backend's measured exp accuracy) E1 of the exp error beyond correct rounding.
+ * @module
+ */
+import type { AttentionInput } from '../../spec/attention.js';
+import { e1Bound } from '../../spec/bounds.js';
+import { keyLimits } from '../../spec/mask.js';
+import { matrix, maxAbs, maxAbsDiff, type Matrix } from '../../spec/matrix.js';
+
+const f = Math.fround;
+
+/** Unit roundoff of float32, 2⁻²⁴. */
+export const U32 = 2 ** -24;
+
+/**
+ * Naive float32 attention: every operation rounded to float32 (Math.fround), in the textbook
+ * order — logits, row max, Σ exp, Σ exp·v, divide.
+ */
+export function naiveFloat32Attention(input: AttentionInput): Matrix {
+  const { q, k, v, scale, mask } = input;
+  const d = q.cols;
+  const dv = v.cols;
+  const limits = keyLimits(mask, q.rows, k.rows);
+  const out = matrix(q.rows, dv);
+  const s = new Float64Array(k.rows);
+  const sc = f(scale);
+  for (let i = 0; i < q.rows; i++) {
+    let m = -Infinity;
+    for (let j = 0; j < limits[i]; j++) {
+      let dot = 0;
+      for (let t = 0; t < d; t++) dot = f(dot + f(f(q.data[i * d + t]) * f(k.data[j * d + t])));
+      s[j] = f(dot * sc);
+      m = Math.max(m, s[j]);
+    }
+    let l = 0;
+    for (let j = 0; j < limits[i]; j++) l = f(l + f(Math.exp(f(s[j] - m))));
+    for (let c = 0; c < dv; c++) {
+      let acc = 0;
+      for (let j = 0; j < limits[i]; j++) acc = f(acc + f(f(Math.exp(f(s[j] - m))) * f(v.data[j * dv + c])));
+      out.data[i * dv + c] = f(acc / l);
+    }
+  }
+  return out;
+}
+
+/** What a backend's float arithmetic was measured to do (see `probePrecision`). */
+export interface MeasuredPrecision {
+  /** Backend name. */
+  backend: string;
+  /** max |exp_backend(x) − eˣ| / eˣ over x ∈ [−30, 0] (softmax's shifted range). */
+  expRelativeError: number;
+  /** Relative error of a 4096-term float32 running sum of positive values. */
+  sumRelativeError: number;
+  /** Does it flush float32 subnormals (|x| < 2⁻¹²⁶) to zero, as GL drivers may? */
+  flushesSubnormals: boolean;
+}
+
+/**
+ * The float32 tolerance of an exact float32 kernel on `input` given the float64 reference:
+ * 2·‖naive32 − spec‖∞ + 2u·‖spec‖∞ (output rounding) + E1(max(0, ε_exp − u))·‖V‖∞ (the
+ * backend's measured exp error beyond correct rounding perturbs each weight relatively),
+ * and where the backend flushes subnormals, 2⁻¹²²·(1 + ‖V‖∞): each flushed value moves by
+ * < 2⁻¹²⁶, and an output is a convex combination of ‖V‖∞-bounded values.
+ */
+export function float32Tolerance(input: AttentionInput, reference: Matrix, measured?: MeasuredPrecision): number {
+  const naive = maxAbsDiff(naiveFloat32Attention(input).data, reference.data);
+  const noise = 2 * U32 * maxAbs(reference.data);
+  const expExcess = measured ? Math.max(0, measured.expRelativeError - U32) : 0;
+  const ftz = measured?.flushesSubnormals ? 2 ** -122 * (1 + maxAbs(input.v.data)) : 0;
+  return 2 * naive + noise + e1Bound(Math.min(expExcess, 0.5), maxAbs(input.v.data)) + ftz;
+}

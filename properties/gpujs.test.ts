@@ -1,0 +1,46 @@
+/**
+ * The attention battery on every gpu.js kernel × every backend available here, with the
+ * backend's measured precision. With REQUIRE_HEADLESSGL=1 (CI, under xvfb-run) the suite fails
+ * unless headless-gl really ran: gpu.js would otherwise fall back to webasm silently.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import type { AttentionKernel } from '../src/kernels/contract.js';
+import { availableBackends, backendAvailable, createGpu, GPU_BACKENDS } from '../src/kernels/gpujs/backend.js';
+import { gpujsExact } from '../src/kernels/gpujs/exact.js';
+import { probePrecision } from '../src/kernels/gpujs/probe.js';
+import { attentionBattery } from './battery/attention.js';
+import { describeLaws } from './vitest.js';
+
+const backends = (await availableBackends()).filter((b) => b !== 'webgpu' || process.env.VARCHECK_WEBGPU === '1');
+const kernels: AttentionKernel[] = [];
+afterAll(() => kernels.forEach((k) => k.dispose?.()));
+
+describe('gpu.js backends', () => {
+  it('reports every backend as available or not, never falls back silently', async () => {
+    for (const b of GPU_BACKENDS) {
+      if (await backendAvailable(b)) {
+        const gpu = await createGpu(b);
+        expect(gpu.mode).toBe(b);
+        gpu.destroy();
+      } else {
+        await expect(createGpu(b)).rejects.toThrow(/backend/);
+      }
+    }
+  });
+  it.runIf(process.env.REQUIRE_HEADLESSGL === '1')('REQUIRE_HEADLESSGL=1: headless-gl really runs here', async () => {
+    expect(backends).toContain('headlessgl');
+    const gpu = await createGpu('headlessgl');
+    const k = gpu.createKernel(function (this: { thread: { x: number } }) { return this.thread.x * 2; }, { output: [3] });
+    expect(Array.from(k() as Float32Array)).toEqual([0, 2, 4]);
+    expect(gpu.mode).toBe('headlessgl');
+    gpu.destroy();
+  });
+});
+
+for (const backend of backends) {
+  const measured = await probePrecision(backend);
+  console.log(`[varcheck] ${backend}: measured exp relative error ${measured.expRelativeError.toExponential(2)}, 4096-term sum relative error ${measured.sumRelativeError.toExponential(2)}`);
+  const kernel = await gpujsExact({ backend });
+  kernels.push(kernel);
+  describeLaws(`battery › ${kernel.name}`, attentionBattery(kernel, { B: 3, maxL: 24, largeL: 1000, measured, numRuns: 100 }));
+}

@@ -1,0 +1,39 @@
+/**
+ * Meta-tests: the battery must catch broken kernels — each mutant fails the "matches the spec"
+ * law within one CI run, with a shrunk counterexample and a { seed, path } replay line.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { checkLaw, replayLine } from '../src/harness/check-law.js';
+import type { AttentionKernel } from '../src/kernels/contract.js';
+import { cpuExact } from '../src/kernels/cpu/exact.js';
+import { attentionBattery } from './battery/attention.js';
+import { hidesOwnScaleKernel, truncatedLoopKernel, wrongScaleKernel } from './mutants/attention.js';
+
+const seed = fc.readConfigureGlobal().seed ?? 42;
+
+async function caught(kernel: AttentionKernel) {
+  const [matches] = attentionBattery(kernel, { B: 3, maxL: 24, largeL: 1000 });
+  const r = await checkLaw(matches, { seed, numRuns: 100 });
+  kernel.dispose?.();
+  return r;
+}
+
+describe('meta: the battery catches broken kernels', () => {
+  it('a correct kernel (cpu/exact) passes', async () => {
+    expect((await caught(cpuExact)).passed).toBe(true);
+  });
+  for (const [label, make] of [
+    ['scale 1/√d instead of 1/d', async () => wrongScaleKernel],
+    ['mask that hides a token’s own scale', async () => hidesOwnScaleKernel],
+    ['gpu.js loop truncated at 1000 keys', truncatedLoopKernel],
+  ] as const) {
+    it(`catches: ${label}`, async () => {
+      const r = await caught(await make());
+      expect(r.passed).toBe(false);
+      expect(r.counterexample).toBeTruthy();
+      expect(r.path).toBeTruthy();
+      console.log(`[varcheck] caught ${r.name}: ${r.message?.slice(0, 160)}… (replay line: ${replayLine(r).length} chars)`);
+    });
+  }
+});

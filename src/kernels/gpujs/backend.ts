@@ -1,0 +1,85 @@
+/**
+ * gpu.js backends: which exist here, how to create a `GPU` on one, and the honest answer when
+ * one is missing (gpu.js silently falls back; varcheck does not).
+ * @module
+ */
+import gpujs from 'gpu.js';
+import { VarcheckError } from '../../../spec/errors.js';
+
+const { GPU } = gpujs;
+
+/** A gpu.js `GPU` instance. */
+export type GpuInstance = InstanceType<typeof GPU>;
+
+/** The Node backends varcheck instantiates gpu.js kernels on (DESIGN.md "gpu.js facts"). */
+export type GpuBackend = 'headlessgl' | 'webasm' | 'cpu' | 'webgpu';
+
+/** Every backend, in the order reports list them. */
+export const GPU_BACKENDS: readonly GpuBackend[] = ['headlessgl', 'webasm', 'cpu', 'webgpu'];
+
+/** A requested backend cannot run here (no X display for headless-gl, no WebGPU adapter, …). */
+export class BackendUnavailableError extends VarcheckError {}
+
+let webgpuProbe: Promise<string | undefined> | undefined;
+
+/**
+ * Install Dawn's `navigator.gpu` (`webgpu@0.3.10`; gpu.js's own pinned 0.2.9 breaks its
+ * webgpu mode) and ask for an adapter. Resolves to a description of the adapter, or
+ * undefined when there is none (Debian 12 without a GPU: Dawn loads, finds no adapter).
+ * Once a device exists Dawn keeps Node's event loop alive: CLIs must exit explicitly.
+ */
+export function probeWebGPU(): Promise<string | undefined> {
+  webgpuProbe ??= (async () => {
+    try {
+      const dawn = (await import('webgpu')) as unknown as { globals: object; create(flags: string[]): { requestAdapter(): Promise<{ info?: object } | null> } };
+      Object.assign(globalThis, dawn.globals);
+      const gpu = dawn.create([]);
+      Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+      const adapter = await gpu.requestAdapter();
+      return adapter ? JSON.stringify(adapter.info ?? {}) : undefined;
+    } catch {
+      return undefined;
+    }
+  })();
+  return webgpuProbe;
+}
+
+/** Is `backend` usable in this process? (headlessgl needs the gl addon and an X display.) */
+export async function backendAvailable(backend: GpuBackend): Promise<boolean> {
+  if (backend === 'webgpu') return (await probeWebGPU()) !== undefined;
+  try {
+    const gpu = new GPU({ mode: backend });
+    const ok = gpu.mode === backend;
+    gpu.destroy();
+    return ok;
+  } catch {
+    return false;
+  }
+}
+
+/** The backends usable here. */
+export async function availableBackends(): Promise<GpuBackend[]> {
+  const out: GpuBackend[] = [];
+  for (const b of GPU_BACKENDS) if (await backendAvailable(b)) out.push(b);
+  return out;
+}
+
+/**
+ * A `GPU` on exactly `backend`, or {@link BackendUnavailableError} — never a silent fallback.
+ */
+export async function createGpu(backend: GpuBackend): Promise<GpuInstance> {
+  if (backend === 'webgpu' && (await probeWebGPU()) === undefined) {
+    throw new BackendUnavailableError('backend', 'webgpu: no WebGPU adapter here (webgpu@0.3.10 / Dawn found none)');
+  }
+  let gpu: GpuInstance;
+  try {
+    gpu = new GPU({ mode: backend });
+  } catch (e) {
+    throw new BackendUnavailableError('backend', `${backend}: ${(e as Error).message}${backend === 'headlessgl' ? ' (needs the gl addon and an X display: run under xvfb-run -a)' : ''}`);
+  }
+  if (gpu.mode !== backend) {
+    gpu.destroy();
+    throw new BackendUnavailableError('backend', `${backend}: gpu.js chose ${String(gpu.mode)} instead`);
+  }
+  return gpu;
+}
