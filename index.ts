@@ -6,7 +6,8 @@
  * - the float64 specification as named exports (`attention`, `upInterpolate`, `scalePyramid`, …)
  *   or as the `spec` namespace (`import { spec } from 'varcheck'`);
  * - the property battery as the `properties` namespace (laws, arbitraries);
- * - the harness that runs a law (`checkLaw`) and the seed policy (`resolveSeed`).
+ * - the harness that runs a law (`checkLaw`) and the seed policy (`resolveSeed`);
+ * - the kernels under test (`cpuExact`, `cpuLowRank`, `gpujsExact`, …) and the registry, also as `kernels`.
  * @module varcheck
  */
 export * from './spec/index.js';
@@ -15,3 +16,5 @@ export * as properties from './properties/index.js';
 export { checkLaw, replayLine } from './src/harness/check-law.js';
 export type { CheckOptions, LawResult } from './src/harness/check-law.js';
 export { resolveSeed } from './src/harness/seed.js';
+export * from './src/kernels/index.js';
+export * as kernels from './src/kernels/index.js';

@@ -7,12 +7,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AttentionKernel } from '../src/kernels/contract.js';
 import { availableBackends, backendAvailable, createGpu, GPU_BACKENDS } from '../src/kernels/gpujs/backend.js';
 import { gpujsExact } from '../src/kernels/gpujs/exact.js';
+import { gpujsLowRank } from '../src/kernels/gpujs/low-rank.js';
+import { gpujsDownsampleArea, gpujsUpsampleBicubic } from '../src/kernels/gpujs/interpolation.js';
+import { interpolationBattery } from './battery/interpolation.js';
+import type { InterpolationKernel } from '../src/kernels/contract.js';
 import { probePrecision } from '../src/kernels/gpujs/probe.js';
 import { attentionBattery } from './battery/attention.js';
 import { describeLaws } from './vitest.js';
 
 const backends = (await availableBackends()).filter((b) => b !== 'webgpu' || process.env.VARCHECK_WEBGPU === '1');
-const kernels: AttentionKernel[] = [];
+const kernels: (AttentionKernel | InterpolationKernel)[] = [];
 afterAll(() => kernels.forEach((k) => k.dispose?.()));
 
 describe('gpu.js backends', () => {
@@ -39,8 +43,15 @@ describe('gpu.js backends', () => {
 
 for (const backend of backends) {
   const measured = await probePrecision(backend);
-  console.log(`[varcheck] ${backend}: measured exp relative error ${measured.expRelativeError.toExponential(2)}, 4096-term sum relative error ${measured.sumRelativeError.toExponential(2)}`);
+  console.log(`[varcheck] ${backend}: measured exp relative error ${measured.expRelativeError.toExponential(2)}, 4096-term sum relative error ${measured.sumRelativeError.toExponential(2)}, flushes subnormals: ${measured.flushesSubnormals}`);
   const kernel = await gpujsExact({ backend });
   kernels.push(kernel);
   describeLaws(`battery › ${kernel.name}`, attentionBattery(kernel, { B: 3, maxL: 24, largeL: 1000, measured, numRuns: 100 }));
+  const low = await gpujsLowRank({ backend, delta: 1e-3 });
+  kernels.push(low);
+  describeLaws(`battery › ${low.name}`, attentionBattery(low, { B: 1.5, maxL: 24, largeL: 1000, measured, numRuns: 100 }));
+  for (const resize of [await gpujsUpsampleBicubic({ backend }), await gpujsDownsampleArea({ backend })]) {
+    kernels.push(resize);
+    describeLaws(`battery › ${resize.name}`, interpolationBattery(resize));
+  }
 }

@@ -33,3 +33,9 @@ export { lowRankLaws, boundLaws, thresholdLaws };
 
 /** Laws of the low-rank constructions, error bounds and threshold criteria (MATH.md §4–6). */
 export const lowRankSpecLaws: readonly Law<unknown>[] = [...lowRankLaws, ...boundLaws, ...thresholdLaws];
+
+export { attentionBattery, float64Tolerance, kernelTolerance, runKernel, mismatch } from './battery/attention.js';
+export type { BatterySettings } from './battery/attention.js';
+export { interpolationBattery, naiveFloat32Bicubic, naiveFloat32Area, specResize, resizeTolerance } from './battery/interpolation.js';
+export { naiveFloat32Attention, float32Tolerance, U32 } from './battery/float32.js';
+export type { MeasuredPrecision } from './battery/float32.js';

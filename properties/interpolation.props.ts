@@ -83,7 +83,9 @@ export const upInterpolationLaws: Law<unknown>[] = [
     arbitrary: fc.tuple(targetSide(5), targetSide(5), fc.double({ min: -10, max: 10, noNaN: true }), targetSide(), targetSide(), keysA),
     check: ([h, w, v, h2, w2, a]) => {
       const out = upInterpolate(featureMap(h, w, 1, new Array(h * w).fill(v)), h2, w2, { a });
-      return { error: maxAbs(out.data.map((u) => u - v)), bound: roundoff(32, Math.abs(v)) };
+      // Each of the 4 weights per axis is a ≤ 8-op Horner evaluation (≤ 8 EPS relative); the 16
+      // tap products and the sum add ≤ 3 EPS per tap; Σ|w_r w_c| ≤ Λ_a². Hence ≤ 64·Λ_a²·EPS·|v|.
+      return { error: maxAbs(out.data.map((u) => u - v)), bound: roundoff(64 * bicubicLambda(a) ** 2, Math.abs(v)) };
     },
   }),
   law({

@@ -1,7 +1,8 @@
-/** Runs the attention battery on every built-in attention kernel of the registry. */
+/** Runs the attention and interpolation batteries on every built-in CPU kernel of the registry. */
 import { afterAll } from 'vitest';
 import { builtinRegistry } from '../src/kernels/registry.js';
 import { attentionBattery } from './battery/attention.js';
+import { interpolationBattery } from './battery/interpolation.js';
 import { describeLaws } from './vitest.js';
 
 const registry = builtinRegistry();
@@ -9,4 +10,8 @@ afterAll(() => registry.dispose());
 
 for (const kernel of registry.attention()) {
   describeLaws(`battery › ${kernel.name}`, attentionBattery(kernel, { B: kernel.exact ? 3 : 1.5, maxL: 24, largeL: 1000 }));
+}
+
+for (const kernel of registry.interpolation()) {
+  describeLaws(`battery › ${kernel.name}`, interpolationBattery(kernel));
 }

@@ -129,6 +129,14 @@ export function transformerErrorBound(e0: number, layers: readonly TransformerLa
   return layers.reduce((e, layer, l) => layerErrorBound(e, layer, norms[l], kernel), e0);
 }
 
+/** What {@link pipelineErrorBound} returns. */
+export interface PipelineBound {
+  /** Bound on ‖f̂_fast − f̂‖∞ (Phase 2 output). */
+  fhat: number;
+  /** Bound on every transformer output row. */
+  outputs: number;
+}
+
 /**
  * End-to-end bound on ‖f̂_fast − f̂‖∞ for the K-step recursion when every attention errs as
  * `kernel` says: per step, the transformer bound on the scale's rows (inputs so far carry the
@@ -138,7 +146,7 @@ export function transformerErrorBound(e0: number, layers: readonly TransformerLa
  * since block-causal rows of a prefix equal the full pass's (MATH.md §7 Consistency).
  * @returns the bound on f̂ and on every transformer output row.
  */
-export function pipelineErrorBound(model: VarModel, norms: readonly LayerNorms[], kernel: KernelErrorModel): { fhat: number; outputs: number } {
+export function pipelineErrorBound(model: VarModel, norms: readonly LayerNorms[], kernel: KernelErrorModel): PipelineBound {
   const headF = linearFactor(model.head);
   const embedF = linearFactor(model.embed);
   const upF = bicubicFactor() * phiFactor(model.phi);

@@ -27,9 +27,9 @@ export {
   taylorRelativeError, taylorDegree, taylorPolynomial, chebyshevRelativeError, chebyshevDegree, chebyshevPolynomial, evaluatePolynomial,
   certifiedExpPolynomial, MAX_DEGREE,
 } from './polynomial.js';
-export type { MultiIndexSet, FeatureForm } from './low-rank.js';
+export type { MultiIndexSet, FeatureForm, FeaturePair } from './low-rank.js';
 export { rank, rankAS23, multiIndices, featureWeights, featureRow, features, defaultForm, featurePair, lowRankAttention } from './low-rank.js';
-export type { KernelErrorModel, LayerNorms } from './bounds.js';
+export type { KernelErrorModel, LayerNorms, PipelineBound } from './bounds.js';
 export {
   e1Bound, e1BoundPerColumn, logitPerturbation, e2Bound, linearFactor, bicubicFactor, AREA_FACTOR, phiFactor, layerNormFactor, rowwiseFactor,
   layerErrorBound, transformerErrorBound, pipelineErrorBound, decoderErrorBound,

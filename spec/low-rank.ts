@@ -144,8 +144,18 @@ export function defaultForm(poly: ExpPolynomial): FeatureForm {
   return poly.coefficients.every((c) => c >= 0) ? 'symmetric' : 'asymmetric';
 }
 
+/** The two factors of Ã = U1 U2ᵀ and the monomials they index. */
+export interface FeaturePair {
+  /** Query features, L_q × r. */
+  u1: Matrix;
+  /** Key features, L_k × r. */
+  u2: Matrix;
+  /** The monomials (columns). */
+  set: MultiIndexSet;
+}
+
 /** The factor pair (U1, U2) of an attention input for a polynomial P. */
-export function featurePair(input: AttentionInput, poly: ExpPolynomial, form?: FeatureForm): { u1: Matrix; u2: Matrix; set: MultiIndexSet } {
+export function featurePair(input: AttentionInput, poly: ExpPolynomial, form?: FeatureForm): FeaturePair {
   const set = multiIndices(input.q.cols, poly.degree);
   const f: FeatureForm = form ?? defaultForm(poly);
   return {

@@ -39,7 +39,7 @@ export function float64Tolerance(input: AttentionInput): number {
  * `reference` — plus, for approximate kernels, their declared `errorBound(input)`.
  */
 export function kernelTolerance(kernel: AttentionKernel, input: AttentionInput, reference: Matrix, measured?: MeasuredPrecision): number {
-  const float = kernel.precision === 'float32' ? float32Tolerance(input, reference, measured) : float64Tolerance(input);
+  const float = kernel.precision === 'float32' ? float32Tolerance(input, reference, measured, kernel.formulaReference?.(input)) : float64Tolerance(input);
   if (kernel.exact) return float;
   if (!kernel.errorBound) throw new ShapeError(`${kernel.name}.errorBound`, 'an approximate kernel (exact: false) must declare errorBound(input)');
   return kernel.errorBound(input) + float;
@@ -113,7 +113,7 @@ export function attentionBattery(kernel: AttentionKernel, settings: BatterySetti
           for (let j = 0; j < x.v.rows; j++) [lo, hi] = [Math.min(lo, x.v.data[j * dv + c]), Math.max(hi, x.v.data[j * dv + c])];
           for (let i = 0; i < got.rows; i++) err = Math.max(err, got.data[i * dv + c] - hi, lo - got.data[i * dv + c]);
         }
-        const tol = kernel.precision === 'float32' ? float32Tolerance(x, attention(x), settings.measured) : float64Tolerance(x);
+        const tol = kernel.precision === 'float32' ? float32Tolerance(x, attention(x), settings.measured, kernel.formulaReference?.(x)) : float64Tolerance(x);
         return { error: Math.max(0, err), bound: tol };
       },
     }),

@@ -59,14 +59,14 @@ export interface MeasuredPrecision {
 }
 
 /**
- * The float32 tolerance of an exact float32 kernel on `input` given the float64 reference:
- * 2·‖naive32 − spec‖∞ + 2u·‖spec‖∞ (output rounding) + E1(max(0, ε_exp − u))·‖V‖∞ (the
+ * The float32 tolerance of a float32 kernel on `input` given the float64 reference:
+ * 2·‖naive32 − spec‖∞ (or, for an approximation's own `formula`, 2·‖formula32 − formula64‖∞) + 2u·‖spec‖∞ (output rounding) + E1(max(0, ε_exp − u))·‖V‖∞ (the
  * backend's measured exp error beyond correct rounding perturbs each weight relatively),
  * and where the backend flushes subnormals, 2⁻¹²²·(1 + ‖V‖∞): each flushed value moves by
  * < 2⁻¹²⁶, and an output is a convex combination of ‖V‖∞-bounded values.
  */
-export function float32Tolerance(input: AttentionInput, reference: Matrix, measured?: MeasuredPrecision): number {
-  const naive = maxAbsDiff(naiveFloat32Attention(input).data, reference.data);
+export function float32Tolerance(input: AttentionInput, reference: Matrix, measured?: MeasuredPrecision, formula?: { float32: Matrix; float64: Matrix }): number {
+  const naive = formula ? maxAbsDiff(formula.float32.data, formula.float64.data) : maxAbsDiff(naiveFloat32Attention(input).data, reference.data);
   const noise = 2 * U32 * maxAbs(reference.data);
   const expExcess = measured ? Math.max(0, measured.expRelativeError - U32) : 0;
   const ftz = measured?.flushesSubnormals ? 2 ** -122 * (1 + maxAbs(input.v.data)) : 0;

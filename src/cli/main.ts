@@ -5,14 +5,16 @@
 import { parseArgs } from 'node:util';
 import { resolveSeed } from '../harness/seed.js';
 import { verify } from './verify.js';
+import type { GpuBackend } from '../kernels/gpujs/backend.js';
 import { criteriaTable } from './criteria.js';
 import { writeFileSync } from 'node:fs';
 
 const HELP = `varcheck — executable spec and property-based conformance suite for VAR attention
 
 Usage:
-  varcheck verify [--seed S] [--runs N] [--filter TEXT] [--json FILE]
-      Run the property battery; one row per property. Exit 0 only when all pass.
+  varcheck verify [--seed S] [--runs N] [--filter TEXT] [--backends headlessgl,webasm,cpu,webgpu] [--json FILE]
+      Run the property battery on the spec and on every built-in kernel × backend;
+      one row per property. Exit 0 only when all pass.
   varcheck criteria [--d 4,8,16,64] [--B 0.25,0.5,1,2,4,8] [--delta 1e-3] [--json FILE]
       The regime table: β, certified degree and rank, exact vs low-rank cost, B/√ln L,
       for the VAR presets and geometric pyramids n = 16…128.
@@ -32,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'verify') {
       const { values } = parseArgs({
         args: rest,
-        options: { seed: { type: 'string' }, runs: { type: 'string' }, filter: { type: 'string' }, json: { type: 'string' } },
+        options: { seed: { type: 'string' }, runs: { type: 'string' }, filter: { type: 'string' }, json: { type: 'string' }, backends: { type: 'string' } },
         strict: true,
       });
       const seed = resolveSeed(values.seed ?? process.env.VARCHECK_SEED);
@@ -41,7 +43,14 @@ export async function main(argv: string[]): Promise<number> {
         console.error(`varcheck: --runs expects a positive integer, got ${JSON.stringify(values.runs)}`);
         return 2;
       }
-      return (await verify({ seed, numRuns, filter: values.filter, json: values.json })).passed ? 0 : 1;
+      const backends = values.backends === undefined ? undefined : values.backends.split(',').filter((b) => b !== '');
+      const known = ['headlessgl', 'webasm', 'cpu', 'webgpu'];
+      const bad = backends?.find((b) => !known.includes(b));
+      if (bad !== undefined) {
+        console.error(`varcheck: --backends expects a comma-separated subset of ${known.join(', ')}, got ${JSON.stringify(bad)}`);
+        return 2;
+      }
+      return (await verify({ seed, numRuns, filter: values.filter, json: values.json, backends: backends as GpuBackend[] | undefined })).passed ? 0 : 1;
     }
     if (command === 'criteria') {
       const { values } = parseArgs({

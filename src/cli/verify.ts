@@ -5,7 +5,9 @@
 import { writeFileSync } from 'node:fs';
 import { lowRankSpecLaws, specLaws } from '../../properties/index.js';
 import { attentionBattery } from '../../properties/battery/attention.js';
-import { builtinRegistry, type KernelRegistry } from '../kernels/registry.js';
+import { builtinRegistry, registerGpujsKernels, type KernelRegistry } from '../kernels/registry.js';
+import { interpolationBattery } from '../../properties/battery/interpolation.js';
+import type { GpuBackend } from '../kernels/gpujs/backend.js';
 import type { Law } from '../../properties/law.js';
 import { checkLaw, replayLine, type LawResult } from '../harness/check-law.js';
 import { fmt, table } from './table.js';
@@ -20,6 +22,8 @@ export interface VerifyOptions {
   json?: string;
   /** Only properties whose name contains this text. */
   filter?: string;
+  /** gpu.js backends to instantiate kernels on (default: all; [] for none). */
+  backends?: GpuBackend[];
   /** Where to print (default: stdout). */
   out?: (line: string) => void;
 }
@@ -29,7 +33,8 @@ export function verifySuites(registry: KernelRegistry): { suite: string; laws: r
   return [
     { suite: 'spec', laws: specLaws },
     { suite: 'spec/low-rank', laws: lowRankSpecLaws },
-    ...registry.attention().map((k) => ({ suite: k.name, laws: attentionBattery(k, { B: k.exact ? 3 : 1.5, maxL: 24, largeL: 1000 }) })),
+    ...registry.attention().map((k) => ({ suite: k.name, laws: attentionBattery(k, { B: k.exact ? 3 : 1.5, maxL: 24, largeL: 1000, measured: registry.metaOf(k.name).measured }) })),
+    ...registry.interpolation().map((k) => ({ suite: k.name, laws: interpolationBattery(k) })),
   ];
 }
 
@@ -38,7 +43,12 @@ export async function verify(options: VerifyOptions): Promise<{ results: (LawRes
   const out = options.out ?? ((l: string) => process.stdout.write(`${l}\n`));
   out(`varcheck verify — fast-check seed ${options.seed} (replay: varcheck verify --seed ${options.seed})`);
   const results: (LawResult & { suite: string })[] = [];
-  const registry = builtinRegistry();
+  const registry = await registerGpujsKernels(builtinRegistry(), options.backends);
+  for (const u of registry.unavailable) out(`backend ${u.backend}: unavailable — ${u.reason}`);
+  for (const k of registry.list()) {
+    const m = registry.metaOf(k.name).measured;
+    if (m && k.name.startsWith('gpujs/exact')) out(`backend ${m.backend}: measured exp relative error ${m.expRelativeError.toExponential(2)}, 4096-term sum relative error ${m.sumRelativeError.toExponential(2)}, flushes subnormals: ${m.flushesSubnormals}`);
+  }
   for (const { suite, laws } of verifySuites(registry)) {
     for (const law of laws) {
       if (options.filter && !law.name.includes(options.filter)) continue;

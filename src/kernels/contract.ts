@@ -6,6 +6,14 @@ import type { AttentionInput } from '../../spec/attention.js';
 import type { Mask } from '../../spec/mask.js';
 import type { FeatureMap, Matrix } from '../../spec/matrix.js';
 
+/** Naive float32 and float64 evaluations of a kernel's own formula (see `formulaReference`). */
+export interface FormulaReference {
+  /** Every operation rounded to float32. */
+  float32: Matrix;
+  /** The same formula in float64. */
+  float64: Matrix;
+}
+
 /** An attention kernel under test. */
 export interface AttentionKernel {
   /** Unique name, e.g. `'cpu/low-rank'`. */
@@ -22,6 +30,12 @@ export interface AttentionKernel {
   maxTokens?: number;
   /** Additive ℓ∞ bound it promises on this input (approximate kernels). */
   errorBound?(input: AttentionInput): number;
+  /**
+   * For float32 kernels whose formula is not exact attention (approximations): naive float32
+   * and float64 evaluations of that formula, so the FlashAttention rule can measure the float
+   * error of the formula itself (DESIGN.md tolerance policy). Optional.
+   */
+  formulaReference?(input: AttentionInput): FormulaReference;
   /** Compute Att(Q, K, V) (or its approximation). */
   run(input: AttentionInput): Matrix | Promise<Matrix>;
   /** Free resources (GL contexts, workers). */

@@ -9,19 +9,50 @@ import { areaDownsample, upInterpolate } from '../../spec/interpolation.js';
 import type { AttentionKernel, InterpolationKernel, Kernel } from './contract.js';
 import { cpuExact } from './cpu/exact.js';
 import { cpuLowRank } from './cpu/low-rank.js';
+import type { MeasuredPrecision } from '../../properties/battery/float32.js';
+import { backendAvailable, GPU_BACKENDS, type GpuBackend } from './gpujs/backend.js';
+import { gpujsExact } from './gpujs/exact.js';
+import { gpujsDownsampleArea, gpujsUpsampleBicubic } from './gpujs/interpolation.js';
+import { gpujsLowRank } from './gpujs/low-rank.js';
+import { probePrecision } from './gpujs/probe.js';
 
 /** Registering a second kernel under a taken name. */
 export class DuplicateKernelError extends VarcheckError {}
 
+/** What the registry knows about a kernel besides the contract: its backend and measured precision. */
+export interface KernelMeta {
+  /** The gpu.js backend it runs on, if any. */
+  backend?: GpuBackend;
+  /** The backend's measured float behaviour (tolerances derive from it). */
+  measured?: MeasuredPrecision;
+}
+
+/** A backend that was asked for and is missing here. */
+export interface UnavailableBackend {
+  /** Which backend. */
+  backend: GpuBackend;
+  /** Why (no adapter, no X display, …). */
+  reason: string;
+}
+
 /** A name → kernel map that refuses duplicates. */
 export class KernelRegistry {
   private readonly byName = new Map<string, Kernel>();
+  private readonly meta = new Map<string, KernelMeta>();
+  /** Backends that were asked for but are not available here, with the reason. */
+  readonly unavailable: UnavailableBackend[] = [];
 
   /** Add a kernel; throws {@link DuplicateKernelError} when the name is taken. */
-  register(kernel: Kernel): this {
+  register(kernel: Kernel, meta: KernelMeta = {}): this {
     if (this.byName.has(kernel.name)) throw new DuplicateKernelError('kernel.name', `a kernel named ${JSON.stringify(kernel.name)} is already registered`);
     this.byName.set(kernel.name, kernel);
+    this.meta.set(kernel.name, meta);
     return this;
+  }
+
+  /** The registry's notes on a kernel (backend, measured precision). */
+  metaOf(name: string): KernelMeta {
+    return this.meta.get(name) ?? {};
   }
 
   /** The kernel called `name`, or undefined. */
@@ -64,4 +95,29 @@ export function builtinRegistry(): KernelRegistry {
   r.register(cpuExact);
   r.register(cpuLowRank({ delta: 1e-3 }));
   return r;
+}
+
+/**
+ * Register every gpu.js kernel (`gpujs/exact`, `gpujs/low-rank`, `gpujs/upsample-bicubic`,
+ * `gpujs/downsample-area`) on each requested backend that exists here, each as its own
+ * entry `<kernel>@<backend>`, with the backend's measured precision. Missing backends are
+ * listed in `registry.unavailable`, never silently replaced.
+ */
+export async function registerGpujsKernels(registry: KernelRegistry, backends: readonly GpuBackend[] = GPU_BACKENDS): Promise<KernelRegistry> {
+  for (const backend of backends) {
+    if (!(await backendAvailable(backend))) {
+      registry.unavailable.push({
+        backend,
+        reason: backend === 'webgpu' ? 'no WebGPU adapter (webgpu@0.3.10 / Dawn found none)' : backend === 'headlessgl' ? 'no headless-gl context (needs the gl addon and an X display: xvfb-run -a)' : 'gpu.js cannot create it here',
+      });
+      continue;
+    }
+    const measured = await probePrecision(backend);
+    const meta = { backend, measured };
+    registry.register(await gpujsExact({ backend }), meta);
+    registry.register(await gpujsLowRank({ backend, delta: 1e-3 }), meta);
+    registry.register(await gpujsUpsampleBicubic({ backend }), meta);
+    registry.register(await gpujsDownsampleArea({ backend }), meta);
+  }
+  return registry;
 }

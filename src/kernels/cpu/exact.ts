@@ -13,7 +13,7 @@ import type { AttentionKernel } from '../contract.js';
 const TILE = 16;
 
 /**
- * Exact attention in float64 with the row-max shift, in tiles of {@link TILE} queries:
+ * Exact attention in float64 with the row-max shift, in tiles of 16 queries:
  * pass 1 computes the tile's logits key by key (K read once per tile), pass 2 exponentiates
  * and accumulates P·V.
  */

@@ -1,0 +1,149 @@
+/**
+ * `gpujs/upsample-bicubic` and `gpujs/downsample-area`: the resizes of MATH.md §7 as gpu.js
+ * kernels (float32), one output value per thread, weights computed in the shader.
+ * Integer quotients use floor((n + ½)/m), exact even where a GPU divides by multiplying with
+ * an approximate reciprocal.
+ * @module
+ */
+import { checkFeatureMap, featureMap, type FeatureMap } from '../../../spec/matrix.js';
+import { PYTORCH_BICUBIC_A } from '../../../spec/interpolation.js';
+import { requireInteger } from '../../../spec/errors.js';
+import type { InterpolationKernel } from '../contract.js';
+import { createGpu, type GpuBackend } from './backend.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- gpu.js kernel bodies are untyped */
+type Resize = ((...args: any[]) => any) & { setOutput(o: number[]): void };
+
+/** Options of the gpu.js interpolation kernels. */
+export interface GpujsInterpolationOptions {
+  /** The gpu.js backend. */
+  backend: GpuBackend;
+  /** Override the name (default `gpujs/<op>@<backend>`). */
+  name?: string;
+  /** Keys parameter a of the bicubic kernel. @defaultValue −0.75 (PyTorch) */
+  a?: number;
+  /** Source-index convention (`'align-corners'` only exists for mutant tests). @defaultValue 'half-pixel' */
+  convention?: 'half-pixel' | 'align-corners';
+}
+
+function bicubicKernel(gpu: any): Resize {
+  return gpu.createKernel(
+    function (this: any, x: number[], h: number, w: number, c: number, h2: number, w2: number, a: number, alignCorners: number) {
+      const idx = this.thread.x;
+      const pix = Math.floor((idx + 0.5) / c);
+      const ch = idx - pix * c;
+      const i = Math.floor((pix + 0.5) / w2);
+      const j = pix - i * w2;
+      let sy = (h / h2) * (i + 0.5) - 0.5;
+      let sx = (w / w2) * (j + 0.5) - 0.5;
+      if (alignCorners > 0.5) {
+        sy = h2 > 1 ? ((h - 1) / (h2 - 1)) * i : 0;
+        sx = w2 > 1 ? ((w - 1) / (w2 - 1)) * j : 0;
+      }
+      const iy = Math.min(Math.floor(sy), h - 1);
+      const ix = Math.min(Math.floor(sx), w - 1);
+      const ty = Math.min(Math.max(sy - iy, 0), 1);
+      const tx = Math.min(Math.max(sx - ix, 0), 1);
+      let acc = 0;
+      for (let m = 0; m < 4; m++) {
+        let dy = ty + 1 - m;
+        if (dy < 0) dy = -dy;
+        let wy = 0;
+        if (dy <= 1) wy = ((a + 2) * dy - (a + 3)) * dy * dy + 1;
+        else if (dy < 2) wy = ((a * dy - 5 * a) * dy + 8 * a) * dy - 4 * a;
+        const ry = Math.min(Math.max(iy - 1 + m, 0), h - 1);
+        for (let n = 0; n < 4; n++) {
+          let dx = tx + 1 - n;
+          if (dx < 0) dx = -dx;
+          let wx = 0;
+          if (dx <= 1) wx = ((a + 2) * dx - (a + 3)) * dx * dx + 1;
+          else if (dx < 2) wx = ((a * dx - 5 * a) * dx + 8 * a) * dx - 4 * a;
+          const rx = Math.min(Math.max(ix - 1 + n, 0), w - 1);
+          acc += wy * wx * x[(ry * w + rx) * c + ch];
+        }
+      }
+      return acc;
+    } as any,
+    { output: [1], dynamicOutput: true, dynamicArguments: true, precision: 'single', tactic: 'precision' },
+  );
+}
+
+function areaKernel(gpu: any, loopMax: number): Resize {
+  return gpu.createKernel(
+    function (this: any, x: number[], h: number, w: number, c: number, h2: number, w2: number) {
+      const idx = this.thread.x;
+      const pix = Math.floor((idx + 0.5) / c);
+      const ch = idx - pix * c;
+      const i = Math.floor((pix + 0.5) / w2);
+      const j = pix - i * w2;
+      const y0 = Math.floor((i * h + 0.5) / h2);
+      const y1 = Math.floor(((i + 1) * h + h2 - 1 + 0.5) / h2);
+      const x0 = Math.floor((j * w + 0.5) / w2);
+      const x1 = Math.floor(((j + 1) * w + w2 - 1 + 0.5) / w2);
+      let acc = 0;
+      for (let p = 0; p < this.constants.maxWin; p++) {
+        if (y0 + p < y1) {
+          for (let q = 0; q < this.constants.maxWin; q++) {
+            if (x0 + q < x1) acc += x[((y0 + p) * w + x0 + q) * c + ch];
+          }
+        }
+      }
+      return acc / ((y1 - y0) * (x1 - x0));
+    } as any,
+    { output: [1], dynamicOutput: true, dynamicArguments: true, precision: 'single', tactic: 'precision', constants: { maxWin: loopMax }, loopMaxIterations: loopMax + 1 } as any,
+  );
+}
+
+function flatten(out: unknown): Float32Array {
+  return out as Float32Array;
+}
+
+/** Bicubic up-interpolation (PyTorch `align_corners=False`) on one gpu.js backend. */
+export async function gpujsUpsampleBicubic(options: GpujsInterpolationOptions): Promise<InterpolationKernel> {
+  const gpu = await createGpu(options.backend);
+  const k = bicubicKernel(gpu);
+  const a = options.a ?? PYTORCH_BICUBIC_A;
+  return {
+    name: options.name ?? `gpujs/upsample-bicubic@${options.backend}`,
+    op: 'upsample-bicubic',
+    precision: 'float32',
+    async run(x: FeatureMap, h2: number, w2: number): Promise<FeatureMap> {
+      checkFeatureMap('x', x);
+      requireInteger('h2', h2, 1);
+      requireInteger('w2', w2, 1);
+      k.setOutput([h2 * w2 * x.c]);
+      const out = flatten(await k(Float32Array.from(x.data), x.h, x.w, x.c, h2, w2, a, options.convention === 'align-corners' ? 1 : 0));
+      return featureMap(h2, w2, x.c, out);
+    },
+    dispose: () => gpu.destroy(),
+  };
+}
+
+/** Area resizing (PyTorch `mode='area'`, adaptive average pooling) on one gpu.js backend. */
+export async function gpujsDownsampleArea(options: GpujsInterpolationOptions): Promise<InterpolationKernel> {
+  const gpu = await createGpu(options.backend);
+  const cache = new Map<number, Resize>();
+  return {
+    name: options.name ?? `gpujs/downsample-area@${options.backend}`,
+    op: 'downsample-area',
+    precision: 'float32',
+    async run(x: FeatureMap, h2: number, w2: number): Promise<FeatureMap> {
+      checkFeatureMap('x', x);
+      requireInteger('h2', h2, 1);
+      requireInteger('w2', w2, 1);
+      // The widest window is ⌈size/size2⌉ + 1; compile per power-of-two bound.
+      const need = Math.max(Math.ceil(x.h / h2), Math.ceil(x.w / w2)) + 1;
+      let bound = 8;
+      while (bound < need) bound *= 2;
+      let k = cache.get(bound);
+      if (!k) {
+        k = areaKernel(gpu, bound);
+        cache.set(bound, k);
+      }
+      k.setOutput([h2 * w2 * x.c]);
+      const out = flatten(await k(Float32Array.from(x.data), x.h, x.w, x.c, h2, w2));
+      return featureMap(h2, w2, x.c, out);
+    },
+    dispose: () => gpu.destroy(),
+  };
+}

@@ -1,0 +1,222 @@
+/**
+ * `gpujs/low-rank`: the polynomial method (MATH.md §5) as gpu.js kernels, float32:
+ * features U = weight·(xs·x)^α per (row, monomial) cell; per-scale-block sums of U2ᵀ[V | 1];
+ * their prefix sums over blocks (S_b); then each output row U1·S_{block(row)} divided by the
+ * last column. O(L·r·d_v) work; the degree and the declared bound are those of `cpu/low-rank`.
+ * @module
+ */
+import { checkAttentionInput, type AttentionInput } from '../../../spec/attention.js';
+import { RangeArgumentError } from '../../../spec/errors.js';
+import { defaultForm, featureWeights, lowRankAttention, multiIndices, type MultiIndexSet } from '../../../spec/low-rank.js';
+import { matrix, type Matrix } from '../../../spec/matrix.js';
+import { levels } from '../../../spec/pyramid.js';
+import type { ExpPolynomial } from '../../../spec/polynomial.js';
+import type { AttentionKernel, FormulaReference } from '../contract.js';
+import { lowRankErrorBound, lowRankPolynomial } from '../cpu/low-rank.js';
+import { createGpu, type GpuBackend } from './backend.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- gpu.js kernel bodies are untyped */
+type K = ((...args: any[]) => any) & { setOutput(o: number[]): void };
+
+const f = Math.fround;
+
+/** Exponent table α (r×d, row-major) of a multi-index set. */
+export function exponentTable(set: MultiIndexSet): Float32Array {
+  const alpha = new Float32Array(set.size * set.d);
+  for (let m = 1; m < set.size; m++) {
+    alpha.set(alpha.subarray(set.parent[m] * set.d, (set.parent[m] + 1) * set.d), m * set.d);
+    alpha[m * set.d + set.coord[m]] += 1;
+  }
+  return alpha;
+}
+
+/**
+ * The naive float32 evaluation of the low-rank formula (every operation rounded with
+ * Math.fround): the float32 reference of the FlashAttention tolerance rule for this kernel.
+ */
+export function naiveFloat32LowRank(input: AttentionInput, poly: ExpPolynomial): Matrix {
+  const { q, k, v, scale, mask } = input;
+  const set = multiIndices(q.cols, poly.degree);
+  const form = defaultForm(poly);
+  const alpha = exponentTable(set);
+  const feat = (x: Matrix, side: 'query' | 'key'): Float32Array => {
+    const { weight, xs } = featureWeights(set, poly.coefficients, scale, side, form);
+    const U = new Float32Array(x.rows * set.size);
+    for (let i = 0; i < x.rows; i++) for (let m = 0; m < set.size; m++) {
+      let p = f(weight[m]);
+      for (let t = 0; t < set.d; t++) for (let e = 0; e < alpha[m * set.d + t]; e++) p = f(p * f(f(xs) * f(x.data[i * set.d + t])));
+      U[i * set.size + m] = p;
+    }
+    return U;
+  };
+  const u1 = feat(q, 'query');
+  const u2 = feat(k, 'key');
+  const r = set.size;
+  const dv = v.cols;
+  const w = dv + 1;
+  const blocks = mask.kind === 'block-causal' ? mask.blocks : [k.rows];
+  const S = new Float32Array(r * w);
+  const out = matrix(q.rows, dv);
+  let j = 0;
+  let i = 0;
+  for (const b of blocks) {
+    for (const end = j + b; j < end; j++) for (let m = 0; m < r; m++) {
+      for (let c = 0; c < dv; c++) S[m * w + c] = f(S[m * w + c] + f(u2[j * r + m] * f(v.data[j * dv + c])));
+      S[m * w + dv] = f(S[m * w + dv] + u2[j * r + m]);
+    }
+    const qEnd = mask.kind === 'block-causal' ? i + b : q.rows;
+    for (; i < qEnd; i++) {
+      let den = 0;
+      for (let m = 0; m < r; m++) den = f(den + f(u1[i * r + m] * S[m * w + dv]));
+      for (let c = 0; c < dv; c++) {
+        let num = 0;
+        for (let m = 0; m < r; m++) num = f(num + f(u1[i * r + m] * S[m * w + c]));
+        out.data[i * dv + c] = f(num / den);
+      }
+    }
+  }
+  return out;
+}
+
+function kernels(gpu: any, loopMax: number) {
+  const common = { loopMaxIterations: loopMax, precision: 'single', tactic: 'precision', dynamicArguments: true, dynamicOutput: true };
+  const features = gpu.createKernel(
+    function (this: any, x: number[], alpha: number[], weight: number[], xs: number, d: number, r: number) {
+      const m = this.thread.x;
+      const i = this.thread.y;
+      let p = weight[m];
+      for (let t = 0; t < d; t++) {
+        const e = alpha[m * d + t];
+        for (let n = 0; n < this.constants.gMax; n++) {
+          if (n < e) p = p * (xs * x[i * d + t]);
+        }
+      }
+      return p;
+    } as any,
+    { ...common, output: [1, 1], constants: { gMax: 64 } },
+  ) as K;
+  // Sum of U2ᵀ[V | 1] over one block: cell (m·w + c, b).
+  const blockSums = gpu.createKernel(
+    function (this: any, u2: number[], v: number[], starts: number[], ends: number[], r: number, dv: number, maxBlock: number) {
+      const w = dv + 1;
+      const m = Math.floor((this.thread.x + 0.5) / w);
+      const c = this.thread.x - m * w;
+      const b = this.thread.y;
+      let acc = 0;
+      for (let n = 0; n < maxBlock; n++) {
+        const j = starts[b] + n;
+        if (j < ends[b]) {
+          let vv = 1;
+          if (c < dv) vv = v[j * dv + c];
+          acc += u2[j * r + m] * vv;
+        }
+      }
+      return acc;
+    } as any,
+    { ...common, output: [1, 1] },
+  ) as K;
+  const prefix = gpu.createKernel(
+    function (this: any, sums: number[], width: number) {
+      let acc = 0;
+      for (let b = 0; b < this.thread.y + 1; b++) acc += sums[b * width + this.thread.x];
+      return acc;
+    } as any,
+    { ...common, output: [1, 1] },
+  ) as K;
+  const out = gpu.createKernel(
+    function (this: any, u1: number[], S: number[], level: number[], r: number, dv: number) {
+      const i = this.thread.y;
+      const c = this.thread.x;
+      const w = dv + 1;
+      const base = level[i] * r * w;
+      let num = 0;
+      let den = 0;
+      for (let m = 0; m < r; m++) {
+        num += u1[i * r + m] * S[base + m * w + c];
+        den += u1[i * r + m] * S[base + m * w + dv];
+      }
+      return num / den;
+    } as any,
+    { ...common, output: [1, 1] },
+  ) as K;
+  return { features, blockSums, prefix, out };
+}
+
+/** Options of {@link gpujsLowRank}. */
+export interface GpujsLowRankOptions {
+  /** The gpu.js backend. */
+  backend: GpuBackend;
+  /** Target additive error δ. @defaultValue 1e-3 */
+  delta?: number;
+  /** Override the name (default `gpujs/low-rank@<backend>`). */
+  name?: string;
+}
+
+/** A `gpujs/low-rank` kernel on one backend. */
+export async function gpujsLowRank(options: GpujsLowRankOptions): Promise<AttentionKernel> {
+  const delta = options.delta ?? 1e-3;
+  if (!(delta > 0)) throw new RangeArgumentError('options.delta', `expected δ > 0, got ${delta}`);
+  const gpu = await createGpu(options.backend);
+  const cache = new Map<number, ReturnType<typeof kernels>>();
+  return {
+    name: options.name ?? `gpujs/low-rank@${options.backend}`,
+    op: 'attention',
+    exact: false,
+    masks: ['none', 'block-causal'],
+    precision: 'float32',
+    errorBound(input: AttentionInput): number {
+      checkAttentionInput(input);
+      return lowRankErrorBound(input, lowRankPolynomial(input, delta));
+    },
+    formulaReference(input: AttentionInput): FormulaReference {
+      const poly = lowRankPolynomial(input, delta);
+      return { float32: naiveFloat32LowRank(input, poly), float64: lowRankAttention(input, poly) };
+    },
+    async run(input: AttentionInput): Promise<Matrix> {
+      const { q, k, v, scale, mask } = checkAttentionInput(input);
+      const poly = lowRankPolynomial(input, delta);
+      if (poly.degree > 64) throw new RangeArgumentError('input', `degree ${poly.degree} > 64 is not compiled for the GPU`);
+      const set = multiIndices(q.cols, poly.degree);
+      const form = defaultForm(poly);
+      const r = set.size;
+      const dv = v.cols;
+      const w = dv + 1;
+      const alpha = exponentTable(set);
+      const wq = featureWeights(set, poly.coefficients, scale, 'query', form);
+      const wk = featureWeights(set, poly.coefficients, scale, 'key', form);
+      const blocks = mask.kind === 'block-causal' ? [...mask.blocks] : [k.rows];
+      const starts = Float32Array.from(blocks, (_, b) => blocks.slice(0, b).reduce((s, x) => s + x, 0));
+      const ends = Float32Array.from(blocks, (x, b) => starts[b] + x);
+      const maxBlock = Math.max(...blocks);
+      const level = mask.kind === 'block-causal' ? Float32Array.from(levels(mask.blocks)) : new Float32Array(q.rows);
+      let loopMax = 1024;
+      while (loopMax <= Math.max(maxBlock, r, blocks.length)) loopMax *= 2;
+      let ks = cache.get(loopMax);
+      if (!ks) {
+        ks = kernels(gpu, loopMax);
+        cache.set(loopMax, ks);
+      }
+      ks.features.setOutput([r, q.rows]);
+      const u1 = flat(await ks.features(Float32Array.from(q.data), alpha, Float32Array.from(wq.weight), f(wq.xs), q.cols, r));
+      ks.features.setOutput([r, k.rows]);
+      const u2 = flat(await ks.features(Float32Array.from(k.data), alpha, Float32Array.from(wk.weight), f(wk.xs), k.cols, r));
+      ks.blockSums.setOutput([r * w, blocks.length]);
+      const sums = flat(await ks.blockSums(u2, Float32Array.from(v.data), starts, ends, r, dv, maxBlock));
+      ks.prefix.setOutput([r * w, blocks.length]);
+      const S = flat(await ks.prefix(sums, r * w));
+      ks.out.setOutput([dv, q.rows]);
+      const o = flat(await ks.out(u1, S, level, r, dv));
+      return matrix(q.rows, dv, o);
+    },
+    dispose: () => gpu.destroy(),
+  };
+}
+
+function flat(x: unknown): Float32Array {
+  if (x instanceof Float32Array) return x;
+  const rows = x as Float32Array[];
+  const w = rows[0]?.length ?? 0;
+  const out = new Float32Array(rows.length * w);
+  rows.forEach((row, i) => out.set(row, i * w));
+  return out;
+}

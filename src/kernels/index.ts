@@ -1,0 +1,19 @@
+/**
+ * The kernels under test and the registry (DESIGN.md kernel contract).
+ * @module kernels
+ */
+export type { AttentionKernel, InterpolationKernel, Kernel, FormulaReference } from './contract.js';
+export { cpuExact, exactAttentionCpu } from './cpu/exact.js';
+export { cpuLowRank, lowRankAttentionCpu, lowRankPolynomial, lowRankErrorBound, inputBeta } from './cpu/low-rank.js';
+export type { LowRankOptions } from './cpu/low-rank.js';
+export { KernelRegistry, DuplicateKernelError, builtinRegistry, registerGpujsKernels, specKernels } from './registry.js';
+export type { KernelMeta, UnavailableBackend } from './registry.js';
+export { GPU_BACKENDS, BackendUnavailableError, availableBackends, backendAvailable, createGpu, probeWebGPU } from './gpujs/backend.js';
+export type { GpuBackend, GpuInstance } from './gpujs/backend.js';
+export { gpujsExact, loopBound } from './gpujs/exact.js';
+export type { GpujsKernelOptions } from './gpujs/exact.js';
+export { gpujsLowRank, naiveFloat32LowRank, exponentTable } from './gpujs/low-rank.js';
+export type { GpujsLowRankOptions } from './gpujs/low-rank.js';
+export { gpujsUpsampleBicubic, gpujsDownsampleArea } from './gpujs/interpolation.js';
+export type { GpujsInterpolationOptions } from './gpujs/interpolation.js';
+export { probePrecision } from './gpujs/probe.js';
