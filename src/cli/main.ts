@@ -12,7 +12,8 @@ import { writeFileSync } from 'node:fs';
 const HELP = `varcheck — executable spec and property-based conformance suite for VAR attention
 
 Usage:
-  varcheck verify [--seed S] [--runs N] [--filter TEXT] [--backends headlessgl,webasm,cpu,webgpu] [--json FILE]
+  varcheck verify [--seed S] [--runs N] [--filter TEXT] [--backends headlessgl,webasm,cpu,webgpu]
+                  [--browser webgl2,webgpu] [--json FILE]
       Run the property battery on the spec and on every built-in kernel × backend;
       one row per property. Exit 0 only when all pass.
   varcheck criteria [--d 4,8,16,64] [--B 0.25,0.5,1,2,4,8] [--delta 1e-3] [--json FILE]
@@ -34,7 +35,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'verify') {
       const { values } = parseArgs({
         args: rest,
-        options: { seed: { type: 'string' }, runs: { type: 'string' }, filter: { type: 'string' }, json: { type: 'string' }, backends: { type: 'string' } },
+        options: { seed: { type: 'string' }, runs: { type: 'string' }, filter: { type: 'string' }, json: { type: 'string' }, backends: { type: 'string' }, browser: { type: 'string' } },
         strict: true,
       });
       const seed = resolveSeed(values.seed ?? process.env.VARCHECK_SEED);
@@ -50,7 +51,14 @@ export async function main(argv: string[]): Promise<number> {
         console.error(`varcheck: --backends expects a comma-separated subset of ${known.join(', ')}, got ${JSON.stringify(bad)}`);
         return 2;
       }
-      return (await verify({ seed, numRuns, filter: values.filter, json: values.json, backends: backends as GpuBackend[] | undefined })).passed ? 0 : 1;
+      const browser = values.browser === undefined ? undefined : values.browser.split(',').filter((b) => b !== '');
+      const badBrowser = browser?.find((b) => b !== 'webgl2' && b !== 'webgpu');
+      if (badBrowser !== undefined) {
+        console.error(`varcheck: --browser expects a comma-separated subset of webgl2, webgpu (or an empty string for none), got ${JSON.stringify(badBrowser)}`);
+        return 2;
+      }
+      const result = await verify({ seed, numRuns, filter: values.filter, json: values.json, backends: backends as GpuBackend[] | undefined, browser: browser as ('webgl2' | 'webgpu')[] | undefined });
+      return result.passed ? 0 : 1;
     }
     if (command === 'criteria') {
       const { values } = parseArgs({

@@ -8,6 +8,7 @@ import { attentionBattery } from '../../properties/battery/attention.js';
 import { builtinRegistry, registerGpujsKernels, type KernelRegistry } from '../kernels/registry.js';
 import { interpolationBattery } from '../../properties/battery/interpolation.js';
 import type { GpuBackend } from '../kernels/gpujs/backend.js';
+import { CHROMIUM_PATH, chromiumInstalled, chromiumKernels, type BrowserKernels } from '../kernels/browser/chromium.js';
 import type { Law } from '../../properties/law.js';
 import { checkLaw, replayLine, type LawResult } from '../harness/check-law.js';
 import { fmt, table } from './table.js';
@@ -24,6 +25,8 @@ export interface VerifyOptions {
   filter?: string;
   /** gpu.js backends to instantiate kernels on (default: all; [] for none). */
   backends?: GpuBackend[];
+  /** Chromium backends (`webgl2`, `webgpu`) to run the gpu.js kernels in, when Chromium is installed (default: both). */
+  browser?: ('webgl2' | 'webgpu')[];
   /** Where to print (default: stdout). */
   out?: (line: string) => void;
 }
@@ -44,6 +47,21 @@ export async function verify(options: VerifyOptions): Promise<{ results: (LawRes
   out(`varcheck verify — fast-check seed ${options.seed} (replay: varcheck verify --seed ${options.seed})`);
   const results: (LawResult & { suite: string })[] = [];
   const registry = await registerGpujsKernels(builtinRegistry(), options.backends);
+  const sessions: BrowserKernels[] = [];
+  for (const b of options.browser ?? ['webgl2', 'webgpu']) {
+    if (!chromiumInstalled()) {
+      out(`backend chromium-${b}: unavailable — Chromium not installed (${CHROMIUM_PATH})`);
+      continue;
+    }
+    try {
+      const s = await chromiumKernels(b);
+      sessions.push(s);
+      for (const k of [...s.attention, ...s.interpolation]) registry.register(k, { measured: s.measured });
+      out(`backend chromium-${b}: ${s.userAgent}`);
+    } catch (e) {
+      out(`backend chromium-${b}: unavailable — ${(e as Error).message}`);
+    }
+  }
   for (const u of registry.unavailable) out(`backend ${u.backend}: unavailable — ${u.reason}`);
   for (const k of registry.list()) {
     const m = registry.metaOf(k.name).measured;
@@ -62,6 +80,7 @@ export async function verify(options: VerifyOptions): Promise<{ results: (LawRes
     ),
   );
   registry.dispose();
+  for (const s of sessions) await s.close();
   const failed = results.filter((r) => !r.passed);
   for (const r of failed) {
     out(`\nFAIL ${r.suite} › ${r.name} [${r.cites}]\n  ${r.message}\n  counterexample: ${r.counterexample}\n  replay: ${replayLine(r)}`);

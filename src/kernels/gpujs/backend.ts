@@ -11,10 +11,13 @@ const { GPU } = gpujs;
 /** A gpu.js `GPU` instance. */
 export type GpuInstance = InstanceType<typeof GPU>;
 
-/** The Node backends varcheck instantiates gpu.js kernels on (DESIGN.md "gpu.js facts"). */
-export type GpuBackend = 'headlessgl' | 'webasm' | 'cpu' | 'webgpu';
+/**
+ * gpu.js backends (DESIGN.md "gpu.js facts"): in Node `headlessgl`, `webasm`, `cpu` and
+ * `webgpu` (Dawn); in a browser `webgl2`, `webgl`, `webgpu`.
+ */
+export type GpuBackend = 'headlessgl' | 'webasm' | 'cpu' | 'webgpu' | 'webgl2' | 'webgl';
 
-/** Every backend, in the order reports list them. */
+/** The Node backends, in the order reports list them. */
 export const GPU_BACKENDS: readonly GpuBackend[] = ['headlessgl', 'webasm', 'cpu', 'webgpu'];
 
 /** A requested backend cannot run here (no X display for headless-gl, no WebGPU adapter, …). */
@@ -30,8 +33,15 @@ let webgpuProbe: Promise<string | undefined> | undefined;
  */
 export function probeWebGPU(): Promise<string | undefined> {
   webgpuProbe ??= (async () => {
+    const existing = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<{ info?: object } | null> } } }).navigator?.gpu;
+    if (existing) {
+      // A browser (or an earlier install): use its navigator.gpu as it is.
+      const adapter = await existing.requestAdapter().catch(() => null);
+      return adapter ? JSON.stringify(adapter.info ?? {}) : undefined;
+    }
     try {
-      const dawn = (await import('webgpu')) as unknown as { globals: object; create(flags: string[]): { requestAdapter(): Promise<{ info?: object } | null> } };
+      const dawnModule = 'webgpu';
+      const dawn = (await import(/* @vite-ignore */ dawnModule)) as unknown as { globals: object; create(flags: string[]): { requestAdapter(): Promise<{ info?: object } | null> } };
       Object.assign(globalThis, dawn.globals);
       const gpu = dawn.create([]);
       Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });

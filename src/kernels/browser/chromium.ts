@@ -1,0 +1,134 @@
+/**
+ * The same gpu.js kernels in a real browser: headless Chromium (Debian's `/usr/bin/chromium`,
+ * driven by playwright-core) on a page served from 127.0.0.1, on WebGL2 (or WebGPU with
+ * `--enable-unsafe-webgpu` when an adapter appears). Each browser kernel is a contract kernel
+ * whose `run` crosses into the page, so the Node battery and tolerance policy judge it unchanged.
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { AttentionInput } from '../../../spec/attention.js';
+import { BackendUnavailableError, type GpuBackend } from '../gpujs/backend.js';
+import { lowRankErrorBound, lowRankPolynomial } from '../cpu/low-rank.js';
+import { naiveFloat32LowRank } from '../gpujs/low-rank.js';
+import { lowRankAttention } from '../../../spec/low-rank.js';
+import type { FeatureMap, Matrix } from '../../../spec/matrix.js';
+import type { AttentionKernel, InterpolationKernel } from '../contract.js';
+import type { MeasuredPrecision } from '../../../properties/battery/float32.js';
+
+/** Where Debian installs Chromium. */
+export const CHROMIUM_PATH = process.env.VARCHECK_CHROMIUM ?? '/usr/bin/chromium';
+
+/** Flags that keep Chromium quiet on a machine without network (see the env notes). */
+const FLAGS = ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
+
+/** A browser session with its kernels. */
+export interface BrowserKernels {
+  /** The backend inside the page. */
+  backend: GpuBackend;
+  /** The page's navigator.userAgent. */
+  userAgent: string;
+  /** The backend's precision measured inside the page. */
+  measured: MeasuredPrecision;
+  /** Attention kernels (`gpujs/exact@chromium-webgl2`, …). */
+  attention: AttentionKernel[];
+  /** Interpolation kernels. */
+  interpolation: InterpolationKernel[];
+  /** Close the page, the browser and the server. */
+  close(): Promise<void>;
+}
+
+async function bundle(): Promise<string> {
+  const esbuild = await import('esbuild');
+  const entry = fileURLToPath(new URL('./page-entry.ts', import.meta.url));
+  const out = await esbuild.build({ entryPoints: [entry], bundle: true, write: false, format: 'iife', platform: 'browser', target: 'chrome120', logLevel: 'silent' });
+  return out.outputFiles[0].text;
+}
+
+function serve(js: string): Promise<{ server: Server; url: string }> {
+  const html = '<!doctype html><meta charset="utf-8"><title>varcheck</title><script src="/bundle.js"></script>';
+  const server = createServer((req, res) => {
+    if (req.url === '/bundle.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
+    } else {
+      res.writeHead(200, { 'content-type': 'text/html' }).end(html);
+    }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
+    const addr = server.address();
+    resolve({ server, url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/` });
+  }));
+}
+
+/** Is Debian's Chromium installed here? */
+export function chromiumInstalled(): boolean {
+  return existsSync(CHROMIUM_PATH);
+}
+
+/**
+ * Launch Chromium, build the gpu.js kernels on `backend` inside the page, and return them as
+ * contract kernels. Throws {@link BackendUnavailableError} when Chromium or the backend is missing.
+ */
+export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = 'webgl2'): Promise<BrowserKernels> {
+  if (!chromiumInstalled()) throw new BackendUnavailableError('chromium', `${CHROMIUM_PATH} not found (apt-get install chromium)`);
+  const { chromium } = await import('playwright-core');
+  const { server, url } = await serve(await bundle());
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: FLAGS });
+  const close = async (): Promise<void> => {
+    await browser.close();
+    await new Promise((r) => server.close(r));
+  };
+  try {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(url);
+    await page.waitForFunction(() => (globalThis as unknown as { varcheckReady?: boolean }).varcheckReady === true, undefined, { timeout: 30_000 });
+    type Init = { measured: MeasuredPrecision; kernels: { name: string; op: string; exact: boolean }[]; userAgent: string };
+    let init: Init;
+    try {
+      init = (await page.evaluate((b) => (globalThis as unknown as { varcheck: { init(b: string): Promise<unknown> } }).varcheck.init(b), backend)) as Init;
+    } catch (e) {
+      throw new BackendUnavailableError('backend', `chromium-${backend}: ${(e as Error).message.split('\n')[0]}${errors.length ? ` (${errors[0]})` : ''}`);
+    }
+    const tag = (name: string): string => name.replace(`@${backend}`, `@chromium-${backend}`);
+    const attention: AttentionKernel[] = init.kernels.filter((k) => k.op === 'attention').map((k) => {
+      const remote = async (x: AttentionInput): Promise<Matrix> => {
+        const wire = (m: Matrix) => ({ rows: m.rows, cols: m.cols, data: Array.from(m.data) });
+        const out = (await page.evaluate(
+          ([n, q, kk, v, s, mask]) => (globalThis as unknown as { varcheck: { attention(...a: unknown[]): Promise<unknown> } }).varcheck.attention(n, q, kk, v, s, mask),
+          [k.name, wire(x.q), wire(x.k), wire(x.v), x.scale, x.mask] as const,
+        )) as { rows: number; cols: number; data: number[] };
+        return { rows: out.rows, cols: out.cols, data: Float64Array.from(out.data) };
+      };
+      const base: AttentionKernel = { name: tag(k.name), op: 'attention', exact: k.exact, masks: ['none', 'block-causal'], precision: 'float32', run: remote };
+      if (k.exact) return base;
+      // The low-rank kernel's declared bound and formula reference are computed in Node, exactly as for gpujs/low-rank.
+      return {
+        ...base,
+        errorBound: (x: AttentionInput) => lowRankErrorBound(x, lowRankPolynomial(x, 1e-3)),
+        formulaReference: (x: AttentionInput) => {
+          const poly = lowRankPolynomial(x, 1e-3);
+          return { float32: naiveFloat32LowRank(x, poly), float64: lowRankAttention(x, poly) };
+        },
+      };
+    });
+    const interpolation: InterpolationKernel[] = init.kernels.filter((k) => k.op !== 'attention').map((k) => ({
+      name: tag(k.name),
+      op: k.op as InterpolationKernel['op'],
+      precision: 'float32',
+      run: async (x: FeatureMap, h2: number, w2: number): Promise<FeatureMap> => {
+        const out = (await page.evaluate(
+          ([n, xx, a, b]) => (globalThis as unknown as { varcheck: { resize(...a: unknown[]): Promise<unknown> } }).varcheck.resize(n, xx, a, b),
+          [k.name, { h: x.h, w: x.w, c: x.c, data: Array.from(x.data) }, h2, w2] as const,
+        )) as { h: number; w: number; c: number; data: number[] };
+        return { ...out, data: Float64Array.from(out.data) };
+      },
+    }));
+    return { backend, userAgent: init.userAgent, measured: { ...init.measured, backend: `chromium-${backend}` }, attention, interpolation, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}

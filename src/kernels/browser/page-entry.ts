@@ -1,0 +1,41 @@
+/**
+ * Runs inside Chromium: builds the gpu.js kernels on a browser backend (WebGL2, WebGPU) and
+ * exposes them to the Node driver as `window.varcheck`. Inputs and outputs cross the page
+ * boundary as plain arrays.
+ * @module
+ */
+import type { AttentionKernel, InterpolationKernel } from '../contract.js';
+import type { GpuBackend } from '../gpujs/backend.js';
+import { gpujsExact } from '../gpujs/exact.js';
+import { gpujsDownsampleArea, gpujsUpsampleBicubic } from '../gpujs/interpolation.js';
+import { gpujsLowRank } from '../gpujs/low-rank.js';
+import { probePrecision } from '../gpujs/probe.js';
+import type { Mask } from '../../../spec/mask.js';
+
+const kernels = new Map<string, AttentionKernel | InterpolationKernel>();
+
+/** A matrix as it crosses the page boundary. */
+interface WireMatrix { rows: number; cols: number; data: number[] }
+
+const api = {
+  async init(backend: GpuBackend) {
+    const measured = await probePrecision(backend);
+    const made = [await gpujsExact({ backend }), await gpujsLowRank({ backend, delta: 1e-3 }), await gpujsUpsampleBicubic({ backend }), await gpujsDownsampleArea({ backend })];
+    for (const k of made) kernels.set(k.name, k);
+    return { measured, kernels: made.map((k) => ({ name: k.name, op: k.op, exact: 'exact' in k ? k.exact : true })), userAgent: (globalThis as unknown as { navigator: { userAgent: string } }).navigator.userAgent };
+  },
+  async attention(name: string, q: WireMatrix, k: WireMatrix, v: WireMatrix, scale: number, mask: Mask) {
+    const kernel = kernels.get(name) as AttentionKernel;
+    const m = (x: WireMatrix) => ({ rows: x.rows, cols: x.cols, data: Float64Array.from(x.data) });
+    const out = await kernel.run({ q: m(q), k: m(k), v: m(v), scale, mask });
+    return { rows: out.rows, cols: out.cols, data: Array.from(out.data) };
+  },
+  async resize(name: string, x: { h: number; w: number; c: number; data: number[] }, h2: number, w2: number) {
+    const kernel = kernels.get(name) as InterpolationKernel;
+    const out = await kernel.run({ ...x, data: Float64Array.from(x.data) }, h2, w2);
+    return { h: out.h, w: out.w, c: out.c, data: Array.from(out.data) };
+  },
+};
+
+(globalThis as unknown as { varcheck: typeof api }).varcheck = api;
+(globalThis as unknown as { varcheckReady: boolean }).varcheckReady = true;
