@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['properties/**/*.test.ts', 'src/**/*.test.ts'],
+    include: ['properties/**/*.test.ts', 'src/**/*.test.ts', 'examples/**/*.test.ts'],
     setupFiles: ['properties/setup.ts'],
     // headless-gl contexts cannot be shared across worker threads: keep forks (DESIGN.md).
     pool: 'forks',

@@ -28,6 +28,8 @@ export interface Law<T> {
   check(value: T): Outcome | Promise<Outcome>;
   /** Cases per run. @defaultValue 100 */
   numRuns?: number;
+  /** The largest |entry| of Q, K, V this law's inputs may have (guided search stays inside). */
+  maxEntry?: number;
 }
 
 /** Identity helper that fixes `T` for a law literal. */

@@ -6,6 +6,9 @@
 import { describe } from 'vitest';
 import { test } from '@fast-check/vitest';
 import { within, type Law } from './law.js';
+import { attentionBattery, type BatterySettings } from './battery/attention.js';
+import { interpolationBattery } from './battery/interpolation.js';
+import type { AttentionKernel, InterpolationKernel, Kernel } from '../src/kernels/contract.js';
 
 /** `describe(title)` with one property test per law. */
 export function describeLaws(title: string, laws: readonly Law<unknown>[]): void {
@@ -17,4 +20,18 @@ export function describeLaws(title: string, laws: readonly Law<unknown>[]): void
       });
     }
   });
+}
+
+/**
+ * Run the whole battery for a kernel's op in your own vitest suite:
+ *
+ * ```ts
+ * import { describeKernel } from 'varcheck/vitest';
+ * import myKernel from './my-kernel.js';
+ * describeKernel(myKernel);
+ * ```
+ */
+export function describeKernel(kernel: Kernel, settings: BatterySettings = {}): void {
+  const laws = kernel.op === 'attention' ? attentionBattery(kernel as AttentionKernel, { B: (kernel as AttentionKernel).exact ? 3 : 1.5, largeL: 1000, ...settings }) : interpolationBattery(kernel as InterpolationKernel, { numRuns: settings.numRuns });
+  describeLaws(`varcheck battery › ${kernel.name}`, laws);
 }

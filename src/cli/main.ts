@@ -5,8 +5,11 @@
 import { parseArgs } from 'node:util';
 import { resolveSeed } from '../harness/seed.js';
 import { verify } from './verify.js';
+import { fuzz } from '../fuzz/fuzz.js';
+import { DEFAULT_CORPUS } from '../fuzz/corpus.js';
 import type { GpuBackend } from '../kernels/gpujs/backend.js';
 import { criteriaTable } from './criteria.js';
+import { writeReport } from '../report/report.js';
 import { writeFileSync } from 'node:fs';
 
 const HELP = `varcheck — executable spec and property-based conformance suite for VAR attention
@@ -19,6 +22,14 @@ Usage:
   varcheck criteria [--d 4,8,16,64] [--B 0.25,0.5,1,2,4,8] [--delta 1e-3] [--json FILE]
       The regime table: β, certified degree and rank, exact vs low-rank cost, B/√ln L,
       for the VAR presets and geometric pyramids n = 16…128.
+  varcheck fuzz <module> [--export NAME] [--seed S] [--runs N] [--time 60s] [--corpus DIR]
+                [--deadline 10s] [--in-process] [--json FILE]
+      Fuzz your own kernel(s): the module's default (or named) export is a kernel or an array
+      of kernels (DESIGN.md contract). Saved failures replay first; a guided search hunts the
+      worst error/bound. Exit 0 pass, 1 property failure, 2 usage or contract error.
+  varcheck report [--out report.html] [--verify FILE] [--fuzz FILE] [--bench FILE]
+      An HTML page with SVG plots (degree and rank against B with the √ln L threshold,
+      measured error against declared bound, runtime against n) and the verify/fuzz tables.
   varcheck --help
 
 Seeds: --seed, else $VARCHECK_SEED, else a random seed (always printed).
@@ -60,6 +71,38 @@ export async function main(argv: string[]): Promise<number> {
       const result = await verify({ seed, numRuns, filter: values.filter, json: values.json, backends: backends as GpuBackend[] | undefined, browser: browser as ('webgl2' | 'webgpu')[] | undefined });
       return result.passed ? 0 : 1;
     }
+    if (command === 'fuzz') {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          export: { type: 'string' }, seed: { type: 'string' }, runs: { type: 'string' }, time: { type: 'string' }, corpus: { type: 'string' },
+          deadline: { type: 'string' }, 'in-process': { type: 'boolean' }, json: { type: 'string' },
+        },
+        strict: true,
+      });
+      if (positionals.length !== 1) {
+        console.error(`varcheck fuzz: expected exactly one module path, got ${positionals.length}\n\n${HELP}`);
+        return 2;
+      }
+      const seed = resolveSeed(values.seed ?? process.env.VARCHECK_SEED);
+      const runs = values.runs === undefined ? 100 : Number(values.runs);
+      if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs expects a positive integer, got ${JSON.stringify(values.runs)}`);
+      const tty = process.stdout.isTTY === true;
+      const result = await fuzz({
+        module: positionals[0], exportName: values.export, seed, runs, timeMs: duration('time', values.time ?? '60s'), deadlineMs: duration('deadline', values.deadline ?? '10s'),
+        corpus: values.corpus ?? DEFAULT_CORPUS, json: values.json, inProcess: values['in-process'] === true,
+        progress: tty ? (line) => process.stdout.write(`\r\x1b[2K${line.slice(0, (process.stdout.columns ?? 100) - 1)}`) : undefined,
+      });
+      return result.passed ? 0 : 1;
+    }
+    if (command === 'report') {
+      const { values } = parseArgs({ args: rest, options: { out: { type: 'string' }, verify: { type: 'string' }, fuzz: { type: 'string' }, bench: { type: 'string' } }, strict: true });
+      const out = values.out ?? 'varcheck-report.html';
+      writeReport({ out, verifyJson: values.verify, fuzzJson: values.fuzz, benchJson: values.bench });
+      console.log(`wrote ${out}`);
+      return 0;
+    }
     if (command === 'criteria') {
       const { values } = parseArgs({
         args: rest,
@@ -84,4 +127,12 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`varcheck: ${(e as Error).message}`);
     return 2;
   }
+}
+
+/** Parse '60s', '2m', '500ms' or a plain number of seconds into milliseconds. */
+export function duration(name: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!m) throw new Error(`--${name} expects a duration like 60s, 2m or 500ms, got ${JSON.stringify(text)}`);
+  const v = Number(m[1]);
+  return m[2] === 'ms' ? v : m[2] === 'm' ? v * 60_000 : v * 1000;
 }

@@ -15,8 +15,10 @@ export interface CheckOptions {
   numRuns?: number;
   /** Stop generating new cases after this many milliseconds (0: no limit). @defaultValue 0 */
   timeLimitMs?: number;
-  /** Known-good inputs tried first (a failure corpus, guided-search winners). */
+  /** Inputs tried first (a failure corpus, guided-search winners). */
   examples?: unknown[];
+  /** Called with every case and its outcome (guided search keeps the worst). */
+  onCase?(value: unknown, outcome: Outcome): void;
 }
 
 /** The result of running one law. */
@@ -39,6 +41,8 @@ export interface LawResult {
   counterexample?: string;
   /** The failure message (error/bound, or what the kernel threw). */
   message?: string;
+  /** The shrunk counterexample itself (for a failure corpus). */
+  value?: unknown;
 }
 
 /** Run `law` with fast-check and summarise it (never throws on a property failure). */
@@ -46,7 +50,14 @@ export async function checkLaw(law: Law<unknown>, options: CheckOptions): Promis
   let worst: Outcome = { error: 0, bound: 0 };
   let failing: Outcome | undefined;
   const property = fc.asyncProperty(law.arbitrary, async (value) => {
-    const o = await law.check(value);
+    let o: Outcome;
+    try {
+      o = await law.check(value);
+    } catch (e) {
+      failing = { error: Infinity, bound: worst.bound, detail: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
+      throw e;
+    }
+    options.onCase?.(value, o);
     if (ratio(o) > ratio(worst) || (ratio(o) === ratio(worst) && o.error > worst.error)) worst = o;
     if (!within(o)) {
       failing = o;
@@ -69,6 +80,7 @@ export async function checkLaw(law: Law<unknown>, options: CheckOptions): Promis
     passed: false,
     path: details.counterexamplePath ?? undefined,
     counterexample: details.counterexample ? fc.stringify(details.counterexample[0]) : undefined,
+    value: details.counterexample ? details.counterexample[0] : undefined,
     message: err instanceof Error ? err.message : String(err),
   };
 }

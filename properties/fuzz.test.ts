@@ -1,0 +1,70 @@
+/**
+ * `varcheck fuzz` on kernels a user might write: ten mutants are each caught within 60 s, a
+ * hanging and a throwing kernel are reported (not fatal), the corpus replays a saved failure
+ * first, a correct kernel passes across 20 seeds, and contract errors exit with code 2.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { fuzz } from '../src/fuzz/fuzz.js';
+
+const seed = fc.readConfigureGlobal().seed ?? 1;
+const MUTANTS = 'properties/mutants/fuzz-mutants.ts';
+const quiet = (): void => {};
+
+async function fuzzOne(exportName: string, corpus = mkdtempSync(join(tmpdir(), 'varcheck-corpus-'))) {
+  const t0 = Date.now();
+  const r = await fuzz({ module: MUTANTS, exportName, seed, corpus, timeMs: 60_000, deadlineMs: 3000, stopAtFirstFailure: true, out: quiet });
+  return { ...r, seconds: (Date.now() - t0) / 1000, corpus };
+}
+
+describe('varcheck fuzz catches mutants', () => {
+  for (const name of ['wrongScale', 'maskOffByOneScale', 'noMaxShift', 'missingFactorial', 'degreeTooLow', 'loopTruncated', 'bicubicWrongA', 'alignCorners', 'denominatorOverMaskedKeys', 'transposedOutput']) {
+    it(`catches ${name} within 60 s`, async () => {
+      const r = await fuzzOne(name);
+      const failure = r.results.find((x) => !x.passed);
+      expect(failure, `${name} was not caught`).toBeDefined();
+      expect(r.seconds).toBeLessThan(60);
+      console.log(`[varcheck] ${name}: caught in ${r.seconds.toFixed(1)} s by ${failure!.foundBy} — ${failure!.message?.slice(0, 100)}`);
+    });
+  }
+});
+
+describe('varcheck fuzz robustness', () => {
+  it('reports a hanging kernel as a failure and finishes', async () => {
+    const r = await fuzzOne('hanging');
+    expect(r.passed).toBe(false);
+    expect(r.results[0].message).toMatch(/no answer within 3000 ms/);
+  });
+  it('reports a throwing kernel as a failure, and the corpus replays it first next time', async () => {
+    const first = await fuzzOne('throwing');
+    expect(first.passed).toBe(false);
+    expect(first.results[0].message).toMatch(/kernel exploded/);
+    expect(first.results[0].saved).toBeTruthy();
+    const second = await fuzzOne('throwing', first.corpus);
+    expect(second.results[0].foundBy).toBe('corpus');
+    expect(second.results[0].path?.split(':')[0]).toBe('0');
+  });
+  it('a correct kernel passes across 20 seeds', async () => {
+    for (let s = 1; s <= 20; s++) {
+      const r = await fuzz({ module: 'examples/kernels/my-kernel.ts', seed: seed + s, runs: 30, timeMs: 1500, corpus: mkdtempSync(join(tmpdir(), 'varcheck-ok-')), out: quiet });
+      expect(r.passed, `seed ${seed + s}`).toBe(true);
+    }
+  });
+  it('the CLI exits 2 on a contract error, naming the bad fields', () => {
+    const p = spawnSync(process.execPath, ['bin/varcheck.js', 'fuzz', 'properties/fixtures/kernels/bad-contract.ts'], { encoding: 'utf8' });
+    expect(p.status).toBe(2);
+    expect(p.stderr).toMatch(/precision: expected 'float32' or 'float64'/);
+    expect(p.stderr).toMatch(/run: expected a function/);
+    expect(p.stderr).toMatch(/masks: expected a non-empty array/);
+  });
+  it('the CLI exits 1 when a property fails and 0 when all pass', () => {
+    const fail = spawnSync(process.execPath, ['bin/varcheck.js', 'fuzz', 'examples/kernels/favor-plus.ts', '--time', '5s', '--runs', '30', '--seed', String(seed), '--corpus', mkdtempSync(join(tmpdir(), 'vc-'))], { encoding: 'utf8' });
+    expect(fail.status).toBe(1);
+    const ok = spawnSync(process.execPath, ['bin/varcheck.js', 'fuzz', 'examples/kernels/my-kernel.ts', '--time', '3s', '--runs', '20', '--seed', String(seed), '--corpus', mkdtempSync(join(tmpdir(), 'vc-'))], { encoding: 'utf8' });
+    expect(ok.status).toBe(0);
+  });
+});

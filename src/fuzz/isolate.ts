@@ -1,0 +1,81 @@
+/**
+ * Run a user's kernel in a worker thread with a deadline per call: a hang becomes a reported
+ * failure ("no answer within N ms") and the worker is replaced; a throw becomes a failure with
+ * the kernel's message. The wrapper is itself a contract kernel, so the battery is unchanged.
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { VarcheckError } from '../../spec/errors.js';
+import type { Kernel } from '../kernels/contract.js';
+
+/** A user kernel did not answer within its deadline. */
+export class KernelTimeoutError extends VarcheckError {}
+/** A user kernel threw (the message is the kernel's). */
+export class KernelThrewError extends VarcheckError {}
+/** The isolation worker itself could not start (not the kernel's fault). */
+export class IsolationError extends VarcheckError {}
+
+// The worker boots from a two-line script that registers tsx in the worker (execArgv --import is
+// not honoured by workers on every Node 20), then loads worker.ts (sources) or worker.js (dist).
+const tsxApi = ((): string => {
+  try {
+    return import.meta.resolve('tsx/esm/api');
+  } catch {
+    const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
+    return pathToFileURL(resolve(pkg, '..', 'dist/esm/api/index.mjs')).href;
+  }
+})();
+const workerModule = new URL(existsSync(new URL('./worker.ts', import.meta.url)) ? './worker.ts' : './worker.js', import.meta.url).href;
+const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerModule)}); });`;
+
+/**
+ * Wrap kernel `index` of `modulePath` so each call runs in a worker with `deadlineMs`.
+ * The returned kernel copies the contract fields (and `errorBound`, `formulaReference`, which
+ * run in this process on the module's own object).
+ */
+export function isolate(kernel: Kernel, modulePath: string, index: number, options: { exportName?: string; deadlineMs: number }): Kernel {
+  let worker: Worker | undefined;
+  let ready: Promise<void> | undefined;
+  let nextId = 0;
+  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  const start = (): Promise<void> => {
+    worker = new Worker(bootstrap, { eval: true, workerData: { modulePath: resolve(modulePath), exportName: options.exportName, index } });
+    worker.unref();
+    ready = new Promise((res, rej) => {
+      worker!.once('error', (e) => rej(new IsolationError('worker', `the isolation worker failed to start or crashed: ${e.message}`)));
+      worker!.on('message', (m: { ready?: boolean; id?: number; ok?: boolean; out?: unknown; error?: string }) => {
+        if (m.ready) return res();
+        const p = pending.get(m.id!);
+        if (!p) return;
+        pending.delete(m.id!);
+        if (m.ok) p.resolve(m.out);
+        else p.reject(new KernelThrewError(kernel.name, `the kernel threw ${m.error}`));
+      });
+    });
+    return ready;
+  };
+  const call = async (args: unknown[]): Promise<unknown> => {
+    if (!worker) await start();
+    await ready;
+    const id = nextId++;
+    return new Promise((res, rej) => {
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        void worker?.terminate();
+        worker = undefined;
+        rej(new KernelTimeoutError(kernel.name, `no answer within ${options.deadlineMs} ms (the kernel hangs or is too slow for this input); the worker was replaced`));
+      }, options.deadlineMs);
+      pending.set(id, {
+        resolve: (v) => { clearTimeout(timer); res(v); },
+        reject: (e) => { clearTimeout(timer); rej(e); },
+      });
+      worker!.postMessage({ id, args });
+    });
+  };
+  const wrapped = { ...kernel, run: (...args: unknown[]) => call(args), dispose: () => { void worker?.terminate(); worker = undefined; kernel.dispose?.(); } };
+  return wrapped as unknown as Kernel;
+}
