@@ -67,6 +67,15 @@ export async function runKernel(kernel: AttentionKernel, input: AttentionInput):
   return checkMatrix(`${kernel.name} output`, out, { rows: input.q.rows, cols: input.v.cols });
 }
 
+function maxAbsDiffOf(a: Matrix, b: Matrix): number {
+  let m = 0;
+  for (let k = 0; k < a.data.length; k++) {
+    const e = Math.abs(a.data[k] - b.data[k]);
+    if (e > m || Number.isNaN(e)) m = e;
+  }
+  return m;
+}
+
 /** PyTorch-style mismatch summary: count over tolerance, worst absolute and relative error with index. */
 export function mismatch(got: Matrix, want: Matrix, tol: number): Outcome {
   let worst = 0;
@@ -140,6 +149,56 @@ export function attentionBattery(kernel: AttentionKernel, settings: BatterySetti
     }),
   ];
   if (kernel.exact) {
+    laws.push(
+      law({
+        maxEntry,
+        name: `${kernel.name}: invariant under a per-row logit shift`,
+        cites: 'MATH.md §3 (softmax shift invariance)',
+        arbitrary: fc.tuple(arb, fc.array(fc.double({ min: -8, max: 8, noNaN: true }), { minLength: 8, maxLength: 8 })),
+        numRuns,
+        check: async ([x, shifts]) => {
+          // Q' = [Q | c_i/s], K' = [K | 1] adds c_i to every logit of row i; a metamorphic check, no reference.
+          const d = x.q.cols;
+          const q2 = matrix(x.q.rows, d + 1);
+          const k2 = matrix(x.k.rows, d + 1);
+          for (let i = 0; i < x.q.rows; i++) {
+            q2.data.set(x.q.data.subarray(i * d, (i + 1) * d), i * (d + 1));
+            q2.data[i * (d + 1) + d] = shifts[i % shifts.length] / x.scale;
+          }
+          for (let j = 0; j < x.k.rows; j++) {
+            k2.data.set(x.k.data.subarray(j * d, (j + 1) * d), j * (d + 1));
+            k2.data[j * (d + 1) + d] = 1;
+          }
+          const y = { ...x, q: q2, k: k2 };
+          const a = await runKernel(kernel, x);
+          const b = await runKernel(kernel, y);
+          const tol = kernel.precision === 'float32'
+            ? float32Tolerance(x, attention(x), settings.measured) + float32Tolerance(y, attention(y), settings.measured)
+            : float64Tolerance(x) + float64Tolerance(y);
+          return { error: maxAbsDiffOf(a, b), bound: tol };
+        },
+      }),
+      law({
+        maxEntry,
+        name: `${kernel.name}: masked prefix stability (the first L_k rows ignore later scales)`,
+        cites: 'MATH.md §7 (Consistency)',
+        arbitrary: arb.filter((x) => x.mask.kind === 'block-causal' && x.mask.blocks.length > 1),
+        numRuns: Math.ceil(numRuns / 2),
+        check: async (x) => {
+          const blocks = x.mask.kind === 'block-causal' ? x.mask.blocks : [];
+          const keep = blocks.slice(0, -1);
+          const Lk = keep.reduce((a, b) => a + b, 0);
+          const cut = (m: Matrix): Matrix => ({ rows: Lk, cols: m.cols, data: m.data.slice(0, Lk * m.cols) });
+          const y: AttentionInput = { q: cut(x.q), k: cut(x.k), v: cut(x.v), scale: x.scale, mask: { kind: 'block-causal', blocks: keep } };
+          const full = await runKernel(kernel, x);
+          const prefix = await runKernel(kernel, y);
+          const tol = kernel.precision === 'float32'
+            ? float32Tolerance(x, attention(x), settings.measured) + float32Tolerance(y, attention(y), settings.measured)
+            : float64Tolerance(x) + float64Tolerance(y);
+          return { error: maxAbsDiffOf(prefix, { ...full, rows: Lk, data: full.data.subarray(0, Lk * full.cols) }), bound: tol };
+        },
+      }),
+    );
     laws.push(
       law({
         maxEntry,

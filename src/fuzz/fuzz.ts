@@ -95,13 +95,15 @@ export async function fuzz(options: FuzzOptions): Promise<{ results: FuzzLawResu
           if (interrupted || (options.stopAtFirstFailure && results.some((x) => !x.passed))) break;
           const t0 = Date.now();
           const worst: Scored[] = [];
+          let cases = 0;
           const onCase = (value: unknown, outcome: Outcome): void => {
             worst.push({ value, outcome });
             if (worst.length > 32) {
               worst.sort((a, b) => ratio(b.outcome) - ratio(a.outcome));
               worst.length = 8;
             }
-            options.progress?.(`${law.name}: ${worst.length ? '' : ''}worst ratio ${fmt(Math.max(...worst.map((w) => ratio(w.outcome))))}, ${fmt((Date.now() - t0) / 1000)} s`);
+            cases++;
+            options.progress?.(`${law.name}: ${cases} cases, worst error/bound ${fmt(Math.max(...worst.map((w) => ratio(w.outcome))))}, ${fmt((Date.now() - t0) / 1000)} s`);
           };
           const examples = corpus.filter((e) => e.law === law.name).map((e) => e.value);
           let r = await checkLaw(law, { seed: options.seed, examples, onCase, timeLimitMs: perLaw });
