@@ -8,6 +8,7 @@ import {
 } from '../spec/index.js';
 import { attentionInputArb, matrixArb, pyramidArb } from './arbitraries.js';
 import { law, roundoff, type Law } from './law.js';
+import { withRowShifts } from './battery/attention.js';
 
 /** Rounding allowance for a softmax-weighted average over L keys of values bounded by ‖V‖∞. */
 function averagingSlack(L: number, vmax: number, logitMax = 0): number {
@@ -97,20 +98,8 @@ export const attentionLaws: Law<unknown>[] = [
     cites: 'MATH.md §3 (softmax shift invariance)',
     arbitrary: fc.tuple(attentionInputArb(), fc.array(fc.double({ min: -20, max: 20, noNaN: true }), { minLength: 64, maxLength: 64 })),
     check: ([x, shifts]) => {
-      // Append a column: Q' = [Q | c_i / s], K' = [K | 1] adds c_i to every logit of row i.
-      const d = x.q.cols;
-      const q2 = matrix(x.q.rows, d + 1);
-      const k2 = matrix(x.k.rows, d + 1);
-      for (let i = 0; i < x.q.rows; i++) {
-        q2.data.set(x.q.data.subarray(i * d, (i + 1) * d), i * (d + 1));
-        q2.data[i * (d + 1) + d] = shifts[i % shifts.length] / x.scale;
-      }
-      for (let j = 0; j < x.k.rows; j++) {
-        k2.data.set(x.k.data.subarray(j * d, (j + 1) * d), j * (d + 1));
-        k2.data[j * (d + 1) + d] = 1;
-      }
       const a = attention(x);
-      const b = attention({ ...x, q: q2, k: k2 });
+      const b = attention(withRowShifts(x, shifts));
       const shiftMax = Math.max(...shifts.map(Math.abs));
       return { error: maxAbsDiff(a.data, b.data), bound: averagingSlack(x.k.rows, maxAbs(x.v.data), 2 * (logitMax(x) + shiftMax) * x.k.rows) };
     },

@@ -10,6 +10,7 @@ import { chromiumInstalled, chromiumKernels, type BrowserKernels } from '../src/
 import { attentionBattery } from './battery/attention.js';
 import { interpolationBattery } from './battery/interpolation.js';
 import { describeLaws } from './vitest.js';
+import { KNOWN_GAPS } from './battery/known-gaps.js';
 
 const required = process.env.REQUIRE_CHROMIUM === '1';
 const sessions: BrowserKernels[] = [];
@@ -39,8 +40,8 @@ if (chromiumInstalled()) {
     const m = session.measured;
     console.log(`[varcheck] ${session.userAgent}\n[varcheck] chromium-${backend}: measured exp relative error ${m.expRelativeError.toExponential(2)}, sum relative error ${m.sumRelativeError.toExponential(2)}, flushes subnormals: ${m.flushesSubnormals}`);
     for (const k of session.attention) {
-      describeLaws(`chromium › ${k.name}`, attentionBattery(k, { B: k.exact ? 3 : 1.5, maxL: 24, largeL: 1000, measured: m, numRuns: runs }));
+      describeLaws(`chromium › ${k.name}`, attentionBattery(k, { B: k.exact ? 3 : 1.5, maxL: 24, largeL: 1000, measured: m, numRuns: runs }), { kernel: k.name, knownGaps: KNOWN_GAPS });
     }
-    for (const k of session.interpolation) describeLaws(`chromium › ${k.name}`, interpolationBattery(k, { numRuns: runs }));
+    for (const k of session.interpolation) describeLaws(`chromium › ${k.name}`, interpolationBattery(k, { numRuns: runs }), { kernel: k.name, knownGaps: KNOWN_GAPS });
   }
 }

@@ -34,8 +34,10 @@ export { lowRankLaws, boundLaws, thresholdLaws };
 /** Laws of the low-rank constructions, error bounds and threshold criteria (MATH.md §4–6). */
 export const lowRankSpecLaws: readonly Law<unknown>[] = [...lowRankLaws, ...boundLaws, ...thresholdLaws];
 
-export { attentionBattery, float64Tolerance, kernelTolerance, runKernel, mismatch } from './battery/attention.js';
+export { attentionBattery, float64Tolerance, kernelTolerance, runKernel, mismatch, declines, withRowShifts } from './battery/attention.js';
 export type { BatterySettings } from './battery/attention.js';
 export { interpolationBattery, naiveFloat32Bicubic, naiveFloat32Area, specResize, resizeTolerance } from './battery/interpolation.js';
 export { naiveFloat32Attention, float32Tolerance, U32 } from './battery/float32.js';
 export type { MeasuredPrecision } from './battery/float32.js';
+export { KNOWN_GAPS, gapFor, checkKnownGap } from './battery/known-gaps.js';
+export type { KnownGap, GapVerdict } from './battery/known-gaps.js';

@@ -4,14 +4,15 @@ import { builtinRegistry } from '../src/kernels/registry.js';
 import { attentionBattery } from './battery/attention.js';
 import { interpolationBattery } from './battery/interpolation.js';
 import { describeLaws } from './vitest.js';
+import { KNOWN_GAPS } from './battery/known-gaps.js';
 
 const registry = builtinRegistry();
 afterAll(() => registry.dispose());
 
 for (const kernel of registry.attention()) {
-  describeLaws(`battery › ${kernel.name}`, attentionBattery(kernel, { B: kernel.exact ? 3 : 1.5, maxL: 24, largeL: 1000 }));
+  describeLaws(`battery › ${kernel.name}`, attentionBattery(kernel, { B: kernel.exact ? 3 : 1.5, maxL: 24, largeL: 1000 }), { kernel: kernel.name, knownGaps: KNOWN_GAPS });
 }
 
 for (const kernel of registry.interpolation()) {
-  describeLaws(`battery › ${kernel.name}`, interpolationBattery(kernel));
+  describeLaws(`battery › ${kernel.name}`, interpolationBattery(kernel), { kernel: kernel.name, knownGaps: KNOWN_GAPS });
 }

@@ -8,6 +8,7 @@ import { checkLaw, replayLine } from '../src/harness/check-law.js';
 import type { AttentionKernel } from '../src/kernels/contract.js';
 import { cpuExact } from '../src/kernels/cpu/exact.js';
 import { attentionBattery } from './battery/attention.js';
+import { checkKnownGap } from './battery/known-gaps.js';
 import { hidesOwnScaleKernel, truncatedLoopKernel, wrongScaleKernel } from './mutants/attention.js';
 
 const seed = fc.readConfigureGlobal().seed ?? 42;
@@ -36,4 +37,18 @@ describe('meta: the battery catches broken kernels', () => {
       console.log(`[varcheck] caught ${r.name}: ${r.message?.slice(0, 160)}… (replay line: ${replayLine(r).length} chars)`);
     });
   }
+});
+
+describe('meta: known gaps keep failing, or the suite says to remove them', () => {
+  it('a recorded gap that still fails is accepted', async () => {
+    const [matches] = attentionBattery(wrongScaleKernel, { B: 3, maxL: 24 });
+    const r = await checkKnownGap(matches, { kernel: wrongScaleKernel.name, law: 'matches the spec', reason: 'demo: uses 1/√d' }, seed);
+    expect(r.ok).toBe(true);
+  });
+  it('a recorded gap that now passes fails the suite', async () => {
+    const [matches] = attentionBattery(cpuExact, { B: 3, maxL: 24 });
+    const r = await checkKnownGap(matches, { kernel: 'cpu/exact', law: 'matches the spec', reason: 'demo' }, seed);
+    expect(r.ok).toBe(false);
+    expect(r.message).toMatch(/known gap now passes/);
+  });
 });

@@ -113,15 +113,23 @@ export interface LayerNorms {
  * @see MATH.md §6 (composition)
  */
 export function layerErrorBound(e: number, layer: TransformerLayer, norms: LayerNorms, kernel: KernelErrorModel): number {
-  const d = layer.wq.cols;
+  return rowwiseFactor(layer) * attentionBlockErrorBound(e, layer, norms, kernel);
+}
+
+/**
+ * The attention block with residual, X ↦ X + Attn(X)·W_O, on an input with error e: Q, K, V
+ * errors by E3, the kernel's own error on the perturbed inputs, E2 for the perturbation, then W_O.
+ * Scale 1/d (MATH.md §3). Shared by the transformer layers and the Phase 3 decoder.
+ */
+export function attentionBlockErrorBound(e: number, w: { wq: Matrix; wk: Matrix; wv: Matrix; wo: Matrix }, norms: LayerNorms, kernel: KernelErrorModel): number {
+  const d = w.wq.cols;
   const scale = 1 / d;
-  const dQ = e * linearFactor(layer.wq);
-  const dK = e * linearFactor(layer.wk);
-  const dV = e * linearFactor(layer.wv);
+  const dQ = e * linearFactor(w.wq);
+  const dK = e * linearFactor(w.wk);
+  const dV = e * linearFactor(w.wv);
   const eta = logitPerturbation(scale, d, dQ, norms.k, norms.q + dQ, dK);
   const att = kernel({ q: norms.q + dQ, k: norms.k + dK, v: norms.v + dV, d, scale }) + e2Bound(eta, norms.v, dV);
-  const h = e + att * linearFactor(layer.wo);
-  return rowwiseFactor(layer) * h;
+  return e + att * linearFactor(w.wo);
 }
 
 /** E3/E2 composition through m layers: e_{l+1} = layerErrorBound(e_l). */
@@ -167,13 +175,5 @@ export function pipelineErrorBound(model: VarModel, norms: readonly LayerNorms[]
  * ×2 (factor 1), conv_out. `norms` are the decoder attention's exact ‖Q‖∞, ‖K‖∞, ‖V‖∞.
  */
 export function decoderErrorBound(eIn: number, dec: DecoderLite, norms: LayerNorms, kernel: KernelErrorModel): number {
-  const C = dec.wq.cols;
-  const scale = 1 / C;
-  const e = eIn * conv3x3Lipschitz(dec.convIn);
-  const dQ = e * linearFactor(dec.wq);
-  const dK = e * linearFactor(dec.wk);
-  const dV = e * linearFactor(dec.wv);
-  const eta = logitPerturbation(scale, C, dQ, norms.k, norms.q + dQ, dK);
-  const att = kernel({ q: norms.q + dQ, k: norms.k + dK, v: norms.v + dV, d: C, scale }) + e2Bound(eta, norms.v, dV);
-  return conv3x3Lipschitz(dec.convOut) * (e + att * linearFactor(dec.wo));
+  return conv3x3Lipschitz(dec.convOut) * attentionBlockErrorBound(eIn * conv3x3Lipschitz(dec.convIn), dec, norms, kernel);
 }

@@ -32,7 +32,7 @@ export { rank, rankAS23, multiIndices, featureWeights, featureRow, features, def
 export type { KernelErrorModel, LayerNorms, PipelineBound } from './bounds.js';
 export {
   e1Bound, e1BoundPerColumn, logitPerturbation, e2Bound, linearFactor, bicubicFactor, AREA_FACTOR, phiFactor, layerNormFactor, rowwiseFactor,
-  layerErrorBound, transformerErrorBound, pipelineErrorBound, decoderErrorBound,
+  layerErrorBound, attentionBlockErrorBound, transformerErrorBound, pipelineErrorBound, decoderErrorBound,
 } from './bounds.js';
 export type { CriteriaInput, Criteria, Regime } from './criteria.js';
 export { criteria } from './criteria.js';

@@ -67,6 +67,25 @@ export async function runKernel(kernel: AttentionKernel, input: AttentionInput):
   return checkMatrix(`${kernel.name} output`, out, { rows: input.q.rows, cols: input.v.cols });
 }
 
+/**
+ * Q' = [Q | c_i/s], K' = [K | 1]: adds c_i (cycling through `shifts`) to every logit of row i,
+ * which softmax must ignore (MATH.md §3). A metamorphic input needing no reference.
+ */
+export function withRowShifts(x: AttentionInput, shifts: readonly number[]): AttentionInput {
+  const d = x.q.cols;
+  const q2 = matrix(x.q.rows, d + 1);
+  const k2 = matrix(x.k.rows, d + 1);
+  for (let i = 0; i < x.q.rows; i++) {
+    q2.data.set(x.q.data.subarray(i * d, (i + 1) * d), i * (d + 1));
+    q2.data[i * (d + 1) + d] = shifts[i % shifts.length] / x.scale;
+  }
+  for (let j = 0; j < x.k.rows; j++) {
+    k2.data.set(x.k.data.subarray(j * d, (j + 1) * d), j * (d + 1));
+    k2.data[j * (d + 1) + d] = 1;
+  }
+  return { ...x, q: q2, k: k2 };
+}
+
 function maxAbsDiffOf(a: Matrix, b: Matrix): number {
   let m = 0;
   for (let k = 0; k < a.data.length; k++) {
@@ -157,19 +176,7 @@ export function attentionBattery(kernel: AttentionKernel, settings: BatterySetti
         arbitrary: fc.tuple(arb, fc.array(fc.double({ min: -8, max: 8, noNaN: true }), { minLength: 8, maxLength: 8 })),
         numRuns,
         check: async ([x, shifts]) => {
-          // Q' = [Q | c_i/s], K' = [K | 1] adds c_i to every logit of row i; a metamorphic check, no reference.
-          const d = x.q.cols;
-          const q2 = matrix(x.q.rows, d + 1);
-          const k2 = matrix(x.k.rows, d + 1);
-          for (let i = 0; i < x.q.rows; i++) {
-            q2.data.set(x.q.data.subarray(i * d, (i + 1) * d), i * (d + 1));
-            q2.data[i * (d + 1) + d] = shifts[i % shifts.length] / x.scale;
-          }
-          for (let j = 0; j < x.k.rows; j++) {
-            k2.data.set(x.k.data.subarray(j * d, (j + 1) * d), j * (d + 1));
-            k2.data[j * (d + 1) + d] = 1;
-          }
-          const y = { ...x, q: q2, k: k2 };
+          const y = withRowShifts(x, shifts);
           const a = await runKernel(kernel, x);
           const b = await runKernel(kernel, y);
           const tol = kernel.precision === 'float32'

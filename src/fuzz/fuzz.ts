@@ -16,6 +16,9 @@ import { guidedSearch, type Scored } from './guided.js';
 import { isolate } from './isolate.js';
 import { loadKernels } from './load.js';
 
+/** fast-check runs the examples first, so one run replays exactly the guided-search winner. */
+const REPLAY_WINNER_ONLY = 1;
+
 /** Options of {@link fuzz}. */
 export interface FuzzOptions {
   /** Path of the user's module. */
@@ -119,7 +122,7 @@ export async function fuzz(options: FuzzOptions): Promise<{ results: FuzzLawResu
             if (g.worst) worstRatio = Math.max(worstRatio, ratio(g.worst.outcome));
             if (g.failing) {
               // Hand the winner back to fast-check as an example, so the report has its format.
-              const again = await checkLaw(law, { seed: options.seed, examples: [g.failing.value], numRuns: 1 });
+              const again = await checkLaw(law, { seed: options.seed, examples: [g.failing.value], numRuns: REPLAY_WINNER_ONLY });
               r = again.passed ? { ...r, passed: false, message: g.failing.message, value: g.failing.value, worst: { error: Infinity, bound: 0 } } : again;
               foundBy = 'guided';
             }

@@ -93,3 +93,14 @@ export async function createGpu(backend: GpuBackend): Promise<GpuInstance> {
   }
   return gpu;
 }
+
+/** A gpu.js result as one flat Float32Array (2-D outputs come back as arrays of rows). */
+export async function flatOutput(x: unknown): Promise<Float32Array> {
+  const v = await x;
+  if (v instanceof Float32Array) return v;
+  const rows = v as Float32Array[];
+  const w = rows[0]?.length ?? 0;
+  const out = new Float32Array(rows.length * w);
+  rows.forEach((r, i) => out.set(r, i * w));
+  return out;
+}

@@ -12,7 +12,7 @@ import { checkAttentionInput, type AttentionInput } from '../../../spec/attentio
 import { keyLimits } from '../../../spec/mask.js';
 import { matrix, type Matrix } from '../../../spec/matrix.js';
 import type { AttentionKernel } from '../contract.js';
-import { createGpu, type GpuBackend, type GpuInstance } from './backend.js';
+import { createGpu, flatOutput, type GpuBackend, type GpuInstance } from './backend.js';
 
 /** Largest tile (query rows × keys) scored per pass. */
 const TILE_CELLS = 1 << 22;
@@ -97,17 +97,6 @@ export function loopBound(L: number, d: number): number {
   return b;
 }
 
-async function flat(x: unknown): Promise<Float32Array> {
-  const v = await x;
-  if (v instanceof Float32Array) return v;
-  // 2-D outputs come back as arrays of rows.
-  const rows = v as Float32Array[];
-  const w = rows[0]?.length ?? 0;
-  const outArr = new Float32Array(rows.length * w);
-  rows.forEach((r, i) => outArr.set(r, i * w));
-  return outArr;
-}
-
 /** Options of {@link gpujsExact}. */
 export interface GpujsKernelOptions {
   /** The gpu.js backend. */
@@ -157,10 +146,10 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<Attention
       const v32 = Float32Array.from(v.data);
       const outM = matrix(Lq, dv);
       for (let i0 = 0; i0 < Lq; i0 += T) {
-        const s = await flat(p.scores(q32, k32, lim, i0, Lq, d, Math.fround(scale)));
-        const m = await flat(p.rowMax(s, lim, i0, Lq, L));
-        const l = await flat(p.rowSum(s, m, lim, i0, Lq, L));
-        const o = await flat(p.out(s, m, l, v32, lim, i0, Lq, L, dv));
+        const s = await flatOutput(p.scores(q32, k32, lim, i0, Lq, d, Math.fround(scale)));
+        const m = await flatOutput(p.rowMax(s, lim, i0, Lq, L));
+        const l = await flatOutput(p.rowSum(s, m, lim, i0, Lq, L));
+        const o = await flatOutput(p.out(s, m, l, v32, lim, i0, Lq, L, dv));
         const rows = Math.min(T, Lq - i0);
         outM.data.set(o.subarray(0, rows * dv), i0 * dv);
       }

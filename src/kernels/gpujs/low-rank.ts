@@ -13,7 +13,7 @@ import { levels } from '../../../spec/pyramid.js';
 import type { ExpPolynomial } from '../../../spec/polynomial.js';
 import type { AttentionKernel, FormulaReference } from '../contract.js';
 import { lowRankErrorBound, lowRankPolynomial } from '../cpu/low-rank.js';
-import { createGpu, type GpuBackend } from './backend.js';
+import { createGpu, flatOutput, type GpuBackend } from './backend.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- gpu.js kernel bodies are untyped */
 type K = ((...args: any[]) => any) & { setOutput(o: number[]): void };
@@ -197,26 +197,17 @@ export async function gpujsLowRank(options: GpujsLowRankOptions): Promise<Attent
         cache.set(loopMax, ks);
       }
       ks.features.setOutput([r, q.rows]);
-      const u1 = flat(await ks.features(Float32Array.from(q.data), alpha, Float32Array.from(wq.weight), f(wq.xs), q.cols, r));
+      const u1 = await flatOutput(ks.features(Float32Array.from(q.data), alpha, Float32Array.from(wq.weight), f(wq.xs), q.cols, r));
       ks.features.setOutput([r, k.rows]);
-      const u2 = flat(await ks.features(Float32Array.from(k.data), alpha, Float32Array.from(wk.weight), f(wk.xs), k.cols, r));
+      const u2 = await flatOutput(ks.features(Float32Array.from(k.data), alpha, Float32Array.from(wk.weight), f(wk.xs), k.cols, r));
       ks.blockSums.setOutput([r * w, blocks.length]);
-      const sums = flat(await ks.blockSums(u2, Float32Array.from(v.data), starts, ends, r, dv, maxBlock));
+      const sums = await flatOutput(ks.blockSums(u2, Float32Array.from(v.data), starts, ends, r, dv, maxBlock));
       ks.prefix.setOutput([r * w, blocks.length]);
-      const S = flat(await ks.prefix(sums, r * w));
+      const S = await flatOutput(ks.prefix(sums, r * w));
       ks.out.setOutput([dv, q.rows]);
-      const o = flat(await ks.out(u1, S, level, r, dv));
+      const o = await flatOutput(ks.out(u1, S, level, r, dv));
       return matrix(q.rows, dv, o);
     },
     dispose: () => gpu.destroy(),
   };
-}
-
-function flat(x: unknown): Float32Array {
-  if (x instanceof Float32Array) return x;
-  const rows = x as Float32Array[];
-  const w = rows[0]?.length ?? 0;
-  const out = new Float32Array(rows.length * w);
-  rows.forEach((row, i) => out.set(row, i * w));
-  return out;
 }
