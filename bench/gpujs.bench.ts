@@ -11,7 +11,7 @@
  * battery checks against the spec). Ratios are against the CPU kernel measured in the same run.
  * Writes bench/results/gpujs.json.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { attentionInput, maxAbsDiff, mulberry32, uniformMatrix, type AttentionInput, type Matrix } from '../index.js';
@@ -105,5 +105,6 @@ for (const k of gpuLR.values()) k.dispose?.();
 console.log(`gpu.js vs CPU kernels vs onnxruntime-node — ${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}, Node ${process.version}, backends: ${backends.join(', ')}`);
 console.log('ratio = time of the CPU kernel of the family (cpu/exact or cpu/low-rank) / time of this row, same run; error vs cpu/exact\n');
 console.log(table(['family', 'L', 'implementation', 'ms', 'speed-up vs CPU kernel', '‖err‖∞ vs cpu/exact'], rows.map((r) => [r.family, String(r.L), r.impl, r.ms === undefined ? `skipped (${r.skipped})` : fmt(r.ms), r.ratio === undefined ? '—' : `${fmt(r.ratio)}×`, r.error === undefined ? '—' : fmt(r.error)])));
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/gpujs.json', import.meta.url), `${JSON.stringify({ date: new Date().toISOString(), machine: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, backends, rows }, null, 2)}\n`);
 process.exit(0);

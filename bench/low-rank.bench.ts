@@ -8,7 +8,7 @@
  * the least-squares exponent of time in n for both. Absolute times are noise; ratios are
  * the result. Writes bench/results/low-rank.json.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { attentionInput, blockCausalMask, maxAbsDiff, mulberry32, scalePyramid, uniformMatrix, criteria } from '../index.js';
@@ -73,4 +73,5 @@ console.log(`cpu/exact vs cpu/low-rank — block-causal geometric pyramids, d = 
 console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}, Node ${process.version}\n`);
 console.log(table(['n', 'L', 'poly g', 'rank r', 'exact ms', 'low-rank ms', 'speed-up', '‖err‖∞', 'bound', 'err ≤ bound ≤ δ'], rows));
 console.log(`\nfitted exponent in n (least squares over n = ${sizes.join(', ')}): exact ${exactExp.toFixed(2)}, low-rank ${lowExp.toFixed(2)}`);
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/low-rank.json', import.meta.url), `${JSON.stringify({ date: new Date().toISOString(), machine: os.cpus()[0]?.model, node: process.version, d, B, delta, reps, results, exactExp, lowExp }, null, 2)}\n`);
