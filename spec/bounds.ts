@@ -7,7 +7,7 @@
 import { RangeArgumentError } from './errors.js';
 import { bicubicLambda, PYTORCH_BICUBIC_A } from './interpolation.js';
 import { conv3x3Lipschitz, type Conv3x3 } from './conv.js';
-import type { Matrix } from './matrix.js';
+import { checkMatrix, type Matrix } from './matrix.js';
 import type { DecoderLite, TransformerLayer, VarModel } from './pipeline.js';
 
 /**
@@ -17,6 +17,7 @@ import type { DecoderLite, TransformerLayer, VarModel } from './pipeline.js';
  */
 export function e1Bound(eps: number, vInf: number): number {
   if (!(eps >= 0)) throw new RangeArgumentError('eps', `expected ε ≥ 0, got ${eps}`);
+  if (!(vInf >= 0) || !Number.isFinite(vInf)) throw new RangeArgumentError('vInf', `expected a finite ‖V‖∞ ≥ 0, got ${vInf}`);
   return eps < 1 ? ((2 * eps) / (1 - eps)) * vInf : Infinity;
 }
 
@@ -53,11 +54,17 @@ export function logitPerturbation(scale: number, d: number, dQ: number, kInf: nu
  * @see MATH.md §6 E2
  */
 export function e2Bound(eta: number, vInf: number, dV: number): number {
+  // η and ‖V′ − V‖∞ may be +∞ (a composed bound that has become vacuous); NaN or negative never.
+  for (const [name, x] of [['eta', eta], ['dV', dV]] as const) {
+    if (!(x >= 0)) throw new RangeArgumentError(name, `expected a value ≥ 0 (or +∞), got ${x}`);
+  }
+  if (!(vInf >= 0) || !Number.isFinite(vInf)) throw new RangeArgumentError('vInf', `expected a finite ‖V‖∞ ≥ 0, got ${vInf}`);
   return Math.expm1(2 * eta) * vInf + dV;
 }
 
 /** E3: ‖XW − X′W‖∞ ≤ ‖X − X′‖∞ · max_col Σ_row |W| — the factor of W. @see MATH.md §6 E3 */
 export function linearFactor(w: Matrix): number {
+  checkMatrix('w', w);
   let best = 0;
   for (let c = 0; c < w.cols; c++) {
     let s = 0;

@@ -15,6 +15,8 @@ export const PYTORCH_BICUBIC_A = -0.75;
  * (a+2)|x|³ − (a+3)|x|² + 1 on |x| ≤ 1, a|x|³ − 5a|x|² + 8a|x| − 4a on 1 < |x| < 2, else 0.
  */
 export function bicubicWeight(x: number, a: number = PYTORCH_BICUBIC_A): number {
+  requireFinite('x', x);
+  requireFinite('a', a);
   const t = Math.abs(x);
   if (t <= 1) return ((a + 2) * t - (a + 3)) * t * t + 1;
   if (t < 2) return ((a * t - 5 * a) * t + 8 * a) * t - 4 * a;

@@ -7,7 +7,7 @@
 import { match } from 'ts-pattern';
 import { checkAttentionInput, type AttentionInput } from './attention.js';
 import { NonFiniteError, RangeArgumentError, requireInteger } from './errors.js';
-import { matrix, type Matrix } from './matrix.js';
+import { checkMatrix, matrix, type Matrix } from './matrix.js';
 import type { ExpPolynomial } from './polynomial.js';
 
 /** r = C(d+g, g): the number of monomials of degree ≤ g in d variables (MATH.md §5). */
@@ -131,6 +131,7 @@ export function featureRow(x: ArrayLike<number>, offset: number, set: MultiIndex
  * Built in O(L·r) by the graded parent-times-coordinate recurrence.
  */
 export function features(x: Matrix, set: MultiIndexSet, coefficients: ArrayLike<number>, scale: number, side: 'query' | 'key', form: FeatureForm): Matrix {
+  checkMatrix('x', x);
   if (x.cols !== set.d) throw new RangeArgumentError('x', `expected ${set.d} columns, got ${x.cols}`);
   const { weight, xs } = featureWeights(set, coefficients, scale, side, form);
   const U = matrix(x.rows, set.size);

@@ -172,6 +172,8 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** C = A·B in float64 (A: m×k, B: k×n). */
 export function matmul(a: Matrix, b: Matrix): Matrix {
+  checkMatrix('a', a);
+  checkMatrix('b', b);
   if (a.cols !== b.rows) throw new ShapeError('b', `expected ${a.cols} rows to match a.cols, got ${b.rows}`);
   const c = matrix(a.rows, b.cols);
   const n = b.cols;
@@ -189,6 +191,7 @@ export function matmul(a: Matrix, b: Matrix): Matrix {
 
 /** Rows `from..to-1` of `m` as a new float64 matrix. */
 export function sliceRows(m: Matrix, from: number, to: number): Matrix {
+  checkMatrix('m', m);
   if (!(0 <= from && from < to && to <= m.rows)) throw new RangeArgumentError('rows', `expected 0 ≤ from < to ≤ ${m.rows}, got ${from}..${to}`);
   return { rows: to - from, cols: m.cols, data: Float64Array.from(m.data.subarray(from * m.cols, to * m.cols)) };
 }

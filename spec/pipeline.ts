@@ -8,9 +8,9 @@
  * @module
  */
 import { attention, attentionInput, type AttentionInput } from './attention.js';
-import { requireInteger, ShapeError } from './errors.js';
+import { RangeArgumentError, requireInteger, ShapeError } from './errors.js';
 import { NO_MASK, type Mask } from './mask.js';
-import { checkMatrix, featureMap, matmul, matrix, sliceRows, tokens, unflatten, vstack, type FeatureMap, type Matrix } from './matrix.js';
+import { checkFeatureMap, checkMatrix, featureMap, matmul, matrix, sliceRows, tokens, unflatten, vstack, type FeatureMap, type Matrix } from './matrix.js';
 import { areaDownsample, nearestUpsample, upInterpolate } from './interpolation.js';
 import { conv3x3, phiResidual, type Conv3x3 } from './conv.js';
 import { blockCausalMask } from './mask.js';
@@ -40,6 +40,8 @@ export interface TransformerLayer {
 
 /** Row-wise LayerNorm without affine parameters: (x − μ)/√(σ² + ε). */
 export function layerNorm(x: Matrix, eps: number): Matrix {
+  checkMatrix('x', x);
+  if (!(eps > 0) || !Number.isFinite(eps)) throw new RangeArgumentError('eps', `expected a finite ε > 0, got ${eps}`);
   const out = matrix(x.rows, x.cols);
   const D = x.cols;
   for (let i = 0; i < x.rows; i++) {
@@ -77,6 +79,8 @@ export function transformerLayer(x: Matrix, layer: TransformerLayer, mask: Mask,
 
 /** TF = g_m ∘ Attn_m ∘ … ∘ g_1 ∘ Attn_1 with one mask for every layer (MATH.md §7). */
 export function transformer(x: Matrix, layers: readonly TransformerLayer[], mask: Mask, attend: AttentionFn = attention): Matrix {
+  if (layers.length === 0) throw new RangeArgumentError('layers', 'expected at least one layer');
+  checkMatrix('x', x, { cols: layers[0].wq.rows });
   return layers.reduce((h, layer) => transformerLayer(h, layer, mask, attend), x);
 }
 
@@ -103,6 +107,7 @@ export class KvCache {
   }
   /** Append one scale's input tokens (b×D) and return its output rows (b×D). */
   step(xBlock: Matrix): Matrix {
+    checkMatrix('xBlock', xBlock, { cols: this.layers[0].wq.rows });
     let h = xBlock;
     this.layers.forEach((layer, l) => {
       this.keys[l].push(matmul(h, layer.wk));
@@ -235,6 +240,7 @@ export function varGenerate(model: VarModel, options: { mode?: 'kv-cache' | 'rec
 export function reconstruct(tokenMaps: readonly FeatureMap[], n: number, phi: Conv3x3): FeatureMap {
   requireInteger('n', n, 1);
   if (tokenMaps.length === 0) throw new ShapeError('tokenMaps', 'expected at least one token map');
+  tokenMaps.forEach((z, k) => checkFeatureMap(`tokenMaps[${k}]`, z, { c: tokenMaps[0].c }));
   const f = featureMap(n, n, tokenMaps[0].c);
   for (const z of tokenMaps) {
     const u = phiResidual(upInterpolate(z, n, n), phi);

@@ -136,6 +136,7 @@ export function chebyshevPolynomial(beta: number, g: number): ExpPolynomial {
 
 /** Evaluate P(x) = Σ c_t xᵗ by Horner's rule. */
 export function evaluatePolynomial(coefficients: ArrayLike<number>, x: number): number {
+  requireFinite('x', x);
   let s = 0;
   for (let t = coefficients.length - 1; t >= 0; t--) s = s * x + coefficients[t];
   return s;
