@@ -4,7 +4,7 @@
  */
 export type { AttentionKernel, InterpolationKernel, Kernel, FormulaReference } from './contract.js';
 export { cpuExact, exactAttentionCpu } from './cpu/exact.js';
-export { cpuLowRank, lowRankAttentionCpu, lowRankPolynomial, lowRankErrorBound, inputBeta } from './cpu/low-rank.js';
+export { cpuLowRank, lowRankAttentionCpu, lowRankPolynomial, lowRankErrorBound, inputBeta, declaredLowRankBound, requireDelta } from './cpu/low-rank.js';
 export type { LowRankOptions } from './cpu/low-rank.js';
 export { KernelRegistry, DuplicateKernelError, builtinRegistry, registerGpujsKernels, specKernels } from './registry.js';
 export type { KernelMeta, UnavailableBackend } from './registry.js';
@@ -12,7 +12,7 @@ export { GPU_BACKENDS, BackendUnavailableError, availableBackends, backendAvaila
 export type { GpuBackend, GpuInstance } from './gpujs/backend.js';
 export { gpujsExact, loopBound } from './gpujs/exact.js';
 export type { GpujsKernelOptions } from './gpujs/exact.js';
-export { gpujsLowRank, naiveFloat32LowRank, exponentTable } from './gpujs/low-rank.js';
+export { gpujsLowRank, naiveFloat32LowRank, exponentTable, lowRankFormulaReference } from './gpujs/low-rank.js';
 export type { GpujsLowRankOptions } from './gpujs/low-rank.js';
 export { gpujsUpsampleBicubic, gpujsDownsampleArea } from './gpujs/interpolation.js';
 export type { GpujsInterpolationOptions } from './gpujs/interpolation.js';

@@ -10,9 +10,9 @@ import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { AttentionInput } from '../../../spec/attention.js';
 import { BackendUnavailableError, type GpuBackend } from '../gpujs/backend.js';
-import { lowRankErrorBound, lowRankPolynomial } from '../cpu/low-rank.js';
-import { naiveFloat32LowRank } from '../gpujs/low-rank.js';
-import { lowRankAttention } from '../../../spec/low-rank.js';
+import { declaredLowRankBound } from '../cpu/low-rank.js';
+import { lowRankFormulaReference } from '../gpujs/low-rank.js';
+import { BROWSER_LOW_RANK_DELTA } from './page-entry-config.js';
 import type { FeatureMap, Matrix } from '../../../spec/matrix.js';
 import type { AttentionKernel, InterpolationKernel } from '../contract.js';
 import type { MeasuredPrecision } from '../../../properties/battery/float32.js';
@@ -105,14 +105,7 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
       const base: AttentionKernel = { name: tag(k.name), op: 'attention', exact: k.exact, masks: ['none', 'block-causal'], precision: 'float32', run: remote };
       if (k.exact) return base;
       // The low-rank kernel's declared bound and formula reference are computed in Node, exactly as for gpujs/low-rank.
-      return {
-        ...base,
-        errorBound: (x: AttentionInput) => lowRankErrorBound(x, lowRankPolynomial(x, 1e-3)),
-        formulaReference: (x: AttentionInput) => {
-          const poly = lowRankPolynomial(x, 1e-3);
-          return { float32: naiveFloat32LowRank(x, poly), float64: lowRankAttention(x, poly) };
-        },
-      };
+      return { ...base, errorBound: declaredLowRankBound(BROWSER_LOW_RANK_DELTA), formulaReference: lowRankFormulaReference(BROWSER_LOW_RANK_DELTA) };
     });
     const interpolation: InterpolationKernel[] = init.kernels.filter((k) => k.op !== 'attention').map((k) => ({
       name: tag(k.name),

@@ -11,6 +11,7 @@ import { gpujsDownsampleArea, gpujsUpsampleBicubic } from '../gpujs/interpolatio
 import { gpujsLowRank } from '../gpujs/low-rank.js';
 import { probePrecision } from '../gpujs/probe.js';
 import type { Mask } from '../../../spec/mask.js';
+import { BROWSER_LOW_RANK_DELTA } from './page-entry-config.js';
 
 const kernels = new Map<string, AttentionKernel | InterpolationKernel>();
 
@@ -20,7 +21,7 @@ interface WireMatrix { rows: number; cols: number; data: number[] }
 const api = {
   async init(backend: GpuBackend) {
     const measured = await probePrecision(backend);
-    const made = [await gpujsExact({ backend }), await gpujsLowRank({ backend, delta: 1e-3 }), await gpujsUpsampleBicubic({ backend }), await gpujsDownsampleArea({ backend })];
+    const made = [await gpujsExact({ backend }), await gpujsLowRank({ backend, delta: BROWSER_LOW_RANK_DELTA }), await gpujsUpsampleBicubic({ backend }), await gpujsDownsampleArea({ backend })];
     for (const k of made) kernels.set(k.name, k);
     return { measured, kernels: made.map((k) => ({ name: k.name, op: k.op, exact: 'exact' in k ? k.exact : true })), userAgent: (globalThis as unknown as { navigator: { userAgent: string } }).navigator.userAgent };
   },

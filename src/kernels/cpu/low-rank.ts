@@ -92,20 +92,35 @@ export function lowRankAttentionCpu(input: AttentionInput, poly: ExpPolynomial):
   return out;
 }
 
+/** Throw unless δ is a finite positive number (the `delta` option of every low-rank kernel). */
+export function requireDelta(delta: number): number {
+  if (!(delta > 0) || !Number.isFinite(delta)) throw new RangeArgumentError('options.delta', `expected δ > 0, got ${delta}`);
+  return delta;
+}
+
+/**
+ * The `errorBound` every low-rank kernel for target δ declares (whatever its arithmetic): the
+ * E1 bound of the certified polynomial chosen for the input. Throws `RangeArgumentError` (the
+ * kernel declines) when no degree ≤ 200 certifies δ.
+ */
+export function declaredLowRankBound(delta: number): (input: AttentionInput) => number {
+  requireDelta(delta);
+  return (input) => {
+    checkAttentionInput(input);
+    return lowRankErrorBound(input, lowRankPolynomial(input, delta));
+  };
+}
+
 /** A `cpu/low-rank` kernel for target δ. */
 export function cpuLowRank(options: LowRankOptions = {}): AttentionKernel {
-  const delta = options.delta ?? 1e-3;
-  if (!(delta > 0) || !Number.isFinite(delta)) throw new RangeArgumentError('options.delta', `expected δ > 0, got ${delta}`);
+  const delta = requireDelta(options.delta ?? 1e-3);
   return {
     name: options.name ?? 'cpu/low-rank',
     op: 'attention',
     exact: false,
     masks: ['none', 'block-causal'],
     precision: 'float64',
-    errorBound(input: AttentionInput): number {
-      checkAttentionInput(input);
-      return lowRankErrorBound(input, lowRankPolynomial(input, delta));
-    },
+    errorBound: declaredLowRankBound(delta),
     run(input: AttentionInput): Matrix {
       checkAttentionInput(input);
       return lowRankAttentionCpu(input, lowRankPolynomial(input, delta));

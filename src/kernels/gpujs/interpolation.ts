@@ -9,7 +9,7 @@ import { checkFeatureMap, featureMap, type FeatureMap } from '../../../spec/matr
 import { PYTORCH_BICUBIC_A } from '../../../spec/interpolation.js';
 import { requireInteger } from '../../../spec/errors.js';
 import type { InterpolationKernel } from '../contract.js';
-import { createGpu, type GpuBackend } from './backend.js';
+import { createGpu, flatOutput, type GpuBackend } from './backend.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- gpu.js kernel bodies are untyped */
 type Resize = ((...args: any[]) => any) & { setOutput(o: number[]): void };
@@ -94,8 +94,11 @@ function areaKernel(gpu: any, loopMax: number): Resize {
   );
 }
 
-function flatten(out: unknown): Float32Array {
-  return out as Float32Array;
+/** Validate a resize call's arguments (the contract's boundary). */
+function checkResize(x: FeatureMap, h2: number, w2: number): void {
+  checkFeatureMap('x', x);
+  requireInteger('h2', h2, 1);
+  requireInteger('w2', w2, 1);
 }
 
 /** Bicubic up-interpolation (PyTorch `align_corners=False`) on one gpu.js backend. */
@@ -108,11 +111,9 @@ export async function gpujsUpsampleBicubic(options: GpujsInterpolationOptions): 
     op: 'upsample-bicubic',
     precision: 'float32',
     async run(x: FeatureMap, h2: number, w2: number): Promise<FeatureMap> {
-      checkFeatureMap('x', x);
-      requireInteger('h2', h2, 1);
-      requireInteger('w2', w2, 1);
+      checkResize(x, h2, w2);
       k.setOutput([h2 * w2 * x.c]);
-      const out = flatten(await k(Float32Array.from(x.data), x.h, x.w, x.c, h2, w2, a, options.convention === 'align-corners' ? 1 : 0));
+      const out = await flatOutput(k(Float32Array.from(x.data), x.h, x.w, x.c, h2, w2, a, options.convention === 'align-corners' ? 1 : 0));
       return featureMap(h2, w2, x.c, out);
     },
     dispose: () => gpu.destroy(),
@@ -128,9 +129,7 @@ export async function gpujsDownsampleArea(options: GpujsInterpolationOptions): P
     op: 'downsample-area',
     precision: 'float32',
     async run(x: FeatureMap, h2: number, w2: number): Promise<FeatureMap> {
-      checkFeatureMap('x', x);
-      requireInteger('h2', h2, 1);
-      requireInteger('w2', w2, 1);
+      checkResize(x, h2, w2);
       // The widest window is ⌈size/size2⌉ + 1; compile per power-of-two bound.
       const need = Math.max(Math.ceil(x.h / h2), Math.ceil(x.w / w2)) + 1;
       let bound = 8;
@@ -141,7 +140,7 @@ export async function gpujsDownsampleArea(options: GpujsInterpolationOptions): P
         cache.set(bound, k);
       }
       k.setOutput([h2 * w2 * x.c]);
-      const out = flatten(await k(Float32Array.from(x.data), x.h, x.w, x.c, h2, w2));
+      const out = await flatOutput(k(Float32Array.from(x.data), x.h, x.w, x.c, h2, w2));
       return featureMap(h2, w2, x.c, out);
     },
     dispose: () => gpu.destroy(),

@@ -12,7 +12,7 @@ import { matrix, type Matrix } from '../../../spec/matrix.js';
 import { levels } from '../../../spec/pyramid.js';
 import type { ExpPolynomial } from '../../../spec/polynomial.js';
 import type { AttentionKernel, FormulaReference } from '../contract.js';
-import { lowRankErrorBound, lowRankPolynomial } from '../cpu/low-rank.js';
+import { declaredLowRankBound, lowRankPolynomial, requireDelta } from '../cpu/low-rank.js';
 import { createGpu, flatOutput, type GpuBackend } from './backend.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- gpu.js kernel bodies are untyped */
@@ -152,10 +152,20 @@ export interface GpujsLowRankOptions {
   name?: string;
 }
 
+/**
+ * The `formulaReference` of a float32 low-rank kernel for target δ: naive float32 and float64
+ * evaluations of the low-rank formula with the polynomial chosen for the input.
+ */
+export function lowRankFormulaReference(delta: number): (input: AttentionInput) => FormulaReference {
+  return (input) => {
+    const poly = lowRankPolynomial(input, delta);
+    return { float32: naiveFloat32LowRank(input, poly), float64: lowRankAttention(input, poly) };
+  };
+}
+
 /** A `gpujs/low-rank` kernel on one backend. */
 export async function gpujsLowRank(options: GpujsLowRankOptions): Promise<AttentionKernel> {
-  const delta = options.delta ?? 1e-3;
-  if (!(delta > 0)) throw new RangeArgumentError('options.delta', `expected δ > 0, got ${delta}`);
+  const delta = requireDelta(options.delta ?? 1e-3);
   const gpu = await createGpu(options.backend);
   const cache = new Map<number, ReturnType<typeof kernels>>();
   return {
@@ -164,14 +174,8 @@ export async function gpujsLowRank(options: GpujsLowRankOptions): Promise<Attent
     exact: false,
     masks: ['none', 'block-causal'],
     precision: 'float32',
-    errorBound(input: AttentionInput): number {
-      checkAttentionInput(input);
-      return lowRankErrorBound(input, lowRankPolynomial(input, delta));
-    },
-    formulaReference(input: AttentionInput): FormulaReference {
-      const poly = lowRankPolynomial(input, delta);
-      return { float32: naiveFloat32LowRank(input, poly), float64: lowRankAttention(input, poly) };
-    },
+    errorBound: declaredLowRankBound(delta),
+    formulaReference: lowRankFormulaReference(delta),
     async run(input: AttentionInput): Promise<Matrix> {
       const { q, k, v, scale, mask } = checkAttentionInput(input);
       const poly = lowRankPolynomial(input, delta);
