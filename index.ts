@@ -13,8 +13,8 @@
 export * from './spec/index.js';
 export * as spec from './spec/index.js';
 export * as properties from './properties/index.js';
-export { checkLaw, replayLine } from './src/harness/check-law.js';
-export type { CheckOptions, LawResult } from './src/harness/check-law.js';
-export { resolveSeed } from './src/harness/seed.js';
+export { checkLaw, replayLine } from './properties/runner/check-law.js';
+export type { CheckOptions, LawResult } from './properties/runner/check-law.js';
+export { resolveSeed } from './properties/runner/seed.js';
 export * from './src/kernels/index.js';
 export * as kernels from './src/kernels/index.js';

@@ -21,11 +21,12 @@ import { attentionPairCounts, scalePyramid, type PyramidSpec } from '../spec/pyr
 import { mulberry32, uniformMatrix } from '../spec/random.js';
 import { attentionBattery, kernelTolerance } from '../properties/battery/attention.js';
 import { interpolationBattery } from '../properties/battery/interpolation.js';
-import { checkLaw } from '../src/harness/check-law.js';
-import { resolveSeed } from '../src/harness/seed.js';
-import type { AttentionKernel } from '../src/kernels/contract.js';
+import { checkLaw } from '../properties/runner/check-law.js';
+import { resolveSeed } from '../properties/runner/seed.js';
+import type { AttentionKernel } from '../spec/contract.js';
 import { exactAttentionCpu } from '../src/kernels/cpu/exact.js';
-import { cpuLowRank, lowRankPolynomial } from '../src/kernels/cpu/low-rank.js';
+import { lowRankPolynomial } from '../spec/certificate.js';
+import { cpuLowRank } from '../src/kernels/cpu/low-rank.js';
 import { availableBackends, probeWebGPU, type GpuBackend } from '../src/kernels/gpujs/backend.js';
 import { gpujsExact } from '../src/kernels/gpujs/exact.js';
 import { gpujsDownsampleArea, gpujsUpsampleBicubic } from '../src/kernels/gpujs/interpolation.js';

@@ -15,7 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { attentionInput, maxAbsDiff, mulberry32, uniformMatrix, type AttentionInput, type Matrix } from '../index.js';
-import type { AttentionKernel } from '../src/kernels/contract.js';
+import type { AttentionKernel } from '../spec/contract.js';
 import { exactAttentionCpu } from '../src/kernels/cpu/exact.js';
 import { cpuLowRank } from '../src/kernels/cpu/low-rank.js';
 import { availableBackends, type GpuBackend } from '../src/kernels/gpujs/backend.js';

@@ -13,7 +13,8 @@ import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { attentionInput, blockCausalMask, maxAbsDiff, mulberry32, scalePyramid, uniformMatrix, criteria } from '../index.js';
 import { exactAttentionCpu } from '../src/kernels/cpu/exact.js';
-import { cpuLowRank, lowRankPolynomial } from '../src/kernels/cpu/low-rank.js';
+import { lowRankPolynomial } from '../spec/certificate.js';
+import { cpuLowRank } from '../src/kernels/cpu/low-rank.js';
 import { fmt, table } from '../src/cli/table.js';
 
 const { values } = parseArgs({

@@ -4,13 +4,13 @@
  * unless headless-gl really ran: gpu.js would otherwise fall back to webasm silently.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AttentionKernel } from '../src/kernels/contract.js';
+import type { AttentionKernel } from '../spec/contract.js';
 import { availableBackends, backendAvailable, createGpu, GPU_BACKENDS } from '../src/kernels/gpujs/backend.js';
 import { gpujsExact } from '../src/kernels/gpujs/exact.js';
 import { gpujsLowRank } from '../src/kernels/gpujs/low-rank.js';
 import { gpujsDownsampleArea, gpujsUpsampleBicubic } from '../src/kernels/gpujs/interpolation.js';
 import { interpolationBattery } from './battery/interpolation.js';
-import type { InterpolationKernel } from '../src/kernels/contract.js';
+import type { InterpolationKernel } from '../spec/contract.js';
 import { probePrecision } from '../src/kernels/gpujs/probe.js';
 import { attentionBattery } from './battery/attention.js';
 import { describeLaws } from './vitest.js';

@@ -38,6 +38,6 @@ export { attentionBattery, float64Tolerance, kernelTolerance, runKernel, mismatc
 export type { BatterySettings } from './battery/attention.js';
 export { interpolationBattery, naiveFloat32Bicubic, naiveFloat32Area, specResize, resizeTolerance } from './battery/interpolation.js';
 export { naiveFloat32Attention, float32Tolerance, U32 } from './battery/float32.js';
-export type { MeasuredPrecision } from './battery/float32.js';
+
 export { KNOWN_GAPS, gapFor, checkKnownGap } from './battery/known-gaps.js';
 export type { KnownGap, GapVerdict } from './battery/known-gaps.js';

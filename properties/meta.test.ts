@@ -4,12 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkLaw, replayLine } from '../src/harness/check-law.js';
-import type { AttentionKernel } from '../src/kernels/contract.js';
+import { checkLaw, replayLine } from './runner/check-law.js';
+import type { AttentionKernel } from '../spec/contract.js';
 import { cpuExact } from '../src/kernels/cpu/exact.js';
 import { attentionBattery } from './battery/attention.js';
 import { checkKnownGap } from './battery/known-gaps.js';
-import { hidesOwnScaleKernel, truncatedLoopKernel, wrongScaleKernel } from './mutants/attention.js';
+import { hidesOwnScaleKernel, truncatedLoopKernel, wrongScaleKernel } from './fixtures/mutants/attention.js';
 
 const seed = fc.readConfigureGlobal().seed ?? 42;
 

@@ -3,7 +3,7 @@
  * locally a random seed is drawn and printed, so every run can be replayed.
  */
 import fc from 'fast-check';
-import { resolveSeed } from '../src/harness/seed.js';
+import { resolveSeed } from './runner/seed.js';
 
 const seed = resolveSeed(process.env.VARCHECK_SEED);
 fc.configureGlobal({ ...fc.readConfigureGlobal(), seed });

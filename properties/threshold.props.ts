@@ -9,23 +9,22 @@ import * as fc from 'fast-check';
 import {
   attention, criteria, NonFiniteError, decodeHardInstance, e1Bound, hardInstance, lowRankAttention, maxAbsDiff, rank, taylorPolynomial, taylorRelativeError,
 } from '../spec/index.js';
-import { cpuLowRank } from '../src/kernels/cpu/low-rank.js';
+import { certifiedLowRankAttention, declaredLowRankBound } from '../spec/certificate.js';
 import { attentionInputArb } from './arbitraries.js';
 import { holds, law, roundoff, type Law } from './law.js';
 
 /** Laws of the threshold criteria. */
 export const thresholdLaws: Law<unknown>[] = [
   law({
-    name: 'below the threshold: cpu/low-rank error ≤ its declared bound ≤ δ',
+    name: 'below the threshold: certified low-rank attention error ≤ its declared bound ≤ δ',
     cites: 'MATH.md §5, §6 E1+E5',
     arbitrary: fc.tuple(
       fc.double({ min: 0.05, max: 1.5, noNaN: true }).chain((B) => fc.tuple(fc.constant(B), attentionInputArb({ B, maxL: 40, maxD: 4, maxDv: 3 }))),
       fc.constantFrom(1e-2, 1e-3, 1e-4, 1e-6),
     ),
     check: ([[, x], delta]) => {
-      const k = cpuLowRank({ delta });
-      const bound = k.errorBound!(x);
-      const err = maxAbsDiff((k.run(x) as ReturnType<typeof attention>).data, attention(x).data);
+      const bound = declaredLowRankBound(delta)(x);
+      const err = maxAbsDiff(certifiedLowRankAttention(x, delta).data, attention(x).data);
       const slack = roundoff(64 * (x.k.rows + 16), 1.5);
       if (!(bound <= delta)) return { error: bound, bound: delta, detail: 'declared bound exceeds δ' };
       return { error: err, bound: bound + slack, detail: `δ = ${delta}` };

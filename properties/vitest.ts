@@ -10,7 +10,7 @@ import { test } from '@fast-check/vitest';
 import { within, type Law } from './law.js';
 import { attentionBattery, type BatterySettings } from './battery/attention.js';
 import { interpolationBattery } from './battery/interpolation.js';
-import type { AttentionKernel, InterpolationKernel, Kernel } from '../src/kernels/contract.js';
+import type { AttentionKernel, InterpolationKernel, Kernel } from '../spec/contract.js';
 
 /** `describe(title)` with one property test per law; laws matched by `knownGaps` must keep failing. */
 export function describeLaws(title: string, laws: readonly Law<unknown>[], options: { kernel?: string; knownGaps?: readonly KnownGap[] } = {}): void {

@@ -11,7 +11,7 @@ export { scalePyramid, levelOf, levels, attentionPairCounts, PRESET_SIDES } from
 export type { Mask } from './mask.js';
 export { blockCausalMask, NO_MASK, checkMask, keyLimits, allowed } from './mask.js';
 export type { AttentionInput, AAttCResult } from './attention.js';
-export { attention, attentionInput, checkAttentionInput, attentionWeights, checkAAttC, logitBound } from './attention.js';
+export { attention, attentionRows, attentionInput, checkAttentionInput, attentionWeights, checkAAttC, logitBound } from './attention.js';
 export type { Stencil } from './interpolation.js';
 export {
   bicubicWeight, bicubicLambda, bicubicStencil, upInterpolate, upInterpolateIntegerOffset, areaWindow, areaDownsample,
@@ -38,3 +38,5 @@ export type { CriteriaInput, Criteria, Regime } from './criteria.js';
 export { criteria } from './criteria.js';
 export type { HardInstanceOptions, HardInstance } from './hard-instances.js';
 export { hardInstance, decodeHardInstance } from './hard-instances.js';
+export type { AttentionKernel, InterpolationKernel, Kernel, FormulaReference, MeasuredPrecision } from './contract.js';
+export { inputBeta, lowRankPolynomial, lowRankErrorBound, requireDelta, declaredLowRankBound, certifiedLowRankAttention } from './certificate.js';

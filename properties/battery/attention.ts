@@ -9,10 +9,11 @@ import { attention, checkAttentionInput, type AttentionInput } from '../../spec/
 import { RangeArgumentError, ShapeError } from '../../spec/errors.js';
 import { keyLimits } from '../../spec/mask.js';
 import { checkMatrix, matrix, maxAbs, type Matrix } from '../../spec/matrix.js';
-import type { AttentionKernel } from '../../src/kernels/contract.js';
+import type { AttentionKernel } from '../../spec/contract.js';
 import { attentionInputArb, type AttentionSettings } from '../arbitraries.js';
 import { law, roundoff, type Law, type Outcome } from '../law.js';
-import { float32Tolerance, type MeasuredPrecision } from './float32.js';
+import type { MeasuredPrecision } from '../../spec/contract.js';
+import { float32Tolerance } from './float32.js';
 
 /** Settings of {@link attentionBattery}. */
 export interface BatterySettings extends AttentionSettings {

@@ -8,6 +8,7 @@
 import type { AttentionInput } from '../../spec/attention.js';
 import { e1Bound } from '../../spec/bounds.js';
 import { keyLimits } from '../../spec/mask.js';
+import type { MeasuredPrecision } from '../../spec/contract.js';
 import { matrix, maxAbs, maxAbsDiff, type Matrix } from '../../spec/matrix.js';
 
 const f = Math.fround;
@@ -46,17 +47,6 @@ export function naiveFloat32Attention(input: AttentionInput): Matrix {
   return out;
 }
 
-/** What a backend's float arithmetic was measured to do (see `probePrecision`). */
-export interface MeasuredPrecision {
-  /** Backend name. */
-  backend: string;
-  /** max |exp_backend(x) − eˣ| / eˣ over x ∈ [−30, 0] (softmax's shifted range). */
-  expRelativeError: number;
-  /** Relative error of a 4096-term float32 running sum of positive values. */
-  sumRelativeError: number;
-  /** Does it flush float32 subnormals (|x| < 2⁻¹²⁶) to zero, as GL drivers may? */
-  flushesSubnormals: boolean;
-}
 
 /**
  * The float32 tolerance of a float32 kernel on `input` given the float64 reference:

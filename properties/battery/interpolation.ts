@@ -8,7 +8,7 @@
 import * as fc from 'fast-check';
 import { areaDownsample, areaWindow, PYTORCH_BICUBIC_A, upInterpolate } from '../../spec/interpolation.js';
 import { checkFeatureMap, featureMap, maxAbs, maxAbsDiff, type FeatureMap } from '../../spec/matrix.js';
-import type { InterpolationKernel } from '../../src/kernels/contract.js';
+import type { InterpolationKernel } from '../../spec/contract.js';
 import { anyFeatureMap, targetSide } from '../arbitraries.js';
 import { law, roundoff, type Law } from '../law.js';
 import { U32 } from './float32.js';

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Law } from '../law.js';
-import { checkLaw } from '../../src/harness/check-law.js';
+import { checkLaw } from '../runner/check-law.js';
 
 /** One expected failure. */
 export interface KnownGap {

@@ -3,7 +3,7 @@
  * @module
  */
 import { parseArgs } from 'node:util';
-import { resolveSeed } from '../harness/seed.js';
+import { resolveSeed } from '../../properties/runner/seed.js';
 import { verify } from './verify.js';
 import { fuzz } from '../fuzz/fuzz.js';
 import { DEFAULT_CORPUS } from '../fuzz/corpus.js';

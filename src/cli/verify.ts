@@ -10,7 +10,7 @@ import { interpolationBattery } from '../../properties/battery/interpolation.js'
 import type { GpuBackend } from '../kernels/gpujs/backend.js';
 import { CHROMIUM_PATH, chromiumInstalled, chromiumKernels, type BrowserKernels } from '../kernels/browser/chromium.js';
 import type { Law } from '../../properties/law.js';
-import { checkLaw, replayLine, type LawResult } from '../harness/check-law.js';
+import { checkLaw, replayLine, type LawResult } from '../../properties/runner/check-law.js';
 import { fmt, table } from './table.js';
 
 /** Options of {@link verify}. */

@@ -4,7 +4,7 @@
  * @module
  */
 import { VarcheckError } from '../../spec/errors.js';
-import type { Kernel } from '../kernels/contract.js';
+import type { Kernel } from '../../spec/contract.js';
 
 /** A module's export is not a valid kernel (exit code 2 in the CLI). */
 export class ContractError extends VarcheckError {}

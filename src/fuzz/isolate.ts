@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { VarcheckError } from '../../spec/errors.js';
-import type { Kernel } from '../kernels/contract.js';
+import type { Kernel } from '../../spec/contract.js';
 
 /** A user kernel did not answer within its deadline. */
 export class KernelTimeoutError extends VarcheckError {}

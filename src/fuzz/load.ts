@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
-import type { Kernel } from '../kernels/contract.js';
+import type { Kernel } from '../../spec/contract.js';
 import { ContractError, validateKernel } from './contract.js';
 
 /** The kernels a module exports (validated). */

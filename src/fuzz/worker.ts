@@ -4,7 +4,7 @@
  * @module
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { AttentionKernel, InterpolationKernel } from '../kernels/contract.js';
+import type { AttentionKernel, InterpolationKernel } from '../../spec/contract.js';
 import { loadKernels } from './load.js';
 
 interface Data { modulePath: string; exportName?: string; index: number }

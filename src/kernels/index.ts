@@ -2,9 +2,8 @@
  * The kernels under test and the registry (DESIGN.md kernel contract).
  * @module kernels
  */
-export type { AttentionKernel, InterpolationKernel, Kernel, FormulaReference } from './contract.js';
 export { cpuExact, exactAttentionCpu } from './cpu/exact.js';
-export { cpuLowRank, lowRankAttentionCpu, lowRankPolynomial, lowRankErrorBound, inputBeta, declaredLowRankBound, requireDelta } from './cpu/low-rank.js';
+export { cpuLowRank, lowRankAttentionCpu } from './cpu/low-rank.js';
 export type { LowRankOptions } from './cpu/low-rank.js';
 export { KernelRegistry, DuplicateKernelError, builtinRegistry, registerGpujsKernels, specKernels } from './registry.js';
 export type { KernelMeta, UnavailableBackend } from './registry.js';

@@ -6,10 +6,10 @@
 import { attention } from '../../spec/attention.js';
 import { VarcheckError } from '../../spec/errors.js';
 import { areaDownsample, upInterpolate } from '../../spec/interpolation.js';
-import type { AttentionKernel, InterpolationKernel, Kernel } from './contract.js';
+import type { AttentionKernel, InterpolationKernel, Kernel } from '../../spec/contract.js';
 import { cpuExact } from './cpu/exact.js';
 import { cpuLowRank } from './cpu/low-rank.js';
-import type { MeasuredPrecision } from '../../properties/battery/float32.js';
+import type { MeasuredPrecision } from '../../spec/contract.js';
 import { backendAvailable, GPU_BACKENDS, type GpuBackend } from './gpujs/backend.js';
 import { gpujsExact } from './gpujs/exact.js';
 import { gpujsDownsampleArea, gpujsUpsampleBicubic } from './gpujs/interpolation.js';

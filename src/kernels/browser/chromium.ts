@@ -10,12 +10,12 @@ import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { AttentionInput } from '../../../spec/attention.js';
 import { BackendUnavailableError, type GpuBackend } from '../gpujs/backend.js';
-import { declaredLowRankBound } from '../cpu/low-rank.js';
+import { declaredLowRankBound } from '../../../spec/certificate.js';
 import { lowRankFormulaReference } from '../gpujs/low-rank.js';
 import { BROWSER_LOW_RANK_DELTA } from './page-entry-config.js';
 import type { FeatureMap, Matrix } from '../../../spec/matrix.js';
-import type { AttentionKernel, InterpolationKernel } from '../contract.js';
-import type { MeasuredPrecision } from '../../../properties/battery/float32.js';
+import type { AttentionKernel, InterpolationKernel } from '../../../spec/contract.js';
+import type { MeasuredPrecision } from '../../../spec/contract.js';
 
 /** Where Debian installs Chromium. */
 export const CHROMIUM_PATH = process.env.VARCHECK_CHROMIUM ?? '/usr/bin/chromium';

@@ -4,7 +4,7 @@
  * boundary as plain arrays.
  * @module
  */
-import type { AttentionKernel, InterpolationKernel } from '../contract.js';
+import type { AttentionKernel, InterpolationKernel } from '../../../spec/contract.js';
 import type { GpuBackend } from '../gpujs/backend.js';
 import { gpujsExact } from '../gpujs/exact.js';
 import { gpujsDownsampleArea, gpujsUpsampleBicubic } from '../gpujs/interpolation.js';

@@ -8,7 +8,7 @@ import { checkAttentionInput, type AttentionInput } from '../../../spec/attentio
 import { NonFiniteError } from '../../../spec/errors.js';
 import { keyLimits } from '../../../spec/mask.js';
 import { matrix, type Matrix } from '../../../spec/matrix.js';
-import type { AttentionKernel } from '../contract.js';
+import type { AttentionKernel } from '../../../spec/contract.js';
 
 const TILE = 16;
 

@@ -8,12 +8,12 @@
  * @module
  */
 import { checkAttentionInput, type AttentionInput } from '../../../spec/attention.js';
-import { e1BoundPerColumn } from '../../../spec/bounds.js';
-import { NonFiniteError, RangeArgumentError } from '../../../spec/errors.js';
+import { declaredLowRankBound, lowRankPolynomial, requireDelta } from '../../../spec/certificate.js';
+import { NonFiniteError } from '../../../spec/errors.js';
 import { defaultForm, featureRow, featureWeights, multiIndices } from '../../../spec/low-rank.js';
-import { matrix, maxAbs, type Matrix } from '../../../spec/matrix.js';
-import { certifiedExpPolynomial, type ExpPolynomial } from '../../../spec/polynomial.js';
-import type { AttentionKernel } from '../contract.js';
+import { matrix, type Matrix } from '../../../spec/matrix.js';
+import type { ExpPolynomial } from '../../../spec/polynomial.js';
+import type { AttentionKernel } from '../../../spec/contract.js';
 
 /** Options of {@link cpuLowRank}. */
 export interface LowRankOptions {
@@ -23,27 +23,8 @@ export interface LowRankOptions {
   name?: string;
 }
 
-/** β = s·d·‖Q‖∞‖K‖∞ of an input (MATH.md §3; |s⟨q,k⟩| ≤ β). */
-export function inputBeta(input: AttentionInput): number {
-  return input.scale * input.q.cols * maxAbs(input.q.data) * maxAbs(input.k.data);
-}
 
-/**
- * The polynomial the low-rank kernel uses on `input` for target δ; throws when no degree
- * ≤ 200 certifies it (the input is far above the threshold).
- */
-export function lowRankPolynomial(input: AttentionInput, delta: number): ExpPolynomial {
-  const vInf = maxAbs(input.v.data);
-  const eps = delta / (2 * Math.max(vInf, Number.MIN_VALUE) + delta);
-  const poly = certifiedExpPolynomial(inputBeta(input), eps);
-  if (!poly) throw new RangeArgumentError('input', `no polynomial of degree ≤ 200 certifies δ = ${delta} at β = ${inputBeta(input)}`);
-  return poly;
-}
 
-/** The E1 bound the kernel declares: max over columns of 2ε/(1−ε)·(max V_c − min V_c)/2. */
-export function lowRankErrorBound(input: AttentionInput, poly: ExpPolynomial): number {
-  return Math.max(...e1BoundPerColumn(poly.relativeError, input.v));
-}
 
 /** Streamed low-rank attention for a given polynomial (same function as spec `lowRankAttention`). */
 export function lowRankAttentionCpu(input: AttentionInput, poly: ExpPolynomial): Matrix {
@@ -92,24 +73,7 @@ export function lowRankAttentionCpu(input: AttentionInput, poly: ExpPolynomial):
   return out;
 }
 
-/** Throw unless δ is a finite positive number (the `delta` option of every low-rank kernel). */
-export function requireDelta(delta: number): number {
-  if (!(delta > 0) || !Number.isFinite(delta)) throw new RangeArgumentError('options.delta', `expected δ > 0, got ${delta}`);
-  return delta;
-}
 
-/**
- * The `errorBound` every low-rank kernel for target δ declares (whatever its arithmetic): the
- * E1 bound of the certified polynomial chosen for the input. Throws `RangeArgumentError` (the
- * kernel declines) when no degree ≤ 200 certifies δ.
- */
-export function declaredLowRankBound(delta: number): (input: AttentionInput) => number {
-  requireDelta(delta);
-  return (input) => {
-    checkAttentionInput(input);
-    return lowRankErrorBound(input, lowRankPolynomial(input, delta));
-  };
-}
 
 /** A `cpu/low-rank` kernel for target δ. */
 export function cpuLowRank(options: LowRankOptions = {}): AttentionKernel {

@@ -11,7 +11,7 @@
 import { checkAttentionInput, type AttentionInput } from '../../../spec/attention.js';
 import { keyLimits } from '../../../spec/mask.js';
 import { matrix, type Matrix } from '../../../spec/matrix.js';
-import type { AttentionKernel } from '../contract.js';
+import type { AttentionKernel } from '../../../spec/contract.js';
 import { createGpu, flatOutput, type GpuBackend, type GpuInstance } from './backend.js';
 
 /** Largest tile (query rows × keys) scored per pass. */

@@ -8,7 +8,7 @@
 import { checkFeatureMap, featureMap, type FeatureMap } from '../../../spec/matrix.js';
 import { PYTORCH_BICUBIC_A } from '../../../spec/interpolation.js';
 import { requireInteger } from '../../../spec/errors.js';
-import type { InterpolationKernel } from '../contract.js';
+import type { InterpolationKernel } from '../../../spec/contract.js';
 import { createGpu, flatOutput, type GpuBackend } from './backend.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- gpu.js kernel bodies are untyped */

@@ -11,8 +11,8 @@ import { defaultForm, featureWeights, lowRankAttention, multiIndices, type Multi
 import { matrix, type Matrix } from '../../../spec/matrix.js';
 import { levels } from '../../../spec/pyramid.js';
 import type { ExpPolynomial } from '../../../spec/polynomial.js';
-import type { AttentionKernel, FormulaReference } from '../contract.js';
-import { declaredLowRankBound, lowRankPolynomial, requireDelta } from '../cpu/low-rank.js';
+import type { AttentionKernel, FormulaReference } from '../../../spec/contract.js';
+import { declaredLowRankBound, lowRankPolynomial, requireDelta } from '../../../spec/certificate.js';
 import { createGpu, flatOutput, type GpuBackend } from './backend.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- gpu.js kernel bodies are untyped */

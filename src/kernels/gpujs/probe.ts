@@ -3,7 +3,7 @@
  * accumulation are, so that tolerances derive from measurement, not constants.
  * @module
  */
-import type { MeasuredPrecision } from '../../../properties/battery/float32.js';
+import type { MeasuredPrecision } from '../../../spec/contract.js';
 import { createGpu, type GpuBackend } from './backend.js';
 
 const N = 4096;

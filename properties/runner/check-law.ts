@@ -4,8 +4,8 @@
  * @module
  */
 import * as fc from 'fast-check';
-import type { Law, Outcome } from '../../properties/law.js';
-import { ratio, within } from '../../properties/law.js';
+import type { Law, Outcome } from '../law.js';
+import { ratio, within } from '../law.js';
 
 /** Options of {@link checkLaw}. */
 export interface CheckOptions {

@@ -1,7 +1,7 @@
 /** The registry refuses duplicate names and lists kernels by op. */
 import { describe, expect, it } from 'vitest';
-import { builtinRegistry, DuplicateKernelError } from './registry.js';
-import { cpuExact } from './cpu/exact.js';
+import { builtinRegistry, DuplicateKernelError } from '../src/kernels/registry.js';
+import { cpuExact } from '../src/kernels/cpu/exact.js';
 
 describe('kernel registry', () => {
   it('throws on a duplicate name, naming it', () => {

@@ -2,9 +2,9 @@
  * The kernel contract of DESIGN.md — the plug-in surface. Keep these names stable.
  * @module
  */
-import type { AttentionInput } from '../../spec/attention.js';
-import type { Mask } from '../../spec/mask.js';
-import type { FeatureMap, Matrix } from '../../spec/matrix.js';
+import type { AttentionInput } from './attention.js';
+import type { Mask } from './mask.js';
+import type { FeatureMap, Matrix } from './matrix.js';
 
 /** Naive float32 and float64 evaluations of a kernel's own formula (see `formulaReference`). */
 export interface FormulaReference {
@@ -58,3 +58,15 @@ export interface InterpolationKernel {
 
 /** Any kernel of the contract. */
 export type Kernel = AttentionKernel | InterpolationKernel;
+
+/** What a backend's float arithmetic was measured to do (see `probePrecision`). */
+export interface MeasuredPrecision {
+  /** Backend name. */
+  backend: string;
+  /** max |exp_backend(x) − eˣ| / eˣ over x ∈ [−30, 0] (softmax's shifted range). */
+  expRelativeError: number;
+  /** Relative error of a 4096-term float32 running sum of positive values. */
+  sumRelativeError: number;
+  /** Does it flush float32 subnormals (|x| < 2⁻¹²⁶) to zero, as GL drivers may? */
+  flushesSubnormals: boolean;
+}
