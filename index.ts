@@ -13,8 +13,9 @@
 export * from './spec/index.js';
 export * as spec from './spec/index.js';
 export * as properties from './properties/index.js';
-export { checkLaw, replayLine } from './properties/runner/check-law.js';
-export type { CheckOptions, LawResult } from './properties/runner/check-law.js';
+export { checkLaw } from './properties/runner/check-law.js';
+export type { CheckOptions, LawResult, LawRun, LawStatus, Failure } from './properties/runner/check-law.js';
+export { replayLine, resultDetail, summaryLine, statusWord, exitCode, EXIT, fmt, table } from './properties/runner/format.js';
 export { resolveSeed } from './properties/runner/seed.js';
 export * from './src/kernels/index.js';
 export * as kernels from './src/kernels/index.js';

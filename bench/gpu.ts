@@ -63,9 +63,9 @@ for (const backend of backends) {
   const exact = await gpujsExact({ backend });
   const low = await gpujsLowRank({ backend, delta: 1e-3 });
   for (const k of [exact, low]) {
-    for (const law of attentionBattery(k, { B: k.exact ? 3 : 1.5, maxL: 64, largeL: 1000, measured, numRuns: Number(values.runs) })) {
+    for (const law of attentionBattery(k, { maxL: 64, measured, numRuns: Number(values.runs) })) {
       const r = await checkLaw(law, { seed });
-      conformance.push({ backend, kernel: k.name, property: law.name, cases: r.cases, error: r.worst.error, bound: r.worst.bound, passed: r.passed });
+      conformance.push({ backend, kernel: k.name, property: law.name, cases: r.cases, error: r.worst.error, bound: r.worst.bound, passed: r.status === 'passed' });
     }
     for (const spec of largeSpecs) {
       const x = pyramidInput(spec, k.exact ? 64 : 4, 1, 11);
@@ -79,7 +79,7 @@ for (const backend of backends) {
   for (const k of [await gpujsUpsampleBicubic({ backend }), await gpujsDownsampleArea({ backend })]) {
     for (const law of interpolationBattery(k, { numRuns: Number(values.runs) })) {
       const r = await checkLaw(law, { seed });
-      conformance.push({ backend, kernel: k.name, property: law.name, cases: r.cases, error: r.worst.error, bound: r.worst.bound, passed: r.passed });
+      conformance.push({ backend, kernel: k.name, property: law.name, cases: r.cases, error: r.worst.error, bound: r.worst.bound, passed: r.status === 'passed' });
     }
     k.dispose?.();
   }

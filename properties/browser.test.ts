@@ -40,7 +40,7 @@ if (chromiumInstalled()) {
     const m = session.measured;
     console.log(`[varcheck] ${session.userAgent}\n[varcheck] chromium-${backend}: measured exp relative error ${m.expRelativeError.toExponential(2)}, sum relative error ${m.sumRelativeError.toExponential(2)}, flushes subnormals: ${m.flushesSubnormals}`);
     for (const k of session.attention) {
-      describeLaws(`chromium › ${k.name}`, attentionBattery(k, { B: k.exact ? 3 : 1.5, maxL: 24, largeL: 1000, measured: m, numRuns: runs }), { kernel: k.name, knownGaps: KNOWN_GAPS });
+      describeLaws(`chromium › ${k.name}`, attentionBattery(k, { measured: m, numRuns: runs }), { kernel: k.name, knownGaps: KNOWN_GAPS });
     }
     for (const k of session.interpolation) describeLaws(`chromium › ${k.name}`, interpolationBattery(k, { numRuns: runs }), { kernel: k.name, knownGaps: KNOWN_GAPS });
   }

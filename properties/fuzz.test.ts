@@ -9,11 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { fuzz } from '../src/fuzz/fuzz.js';
+import { fuzz, type FuzzLawResult } from '../src/fuzz/fuzz.js';
+import type { Failure } from './runner/check-law.js';
 
 const seed = fc.readConfigureGlobal().seed ?? 1;
-const MUTANTS = 'properties/mutants/fuzz-mutants.ts';
+const MUTANTS = 'properties/fixtures/mutants/fuzz-mutants.ts';
 const quiet = (): void => {};
+const failureOf = (r: FuzzLawResult): Failure => {
+  if (r.status !== 'failed') throw new Error(`expected a failure, got ${r.status}`);
+  return r.failure;
+};
 
 async function fuzzOne(exportName: string, corpus = mkdtempSync(join(tmpdir(), 'varcheck-corpus-'))) {
   const t0 = Date.now();
@@ -25,10 +30,10 @@ describe('varcheck fuzz catches mutants', () => {
   for (const name of ['wrongScale', 'maskOffByOneScale', 'noMaxShift', 'missingFactorial', 'degreeTooLow', 'loopTruncated', 'bicubicWrongA', 'alignCorners', 'denominatorOverMaskedKeys', 'transposedOutput']) {
     it(`catches ${name} within 60 s`, async () => {
       const r = await fuzzOne(name);
-      const failure = r.results.find((x) => !x.passed);
-      expect(failure, `${name} was not caught`).toBeDefined();
+      const failure = r.results.find((x) => x.status === 'failed');
+      if (failure?.status !== 'failed') throw new Error(`${name} was not caught`);
       expect(r.seconds).toBeLessThan(60);
-      console.log(`[varcheck] ${name}: caught in ${r.seconds.toFixed(1)} s by ${failure!.foundBy} — ${failure!.message?.slice(0, 100)}`);
+      console.log(`[varcheck] ${name}: caught in ${r.seconds.toFixed(1)} s by ${failure.foundBy} — ${failure.failure.message.slice(0, 100)}`);
     });
   }
 });
@@ -36,22 +41,22 @@ describe('varcheck fuzz catches mutants', () => {
 describe('varcheck fuzz robustness', () => {
   it('reports a hanging kernel as a failure and finishes', async () => {
     const r = await fuzzOne('hanging');
-    expect(r.passed).toBe(false);
-    expect(r.results[0].message).toMatch(/no answer within 3000 ms/);
+    expect(r.exitCode).toBe(1);
+    expect(failureOf(r.results[0]).message).toMatch(/no answer within 3000 ms/);
   });
   it('reports a throwing kernel as a failure, and the corpus replays it first next time', async () => {
     const first = await fuzzOne('throwing');
-    expect(first.passed).toBe(false);
-    expect(first.results[0].message).toMatch(/kernel exploded/);
+    expect(first.exitCode).toBe(1);
+    expect(failureOf(first.results[0]).message).toMatch(/kernel exploded/);
     expect(first.results[0].saved).toBeTruthy();
     const second = await fuzzOne('throwing', first.corpus);
     expect(second.results[0].foundBy).toBe('corpus');
-    expect(second.results[0].path?.split(':')[0]).toBe('0');
+    expect(failureOf(second.results[0]).path.split(':')[0]).toBe('0');
   });
   it('a correct kernel passes across 20 seeds', async () => {
     for (let s = 1; s <= 20; s++) {
       const r = await fuzz({ module: 'examples/kernels/my-kernel.ts', seed: seed + s, runs: 30, timeMs: 1500, corpus: mkdtempSync(join(tmpdir(), 'varcheck-ok-')), out: quiet });
-      expect(r.passed, `seed ${seed + s}`).toBe(true);
+      expect(r.exitCode, `seed ${seed + s}`).toBe(0);
     }
   });
   it('the CLI exits 2 on a contract error, naming the bad fields', () => {

@@ -47,10 +47,10 @@ for (const backend of backends) {
   console.log(`[varcheck] ${backend}: measured exp relative error ${measured.expRelativeError.toExponential(2)}, 4096-term sum relative error ${measured.sumRelativeError.toExponential(2)}, flushes subnormals: ${measured.flushesSubnormals}`);
   const kernel = await gpujsExact({ backend });
   kernels.push(kernel);
-  describeLaws(`battery › ${kernel.name}`, attentionBattery(kernel, { B: 3, maxL: 24, largeL: 1000, measured, numRuns: 100 }), { kernel: kernel.name, knownGaps: KNOWN_GAPS });
+  describeLaws(`battery › ${kernel.name}`, attentionBattery(kernel, { measured, numRuns: 100 }), { kernel: kernel.name, knownGaps: KNOWN_GAPS });
   const low = await gpujsLowRank({ backend, delta: 1e-3 });
   kernels.push(low);
-  describeLaws(`battery › ${low.name}`, attentionBattery(low, { B: 1.5, maxL: 24, largeL: 1000, measured, numRuns: 100 }), { kernel: low.name, knownGaps: KNOWN_GAPS });
+  describeLaws(`battery › ${low.name}`, attentionBattery(low, { measured, numRuns: 100 }), { kernel: low.name, knownGaps: KNOWN_GAPS });
   for (const resize of [await gpujsUpsampleBicubic({ backend }), await gpujsDownsampleArea({ backend })]) {
     kernels.push(resize);
     describeLaws(`battery › ${resize.name}`, interpolationBattery(resize), { kernel: resize.name, knownGaps: KNOWN_GAPS });

@@ -10,7 +10,7 @@ const registry = builtinRegistry();
 afterAll(() => registry.dispose());
 
 for (const kernel of registry.attention()) {
-  describeLaws(`battery › ${kernel.name}`, attentionBattery(kernel, { B: kernel.exact ? 3 : 1.5, maxL: 24, largeL: 1000 }), { kernel: kernel.name, knownGaps: KNOWN_GAPS });
+  describeLaws(`battery › ${kernel.name}`, attentionBattery(kernel), { kernel: kernel.name, knownGaps: KNOWN_GAPS });
 }
 
 for (const kernel of registry.interpolation()) {

@@ -18,6 +18,11 @@ export interface Outcome {
 
 /** One fact of MATH.md, checkable on any input the arbitrary draws. */
 export interface Law<T> {
+  /**
+   * Stable id, e.g. `attention.matches-spec` (battery laws: `battery.<fact>`, run per kernel):
+   * known gaps, the failure corpus and `--filter` use it. @defaultValue the name
+   */
+  id?: string;
   /** Short name, `area: family — fact`. */
   name: string;
   /** The MATH.md section (or paper object) it checks. */
@@ -30,6 +35,8 @@ export interface Law<T> {
   numRuns?: number;
   /** The largest |entry| of Q, K, V this law's inputs may have (guided search stays inside). */
   maxEntry?: number;
+  /** Set when the law does not apply (e.g. a kernel without block-causal masks): the reason. It is reported as skipped, never run. */
+  skip?: string;
 }
 
 /** Identity helper that fixes `T` for a law literal. */

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkLaw, replayLine } from './runner/check-law.js';
+import { checkLaw } from './runner/check-law.js';
+import { replayLine } from './runner/format.js';
 import type { AttentionKernel } from '../spec/contract.js';
 import { cpuExact } from '../src/kernels/cpu/exact.js';
 import { attentionBattery } from './battery/attention.js';
@@ -14,7 +15,7 @@ import { hidesOwnScaleKernel, truncatedLoopKernel, wrongScaleKernel } from './fi
 const seed = fc.readConfigureGlobal().seed ?? 42;
 
 async function caught(kernel: AttentionKernel) {
-  const [matches] = attentionBattery(kernel, { B: 3, maxL: 24, largeL: 1000 });
+  const [matches] = attentionBattery(kernel);
   const r = await checkLaw(matches, { seed, numRuns: 100 });
   kernel.dispose?.();
   return r;
@@ -22,7 +23,7 @@ async function caught(kernel: AttentionKernel) {
 
 describe('meta: the battery catches broken kernels', () => {
   it('a correct kernel (cpu/exact) passes', async () => {
-    expect((await caught(cpuExact)).passed).toBe(true);
+    expect((await caught(cpuExact)).status).toBe('passed');
   });
   for (const [label, make] of [
     ['scale 1/√d instead of 1/d', async () => wrongScaleKernel],
@@ -31,23 +32,23 @@ describe('meta: the battery catches broken kernels', () => {
   ] as const) {
     it(`catches: ${label}`, async () => {
       const r = await caught(await make());
-      expect(r.passed).toBe(false);
-      expect(r.counterexample).toBeTruthy();
-      expect(r.path).toBeTruthy();
-      console.log(`[varcheck] caught ${r.name}: ${r.message?.slice(0, 160)}… (replay line: ${replayLine(r).length} chars)`);
+      if (r.status !== 'failed') throw new Error(`not caught: ${r.status}`);
+      expect(r.failure.counterexample).toBeTruthy();
+      expect(r.failure.path).toBeTruthy();
+      console.log(`[varcheck] caught ${r.name}: ${r.failure.message.slice(0, 160)}… (replay line: ${replayLine(r).length} chars)`);
     });
   }
 });
 
 describe('meta: known gaps keep failing, or the suite says to remove them', () => {
   it('a recorded gap that still fails is accepted', async () => {
-    const [matches] = attentionBattery(wrongScaleKernel, { B: 3, maxL: 24 });
-    const r = await checkKnownGap(matches, { kernel: wrongScaleKernel.name, law: 'matches the spec', reason: 'demo: uses 1/√d' }, seed);
+    const [matches] = attentionBattery(wrongScaleKernel, { reach: 'small' });
+    const r = await checkKnownGap(matches, { kernel: wrongScaleKernel.name, law: 'battery.matches-spec', reason: 'demo: uses 1/√d' }, seed);
     expect(r.ok).toBe(true);
   });
   it('a recorded gap that now passes fails the suite', async () => {
-    const [matches] = attentionBattery(cpuExact, { B: 3, maxL: 24 });
-    const r = await checkKnownGap(matches, { kernel: 'cpu/exact', law: 'matches the spec', reason: 'demo' }, seed);
+    const [matches] = attentionBattery(cpuExact, { reach: 'small' });
+    const r = await checkKnownGap(matches, { kernel: 'cpu/exact', law: 'battery.matches-spec', reason: 'demo' }, seed);
     expect(r.ok).toBe(false);
     expect(r.message).toMatch(/known gap now passes/);
   });

@@ -42,6 +42,6 @@ export function describeLaws(title: string, laws: readonly Law<unknown>[], optio
  * ```
  */
 export function describeKernel(kernel: Kernel, settings: BatterySettings = {}): void {
-  const laws = kernel.op === 'attention' ? attentionBattery(kernel as AttentionKernel, { B: (kernel as AttentionKernel).exact ? 3 : 1.5, largeL: 1000, ...settings }) : interpolationBattery(kernel as InterpolationKernel, { numRuns: settings.numRuns });
+  const laws = kernel.op === 'attention' ? attentionBattery(kernel as AttentionKernel, settings) : interpolationBattery(kernel as InterpolationKernel, { numRuns: settings.numRuns });
   describeLaws(`varcheck battery › ${kernel.name}`, laws);
 }

@@ -3,7 +3,7 @@
  * block-causally over the VAR pyramid, and the AAttC approximation contract.
  * @module
  */
-import { NonFiniteError, RangeArgumentError, ShapeError } from './errors.js';
+import { NonFiniteError, RangeArgumentError, ReferenceOverflowError, ShapeError } from './errors.js';
 import { checkMask, keyLimits, NO_MASK, type Mask } from './mask.js';
 import { checkMatrix, matrix, maxAbsDiff, type Matrix } from './matrix.js';
 
@@ -94,7 +94,7 @@ function attentionRow(x: AttentionInput, i: number, lim: number, logits: Float64
     for (let t = 0; t < d; t++) dot += q.data[i * d + t] * k.data[j * d + t];
     const z = scale * dot;
     if (!Number.isFinite(z)) {
-      throw new NonFiniteError('input', `logit (${i}, ${j}) = s·⟨q_${i}, k_${j}⟩ overflows to ${z}; rescale q or k`);
+      throw new ReferenceOverflowError('input', `logit (${i}, ${j}) = s·⟨q_${i}, k_${j}⟩ overflows to ${z}; rescale q or k`);
     }
     logits[j] = z;
     if (z > rowMax) rowMax = z;

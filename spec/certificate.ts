@@ -6,8 +6,8 @@
  */
 import { checkAttentionInput, type AttentionInput } from './attention.js';
 import { e1BoundPerColumn } from './bounds.js';
-import { RangeArgumentError } from './errors.js';
-import { lowRankAttention } from './low-rank.js';
+import { DeclinedInputError, RangeArgumentError } from './errors.js';
+import { lowRankAttention, rank } from './low-rank.js';
 import { maxAbs, type Matrix } from './matrix.js';
 import { certifiedExpPolynomial, type ExpPolynomial } from './polynomial.js';
 
@@ -15,6 +15,9 @@ import { certifiedExpPolynomial, type ExpPolynomial } from './polynomial.js';
 export function inputBeta(input: AttentionInput): number {
   return input.scale * input.q.cols * maxAbs(input.q.data) * maxAbs(input.k.data);
 }
+
+/** The largest feature rank a low-rank kernel accepts; above it the kernel declines (exact attention is cheaper). */
+export const MAX_RANK = 50_000;
 
 /**
  * The polynomial the low-rank kernel uses on `input` for target δ; throws when no degree
@@ -24,7 +27,9 @@ export function lowRankPolynomial(input: AttentionInput, delta: number): ExpPoly
   const vInf = maxAbs(input.v.data);
   const eps = delta / (2 * Math.max(vInf, Number.MIN_VALUE) + delta);
   const poly = certifiedExpPolynomial(inputBeta(input), eps);
-  if (!poly) throw new RangeArgumentError('input', `no polynomial of degree ≤ 200 certifies δ = ${delta} at β = ${inputBeta(input)}`);
+  if (!poly) throw new DeclinedInputError('input', `no polynomial of degree ≤ 200 certifies δ = ${delta} at β = ${inputBeta(input)}`);
+  const r = rank(input.q.cols, poly.degree);
+  if (r > MAX_RANK) throw new DeclinedInputError('input', `rank C(d + g, g) = ${r} at d = ${input.q.cols}, g = ${poly.degree} exceeds ${MAX_RANK}: low rank is no cheaper than exact attention here`);
   return poly;
 }
 

@@ -5,7 +5,7 @@
  */
 export type { Matrix, FeatureMap } from './matrix.js';
 export { matrix, fromRows, toRows, featureMap, tokens, unflatten, checkMatrix, checkFeatureMap, maxAbs, maxAbsDiff, matmul, sliceRows, vstack } from './matrix.js';
-export { VarcheckError, ShapeError, NonFiniteError, RangeArgumentError, MaskError, requireInteger, requireFinite } from './errors.js';
+export { VarcheckError, ShapeError, NonFiniteError, RangeArgumentError, DeclinedInputError, ReferenceOverflowError, MaskError, requireInteger, requireFinite } from './errors.js';
 export type { ScalePyramid, PyramidPreset, PyramidSpec } from './pyramid.js';
 export { scalePyramid, levelOf, levels, attentionPairCounts, PRESET_SIDES } from './pyramid.js';
 export type { Mask } from './mask.js';
@@ -39,4 +39,6 @@ export { criteria } from './criteria.js';
 export type { HardInstanceOptions, HardInstance } from './hard-instances.js';
 export { hardInstance, decodeHardInstance } from './hard-instances.js';
 export type { AttentionKernel, InterpolationKernel, Kernel, FormulaReference, MeasuredPrecision } from './contract.js';
-export { inputBeta, lowRankPolynomial, lowRankErrorBound, requireDelta, declaredLowRankBound, certifiedLowRankAttention } from './certificate.js';
+export { MAX_RANK, inputBeta, lowRankPolynomial, lowRankErrorBound, requireDelta, declaredLowRankBound, certifiedLowRankAttention } from './certificate.js';
+export { UNIT_ROUNDOFF_64, UNIT_ROUNDOFF_32, gamma, FLOAT64, FLOAT32, attentionRoundingBound } from './rounding.js';
+export type { FloatModel } from './rounding.js';

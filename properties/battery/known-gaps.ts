@@ -11,7 +11,7 @@ import { checkLaw } from '../runner/check-law.js';
 export interface KnownGap {
   /** Kernel name (exact). */
   kernel: string;
-  /** Text the law's name contains. */
+  /** The law's stable id (`Law.id`, e.g. `battery.matches-spec`). */
   law: string;
   /** Why it fails and what would fix it. */
   reason: string;
@@ -25,7 +25,7 @@ export const KNOWN_GAPS: readonly KnownGap[] = [];
 
 /** The gap covering `law` of `kernel`, if any. */
 export function gapFor(gaps: readonly KnownGap[], kernel: string, law: Law<unknown>): KnownGap | undefined {
-  return gaps.find((g) => g.kernel === kernel && law.name.includes(g.law));
+  return gaps.find((g) => g.kernel === kernel && (law.id ?? law.name) === g.law);
 }
 
 /** The verdict on a known gap. */
@@ -39,7 +39,13 @@ export interface GapVerdict {
 /** Run a known gap: ok while the law still fails; not ok (with a message) once it passes. */
 export async function checkKnownGap(law: Law<unknown>, gap: KnownGap, seed: number): Promise<GapVerdict> {
   const r = await checkLaw(law, { seed });
-  return r.passed
-    ? { ok: false, message: `known gap now passes — remove it from the list: ${gap.kernel} › ${gap.law} (${gap.reason})` }
-    : { ok: true, message: `still failing as recorded (${gap.reason}): ${r.message ?? ''}` };
+  switch (r.status) {
+    case 'failed':
+      return { ok: true, message: `still failing as recorded (${gap.reason}): ${r.failure.message}` };
+    case 'passed':
+      return { ok: false, message: `known gap now passes — remove it from the list: ${gap.kernel} › ${gap.law} (${gap.reason})` };
+    case 'inconclusive':
+    case 'skipped':
+      return { ok: false, message: `known gap gave no verdict (${r.reason}): ${gap.kernel} › ${gap.law}` };
+  }
 }

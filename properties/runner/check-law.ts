@@ -1,6 +1,8 @@
 /**
- * The harness: run one {@link Law} with fast-check, keep the worst error/bound seen, and
- * return a row for reports — with the `{ seed, path }` replay line when it fails.
+ * The law runner: run one {@link Law} with fast-check, keep the worst error/bound seen, and
+ * return a {@link LawResult} — passed, failed (a counterexample exists, with its `{ seed, path }`
+ * replay line), inconclusive (no case ran), or skipped (the law does not apply, with a reason).
+ * Only a counterexample makes a failure.
  * @module
  */
 import * as fc from 'fast-check';
@@ -13,7 +15,11 @@ export interface CheckOptions {
   seed: number;
   /** Cases to run; the law's own `numRuns` (or 100) when absent. */
   numRuns?: number;
-  /** Stop generating new cases after this many milliseconds (0: no limit). @defaultValue 0 */
+  /**
+   * Stop generating new cases after this many milliseconds (0: no limit). @defaultValue 0
+   * A law that the limit interrupts before its first case runs that one case without the limit, so
+   * a budget never starves a law; only a law that runs no case at all is inconclusive.
+   */
   timeLimitMs?: number;
   /** Inputs tried first (a failure corpus, guided-search winners). */
   examples?: unknown[];
@@ -21,32 +27,53 @@ export interface CheckOptions {
   onCase?(value: unknown, outcome: Outcome): void;
 }
 
-/** The result of running one law. */
-export interface LawResult {
+/** What every result of {@link checkLaw} carries. */
+export interface LawRun {
+  /** The law's stable id (known gaps, the corpus and `--filter` use it). */
+  id: string;
   /** The law's name. */
   name: string;
   /** What it cites. */
   cites: string;
+  /** The seed used. */
+  seed: number;
   /** Cases run (shrinking steps not counted). */
   cases: number;
   /** Worst outcome by error/bound (the failing one when it failed). */
   worst: Outcome;
-  /** Did every case hold? */
-  passed: boolean;
-  /** The seed used. */
-  seed: number;
-  /** fast-check's replay path of the shrunk counterexample. */
-  path?: string;
-  /** The shrunk counterexample, rendered by fast-check. */
-  counterexample?: string;
-  /** The failure message (error/bound, or what the kernel threw). */
-  message?: string;
-  /** The shrunk counterexample itself (for a failure corpus). */
-  value?: unknown;
+  /** Wall time of the run in milliseconds. */
+  ms: number;
 }
+
+/** A counterexample: what failed, the shrunk input, and how to replay it. */
+export interface Failure {
+  /** The failure message (error/bound, or what the kernel threw). */
+  message: string;
+  /** The shrunk counterexample, rendered by fast-check. */
+  counterexample: string;
+  /** fast-check's replay path of the shrunk counterexample (`''` when found outside fast-check). */
+  path: string;
+  /** The shrunk counterexample itself (for a failure corpus). */
+  value: unknown;
+  /** What the check threw, when it threw (typed errors are recognised with `instanceof`). */
+  thrown?: unknown;
+}
+
+/** The result of running one law: a discriminated union on `status`. */
+export type LawResult =
+  | (LawRun & { status: 'passed' })
+  | (LawRun & { status: 'failed'; failure: Failure })
+  | (LawRun & { status: 'inconclusive'; reason: string })
+  | (LawRun & { status: 'skipped'; reason: string });
+
+/** The status of a {@link LawResult}. */
+export type LawStatus = LawResult['status'];
 
 /** Run `law` with fast-check and summarise it (never throws on a property failure). */
 export async function checkLaw(law: Law<unknown>, options: CheckOptions): Promise<LawResult> {
+  const t0 = Date.now();
+  const base = { id: law.id ?? law.name, name: law.name, cites: law.cites, seed: options.seed };
+  if (law.skip !== undefined) return { ...base, cases: 0, worst: { error: 0, bound: 0 }, ms: 0, status: 'skipped', reason: law.skip };
   let worst: Outcome = { error: 0, bound: 0 };
   let failing: Outcome | undefined;
   const property = fc.asyncProperty(law.arbitrary, async (value) => {
@@ -64,28 +91,39 @@ export async function checkLaw(law: Law<unknown>, options: CheckOptions): Promis
       throw new Error(`error ${o.error} > bound ${o.bound}${o.detail ? ` (${o.detail})` : ''}`);
     }
   });
-  const details = await fc.check(property, {
-    seed: options.seed,
-    numRuns: options.numRuns ?? law.numRuns ?? 100,
-    interruptAfterTimeLimit: options.timeLimitMs || undefined,
-    markInterruptAsFailure: false,
-    examples: (options.examples ?? []).map((e) => [e]),
-  });
-  const base = { name: law.name, cites: law.cites, cases: details.numRuns, seed: options.seed };
-  if (!details.failed) return { ...base, worst, passed: true };
-  const err = details.errorInstance;
-  return {
-    ...base,
-    worst: failing ?? { error: Infinity, bound: worst.bound },
-    passed: false,
-    path: details.counterexamplePath ?? undefined,
-    counterexample: details.counterexample ? fc.stringify(details.counterexample[0]) : undefined,
-    value: details.counterexample ? details.counterexample[0] : undefined,
-    message: err instanceof Error ? err.message : String(err),
-  };
-}
-
-/** The replay line printed with every failure. */
-export function replayLine(r: LawResult): string {
-  return `{ seed: ${r.seed}, path: ${JSON.stringify(r.path ?? '')} }`;
+  const run = (numRuns: number, timeLimitMs: number | undefined): Promise<fc.RunDetails<[unknown]>> =>
+    fc.check(property, {
+      seed: options.seed,
+      numRuns,
+      interruptAfterTimeLimit: timeLimitMs,
+      markInterruptAsFailure: false,
+      examples: (options.examples ?? []).map((e) => [e]),
+    });
+  let details = await run(options.numRuns ?? law.numRuns ?? 100, options.timeLimitMs || undefined);
+  // fast-check reports a run interrupted before its first case as failed with no counterexample:
+  // that is no verdict. Run one case without the limit instead (a cold start is not a failure).
+  if (details.numRuns === 0 && details.counterexample === null) details = await run(1, undefined);
+  const ms = Date.now() - t0;
+  if (details.failed && details.counterexample !== null) {
+    const err = details.errorInstance;
+    return {
+      ...base,
+      cases: details.numRuns,
+      ms,
+      worst: failing ?? { error: Infinity, bound: worst.bound },
+      status: 'failed',
+      failure: {
+        message: err instanceof Error ? err.message : String(err),
+        counterexample: fc.stringify(details.counterexample[0]),
+        path: details.counterexamplePath ?? '',
+        value: details.counterexample[0],
+        thrown: failing?.error === Infinity ? err : undefined,
+      },
+    };
+  }
+  if (details.numRuns === 0) {
+    const why = details.failed ? String(details.errorInstance ?? 'interrupted before the first case') : 'no case ran';
+    return { ...base, cases: 0, ms, worst, status: 'inconclusive', reason: why };
+  }
+  return { ...base, cases: details.numRuns, ms, worst, status: 'passed' };
 }

@@ -69,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
       }
       const result = await verify({ seed, numRuns, filter: values.filter, json: values.json, backends: backends as GpuBackend[] | undefined, browser: browser as ('webgl2' | 'webgpu')[] | undefined });
-      return result.passed ? 0 : 1;
+      return result.exitCode;
     }
     if (command === 'fuzz') {
       const { values, positionals } = parseArgs({
@@ -94,7 +94,7 @@ export async function main(argv: string[]): Promise<number> {
         corpus: values.corpus ?? DEFAULT_CORPUS, json: values.json, inProcess: values['in-process'] === true,
         progress: tty ? (line) => process.stdout.write(`\r\x1b[2K${line.slice(0, (process.stdout.columns ?? 100) - 1)}`) : undefined,
       });
-      return result.passed ? 0 : 1;
+      return result.exitCode;
     }
     if (command === 'report') {
       const { values } = parseArgs({ args: rest, options: { out: { type: 'string' }, verify: { type: 'string' }, fuzz: { type: 'string' }, bench: { type: 'string' } }, strict: true });

@@ -10,8 +10,8 @@ import { interpolationBattery } from '../../properties/battery/interpolation.js'
 import type { GpuBackend } from '../kernels/gpujs/backend.js';
 import { CHROMIUM_PATH, chromiumInstalled, chromiumKernels, type BrowserKernels } from '../kernels/browser/chromium.js';
 import type { Law } from '../../properties/law.js';
-import { checkLaw, replayLine, type LawResult } from '../../properties/runner/check-law.js';
-import { fmt, table } from './table.js';
+import { checkLaw, type LawResult } from '../../properties/runner/check-law.js';
+import { exitCode, fmt, resultDetail, statusWord, summaryLine, table } from '../../properties/runner/format.js';
 
 /** Options of {@link verify}. */
 export interface VerifyOptions {
@@ -36,13 +36,13 @@ export function verifySuites(registry: KernelRegistry): { suite: string; laws: r
   return [
     { suite: 'spec', laws: specLaws },
     { suite: 'spec/low-rank', laws: lowRankSpecLaws },
-    ...registry.attention().map((k) => ({ suite: k.name, laws: attentionBattery(k, { B: k.exact ? 3 : 1.5, maxL: 24, largeL: 1000, measured: registry.metaOf(k.name).measured }) })),
+    ...registry.attention().map((k) => ({ suite: k.name, laws: attentionBattery(k, { measured: registry.metaOf(k.name).measured }) })),
     ...registry.interpolation().map((k) => ({ suite: k.name, laws: interpolationBattery(k) })),
   ];
 }
 
 /** Run the battery; returns the results (exit code 0 iff all passed). */
-export async function verify(options: VerifyOptions): Promise<{ results: (LawResult & { suite: string })[]; passed: boolean }> {
+export async function verify(options: VerifyOptions): Promise<{ results: (LawResult & { suite: string })[]; exitCode: number }> {
   const out = options.out ?? ((l: string) => process.stdout.write(`${l}\n`));
   out(`varcheck verify — fast-check seed ${options.seed} (replay: varcheck verify --seed ${options.seed})`);
   const results: (LawResult & { suite: string })[] = [];
@@ -69,23 +69,23 @@ export async function verify(options: VerifyOptions): Promise<{ results: (LawRes
   }
   for (const { suite, laws } of verifySuites(registry)) {
     for (const law of laws) {
-      if (options.filter && !law.name.includes(options.filter)) continue;
+      if (options.filter && !(law.id ?? law.name).includes(options.filter) && !law.name.includes(options.filter)) continue;
       results.push({ suite, ...(await checkLaw(law, { seed: options.seed, numRuns: options.numRuns })) });
     }
   }
   out(
     table(
       ['suite', 'property', 'cases', 'worst error / bound', 'status', 'seed'],
-      results.map((r) => [r.suite, r.name, String(r.cases), `${fmt(r.worst.error)} / ${fmt(r.worst.bound)}`, r.passed ? 'pass' : 'FAIL', String(r.seed)]),
+      results.map((r) => [r.suite, r.name, String(r.cases), `${fmt(r.worst.error)} / ${fmt(r.worst.bound)}`, statusWord(r.status), String(r.seed)]),
     ),
   );
   registry.dispose();
   for (const s of sessions) await s.close();
-  const failed = results.filter((r) => !r.passed);
-  for (const r of failed) {
-    out(`\nFAIL ${r.suite} › ${r.name} [${r.cites}]\n  ${r.message}\n  counterexample: ${r.counterexample}\n  replay: ${replayLine(r)}`);
+  for (const r of results.filter((x) => x.status === 'failed' || x.status === 'inconclusive')) {
+    out(`\n${statusWord(r.status)} ${r.suite} › ${r.name} [${r.cites}]\n${resultDetail(r, '  ', Infinity).join('\n')}`);
   }
-  out(`\n${results.length - failed.length} passed, ${failed.length} failed`);
-  if (options.json) writeFileSync(options.json, `${JSON.stringify({ seed: options.seed, results }, null, 2)}\n`);
-  return { results, passed: failed.length === 0 };
+  out(`\n${summaryLine(results)}`);
+  const code = exitCode(results);
+  if (options.json) writeFileSync(options.json, `${JSON.stringify({ seed: options.seed, exitCode: code, results }, null, 2)}\n`);
+  return { results, exitCode: code };
 }

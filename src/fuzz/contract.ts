@@ -7,7 +7,9 @@ import { VarcheckError } from '../../spec/errors.js';
 import type { Kernel } from '../../spec/contract.js';
 
 /** A module's export is not a valid kernel (exit code 2 in the CLI). */
-export class ContractError extends VarcheckError {}
+export class ContractError extends VarcheckError {
+  static override readonly code: string = 'CONTRACT';
+}
 
 const OPS = ['attention', 'upsample-bicubic', 'downsample-area'];
 

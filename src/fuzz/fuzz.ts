@@ -1,17 +1,22 @@
 /**
  * `varcheck fuzz`: attack a user's kernels with the whole battery — corpus replay first, then
  * random cases, then a guided worst-error search — each kernel isolated in a worker with a
- * deadline. Reports per law, saves failures to the corpus, and can write JSON.
+ * deadline. The kernel's cold start (worker spawn, module load, first compile) is measured before
+ * the budget starts; every law runs at least one case. Reports per law, saves failures to the
+ * corpus (keyed by the law's stable id), and can write JSON.
  * @module
  */
 import { writeFileSync } from 'node:fs';
-import { attentionBattery } from '../../properties/battery/attention.js';
+import { attentionBattery, type BatterySettings } from '../../properties/battery/attention.js';
 import { interpolationBattery } from '../../properties/battery/interpolation.js';
 import { ratio, type Law, type Outcome } from '../../properties/law.js';
-import { checkLaw, replayLine, type LawResult } from '../../properties/runner/check-law.js';
+import { checkLaw, type LawResult } from '../../properties/runner/check-law.js';
+import { EXIT, exitCode, fmt, resultDetail, statusWord, summaryLine, table } from '../../properties/runner/format.js';
+import { attentionInput } from '../../spec/attention.js';
 import type { AttentionKernel, InterpolationKernel, Kernel } from '../../spec/contract.js';
-import { fmt, table } from '../cli/table.js';
-import { loadFailures, saveFailure } from './corpus.js';
+import { featureMap, matrix } from '../../spec/matrix.js';
+import { IsolationError } from './isolate.js';
+import { loadFailures, saveFailure, type CorpusEntry } from './corpus.js';
 import { guidedSearch, type Scored } from './guided.js';
 import { isolate } from './isolate.js';
 import { loadKernels } from './load.js';
@@ -29,7 +34,7 @@ export interface FuzzOptions {
   seed: number;
   /** Random cases per law. @defaultValue 100 */
   runs?: number;
-  /** Time budget per kernel in ms (random + guided). @defaultValue 60 000 */
+  /** Time budget per kernel in ms (random + guided), not counting its cold start. @defaultValue 60 000 */
   timeMs?: number;
   /** Corpus folder. @defaultValue .varcheck/corpus */
   corpus: string;
@@ -39,6 +44,8 @@ export interface FuzzOptions {
   deadlineMs?: number;
   /** Run kernels in this process instead of a worker (no hang protection). */
   inProcess?: boolean;
+  /** The deep run: VAR-1024 and geometric(128) pyramids, larger key counts. */
+  deep?: boolean;
   /** Stop at the first failing property (meta-tests). */
   stopAtFirstFailure?: boolean;
   /** Where progress and results go. @defaultValue stdout */
@@ -47,8 +54,8 @@ export interface FuzzOptions {
   progress?: (line: string) => void;
 }
 
-/** One law's fuzz result. */
-export interface FuzzLawResult extends LawResult {
+/** What `fuzz` adds to a law's result. */
+export interface FuzzExtras {
   /** Kernel name. */
   kernel: string;
   /** Which phase found the failure (or 'none'). */
@@ -61,86 +68,152 @@ export interface FuzzLawResult extends LawResult {
   guidedEvaluations: number;
 }
 
+/** One law's fuzz result. */
+export type FuzzLawResult = LawResult & FuzzExtras;
+
+/** A kernel's cold start: the first call on a tiny input (worker spawn, module load, compile), outside the budget. */
+export interface ColdStart {
+  /** Kernel name. */
+  kernel: string;
+  /** Milliseconds of the first call. */
+  ms: number;
+  /** What the first call threw, if it did (the laws will report it). */
+  error?: string;
+}
+
+/** The result of {@link fuzz}. */
+export interface FuzzResult {
+  /** One row per kernel × law. */
+  results: FuzzLawResult[];
+  /** Cold start of each kernel. */
+  coldStarts: ColdStart[];
+  /** Interrupted by Ctrl-C. */
+  interrupted: boolean;
+  /** The CLI exit code: 0 pass, 1 fail, 3 no failure but some law gave no verdict (or interrupted). */
+  exitCode: number;
+}
+
+/** Battery settings `fuzz` uses: large entries and the hard-regime generators; `deep` reaches VAR-1024. */
+export function fuzzSettings(kernel: AttentionKernel, runs: number, deep = false): BatterySettings {
+  return { numRuns: runs, reach: deep ? 'deep' : 'default', B: kernel.exact ? 30 : undefined };
+}
+
 /** The laws `fuzz` runs on a kernel: the battery for its op, with settings that stress it. */
-export function fuzzLaws(kernel: Kernel, runs: number): Law<unknown>[] {
-  if (kernel.op === 'attention') {
-    const k = kernel as AttentionKernel;
-    // Exact kernels get large entries too (exp overflow without the max shift); approximate
-    // kernels stay where their bound can be certified.
-    return attentionBattery(k, { B: k.exact ? 30 : 1.5, maxL: 24, largeL: 1000, numRuns: runs });
-  }
+export function fuzzLaws(kernel: Kernel, runs: number, deep = false): Law<unknown>[] {
+  if (kernel.op === 'attention') return attentionBattery(kernel as AttentionKernel, fuzzSettings(kernel as AttentionKernel, runs, deep));
   return interpolationBattery(kernel as InterpolationKernel, { numRuns: runs });
 }
 
+/** Time the kernel's first call on the smallest valid input. */
+export async function coldStart(kernel: Kernel): Promise<ColdStart> {
+  const t0 = Date.now();
+  try {
+    if (kernel.op === 'attention') {
+      const one = matrix(1, 1, [0.5]);
+      await (kernel as AttentionKernel).run(attentionInput(one, one, one));
+    } else {
+      await (kernel as InterpolationKernel).run(featureMap(1, 1, 1, [1]), 2, 2);
+    }
+    return { kernel: kernel.name, ms: Date.now() - t0 };
+  } catch (e) {
+    if (e instanceof IsolationError) throw e;
+    return { kernel: kernel.name, ms: Date.now() - t0, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+interface LawContext {
+  kernel: Kernel;
+  seed: number;
+  budgetMs: number;
+  corpus: CorpusEntry[];
+  corpusDir: string;
+  progress?: (line: string) => void;
+  interrupted(): boolean;
+}
+
+/** Random phase (corpus examples first), then guided search while the law's budget lasts. */
+async function fuzzLaw(law: Law<unknown>, ctx: LawContext): Promise<FuzzLawResult> {
+  const t0 = Date.now();
+  const id = law.id ?? law.name;
+  const worst: Scored[] = [];
+  let cases = 0;
+  const onCase = (value: unknown, outcome: Outcome): void => {
+    worst.push({ value, outcome });
+    if (worst.length > 32) {
+      worst.sort((a, b) => ratio(b.outcome) - ratio(a.outcome));
+      worst.length = 8;
+    }
+    cases++;
+    ctx.progress?.(`${law.name}: ${cases} cases, worst error/bound ${fmt(Math.max(...worst.map((w) => ratio(w.outcome))))}, ${fmt((Date.now() - t0) / 1000)} s`);
+  };
+  const examples = ctx.corpus.filter((e) => e.law === id).map((e) => e.value);
+  let r: LawResult = await checkLaw(law, { seed: ctx.seed, examples, onCase, timeLimitMs: ctx.budgetMs });
+  // fast-check runs the examples first: a failing path that starts inside them came from the corpus.
+  let foundBy: FuzzExtras['foundBy'] = 'none';
+  if (r.status === 'failed') foundBy = examples.length > 0 && Number(r.failure.path.split(':')[0]) < examples.length ? 'corpus' : 'random';
+  let guidedEvaluations = 0;
+  let worstRatio = Math.max(0, ...worst.map((w) => ratio(w.outcome)));
+  if (r.status === 'passed' && !ctx.interrupted()) {
+    const g = await guidedSearch(law, worst, { timeMs: Math.max(0, ctx.budgetMs - (Date.now() - t0)), seed: ctx.seed });
+    guidedEvaluations = g.evaluations;
+    if (g.worst) worstRatio = Math.max(worstRatio, ratio(g.worst.outcome));
+    if (g.failing) {
+      // Hand the winner back to fast-check as an example, so the report has its format.
+      const again = await checkLaw(law, { seed: ctx.seed, examples: [g.failing.value], numRuns: REPLAY_WINNER_ONLY });
+      r = again.status === 'failed'
+        ? again
+        : { ...r, status: 'failed', worst: { error: Infinity, bound: 0 }, failure: { message: g.failing.message, counterexample: '(guided-search input; not reproduced by a replay)', path: '', value: g.failing.value, thrown: g.failing.thrown } };
+      foundBy = 'guided';
+    }
+  }
+  if (r.status === 'failed') {
+    if (r.failure.thrown instanceof IsolationError) throw r.failure.thrown;
+    worstRatio = Math.max(worstRatio, ratio(r.worst));
+  }
+  const res: FuzzLawResult = { ...r, ms: Date.now() - t0, cases: r.cases, kernel: ctx.kernel.name, foundBy, worstRatio, guidedEvaluations };
+  if (r.status === 'failed' && r.failure.value !== undefined) {
+    res.saved = saveFailure(ctx.corpusDir, { kernel: ctx.kernel.name, law: id, seed: ctx.seed, path: r.failure.path, message: r.failure.message, value: r.failure.value });
+  }
+  return res;
+}
+
 /** Fuzz every kernel the module exports; resolves when done (or interrupted). */
-export async function fuzz(options: FuzzOptions): Promise<{ results: FuzzLawResult[]; passed: boolean }> {
+export async function fuzz(options: FuzzOptions): Promise<FuzzResult> {
   const out = options.out ?? ((l: string) => process.stdout.write(`${l}\n`));
   const runs = options.runs ?? 100;
   const budget = options.timeMs ?? 60_000;
   const kernels = await loadKernels(options.module, options.exportName);
   const results: FuzzLawResult[] = [];
+  const coldStarts: ColdStart[] = [];
   let interrupted = false;
   const onSigint = (): void => {
     interrupted = true;
     out('\ninterrupted: finishing the current case, then reporting what was found so far');
   };
   process.once('SIGINT', onSigint);
-  out(`varcheck fuzz ${options.module} — ${kernels.length} kernel(s), seed ${options.seed}, ${runs} cases per law, ${fmt(budget / 1000)} s per kernel, corpus ${options.corpus}`);
+  out(`varcheck fuzz ${options.module} — ${kernels.length} kernel(s), seed ${options.seed}, ${runs} cases per law, ${fmt(budget / 1000)} s per kernel${options.deep ? ' (deep)' : ''}, corpus ${options.corpus}`);
   try {
     for (const [index, raw] of kernels.entries()) {
       const kernel = options.inProcess ? raw : isolate(raw, options.module, index, { exportName: options.exportName, deadlineMs: options.deadlineMs ?? 10_000 });
-      const laws = fuzzLaws(kernel, runs);
-      const perLaw = budget / laws.length;
-      const corpus = loadFailures(options.corpus, kernel.name);
-      if (corpus.length) out(`${kernel.name}: replaying ${corpus.length} saved failure(s) first`);
       try {
+        const cold = await coldStart(kernel);
+        coldStarts.push(cold);
+        out(`${kernel.name}: cold start ${fmt(cold.ms)} ms (not counted in the budget)${cold.error ? ` — first call threw: ${cold.error}` : ''}`);
+        const laws = fuzzLaws(kernel, runs, options.deep);
+        const perLaw = budget / laws.length;
+        if (perLaw < cold.ms) out(`${kernel.name}: the budget gives ${fmt(perLaw)} ms per law, less than one call; every law still runs one case, so this run takes longer than --time`);
+        const corpus = loadFailures(options.corpus, kernel.name);
+        if (corpus.length) out(`${kernel.name}: replaying ${corpus.length} saved failure(s) first`);
+        const ctx: LawContext = { kernel, seed: options.seed, budgetMs: perLaw, corpus, corpusDir: options.corpus, progress: options.progress, interrupted: () => interrupted };
         for (const law of laws) {
-          if (interrupted || (options.stopAtFirstFailure && results.some((x) => !x.passed))) break;
-          const t0 = Date.now();
-          const worst: Scored[] = [];
-          let cases = 0;
-          const onCase = (value: unknown, outcome: Outcome): void => {
-            worst.push({ value, outcome });
-            if (worst.length > 32) {
-              worst.sort((a, b) => ratio(b.outcome) - ratio(a.outcome));
-              worst.length = 8;
-            }
-            cases++;
-            options.progress?.(`${law.name}: ${cases} cases, worst error/bound ${fmt(Math.max(...worst.map((w) => ratio(w.outcome))))}, ${fmt((Date.now() - t0) / 1000)} s`);
-          };
-          const examples = corpus.filter((e) => e.law === law.name).map((e) => e.value);
-          let r = await checkLaw(law, { seed: options.seed, examples, onCase, timeLimitMs: perLaw });
-          // fast-check runs the examples first: a failing path that starts inside them came from the corpus.
-          const firstRun = Number((r.path ?? '').split(':')[0]);
-          let foundBy: FuzzLawResult['foundBy'] = r.passed ? 'none' : examples.length > 0 && firstRun < examples.length ? 'corpus' : 'random';
-          let guidedEvaluations = 0;
-          let worstRatio = Math.max(0, ...worst.map((w) => ratio(w.outcome)));
-          if (r.passed && !interrupted) {
-            const left = perLaw - (Date.now() - t0);
-            const g = await guidedSearch(law, worst, { timeMs: Math.max(0, left), seed: options.seed });
-            guidedEvaluations = g.evaluations;
-            if (g.worst) worstRatio = Math.max(worstRatio, ratio(g.worst.outcome));
-            if (g.failing) {
-              // Hand the winner back to fast-check as an example, so the report has its format.
-              const again = await checkLaw(law, { seed: options.seed, examples: [g.failing.value], numRuns: REPLAY_WINNER_ONLY });
-              r = again.passed ? { ...r, passed: false, message: g.failing.message, value: g.failing.value, worst: { error: Infinity, bound: 0 } } : again;
-              foundBy = 'guided';
-            }
-          }
-          if (!r.passed && /IsolationError/.test(r.message ?? '')) throw new Error(`${kernel.name}: ${r.message}`);
-          if (!r.passed) worstRatio = Math.max(worstRatio, ratio(r.worst));
-          const res: FuzzLawResult = { ...r, kernel: kernel.name, foundBy, worstRatio, guidedEvaluations };
-          if (!r.passed && r.value !== undefined) {
-            res.saved = saveFailure(options.corpus, { kernel: kernel.name, law: law.name, seed: options.seed, path: r.path, message: r.message, value: r.value });
-          }
+          if (interrupted || (options.stopAtFirstFailure && results.some((x) => x.status === 'failed'))) break;
+          const res = await fuzzLaw(law, ctx);
           results.push(res);
           options.progress?.('');
-          out(`${r.passed ? 'pass' : 'FAIL'}  ${law.name}  (${r.cases} cases${guidedEvaluations ? ` + ${guidedEvaluations} guided` : ''}, worst error/bound ${fmt(worstRatio)}, ${fmt((Date.now() - t0) / 1000)} s${r.passed ? '' : `, found by ${foundBy}`})`);
-          if (!r.passed) {
-            out(`      ${r.message}`);
-            out(`      counterexample: ${(r.counterexample ?? '').slice(0, 400)}${(r.counterexample ?? '').length > 400 ? '…' : ''}`);
-            out(`      replay: ${replayLine(r).slice(0, 200)}${replayLine(r).length > 200 ? '…' : ''}${res.saved ? `\n      saved: ${res.saved}` : ''}`);
-          }
+          const how = res.status === 'failed' ? `, found by ${res.foundBy}` : '';
+          out(`${statusWord(res.status)}  ${law.name}  (${res.cases} cases${res.guidedEvaluations ? ` + ${res.guidedEvaluations} guided` : ''}, worst error/bound ${fmt(res.worstRatio)}, ${fmt(res.ms / 1000)} s${how})`);
+          for (const line of resultDetail(res)) out(line);
+          if (res.saved) out(`      saved: ${res.saved}`);
         }
       } finally {
         kernel.dispose?.();
@@ -149,9 +222,12 @@ export async function fuzz(options: FuzzOptions): Promise<{ results: FuzzLawResu
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
-  const failed = results.filter((r) => !r.passed);
-  out(`\n${table(['kernel', 'property', 'cases', 'worst error/bound', 'status'], results.map((r) => [r.kernel, r.name, String(r.cases), fmt(r.worstRatio), r.passed ? 'pass' : 'FAIL']))}`);
-  out(`\n${results.length - failed.length} passed, ${failed.length} failed${interrupted ? ' (interrupted)' : ''}`);
-  if (options.json) writeFileSync(options.json, `${JSON.stringify({ seed: options.seed, module: options.module, results: results.map(({ value: _v, ...rest }) => rest) }, null, 2)}\n`);
-  return { results, passed: failed.length === 0 && !interrupted };
+  out(`\n${table(['kernel', 'property', 'cases', 'worst error/bound', 'status'], results.map((r) => [r.kernel, r.name, String(r.cases), fmt(r.worstRatio), statusWord(r.status)]))}`);
+  out(`\n${summaryLine(results)}${interrupted ? ' (interrupted)' : ''}`);
+  const code = exitCode(results) === EXIT.failed ? EXIT.failed : interrupted ? EXIT.inconclusive : exitCode(results);
+  if (options.json) {
+    const rows = results.map((r) => (r.status === 'failed' ? { ...r, failure: { ...r.failure, value: undefined, thrown: undefined } } : r));
+    writeFileSync(options.json, `${JSON.stringify({ seed: options.seed, module: options.module, exitCode: code, coldStarts, results: rows }, null, 2)}\n`);
+  }
+  return { results, coldStarts, interrupted, exitCode: code };
 }

@@ -8,6 +8,7 @@
 import type { AttentionInput } from '../../spec/attention.js';
 import { maxAbs, type FeatureMap, type Matrix } from '../../spec/matrix.js';
 import { mulberry32 } from '../../spec/random.js';
+import { ReferenceOverflowError } from '../../spec/errors.js';
 import { ratio, type Law, type Outcome } from '../../properties/law.js';
 
 /** A candidate and how bad it was. */
@@ -23,7 +24,7 @@ export interface GuidedResult {
   /** The worst input (by error/bound) and its outcome. */
   worst?: Scored;
   /** An input that violates the law (ratio > 1) or makes the kernel throw. */
-  failing?: { value: unknown; message: string };
+  failing?: { value: unknown; message: string; thrown?: unknown };
   /** Candidates evaluated. */
   evaluations: number;
 }
@@ -121,8 +122,8 @@ export async function guidedSearch(law: Law<unknown>, starts: Scored[], options:
       outcome = await law.check(child);
     } catch (e) {
       // Inputs the spec itself rejects (a logit that overflows float64) are not kernel failures.
-      if (e instanceof Error && e.name === 'NonFiniteError' && String(e.message).startsWith('input:') && (e.message.includes('overflows'))) continue;
-      return { worst: pool[0], failing: { value: child, message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) }, evaluations };
+      if (e instanceof ReferenceOverflowError) continue;
+      return { worst: pool[0], failing: { value: child, message: e instanceof Error ? `${e.name}: ${e.message}` : String(e), thrown: e }, evaluations };
     }
     if (!(outcome.error <= outcome.bound)) return { worst: { value: child, outcome }, failing: { value: child, message: `error ${outcome.error} > bound ${outcome.bound}${outcome.detail ? ` (${outcome.detail})` : ''}` }, evaluations };
     if (ratio(outcome) >= ratio(pool[pool.length - 1].outcome) || pool.length < 8) {

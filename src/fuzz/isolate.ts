@@ -13,11 +13,17 @@ import { VarcheckError } from '../../spec/errors.js';
 import type { Kernel } from '../../spec/contract.js';
 
 /** A user kernel did not answer within its deadline. */
-export class KernelTimeoutError extends VarcheckError {}
+export class KernelTimeoutError extends VarcheckError {
+  static override readonly code: string = 'KERNEL_TIMEOUT';
+}
 /** A user kernel threw (the message is the kernel's). */
-export class KernelThrewError extends VarcheckError {}
+export class KernelThrewError extends VarcheckError {
+  static override readonly code: string = 'KERNEL_THREW';
+}
 /** The isolation worker itself could not start (not the kernel's fault). */
-export class IsolationError extends VarcheckError {}
+export class IsolationError extends VarcheckError {
+  static override readonly code: string = 'ISOLATION';
+}
 
 // The worker boots from a two-line script that registers tsx in the worker (execArgv --import is
 // not honoured by workers on every Node 20), then loads worker.ts (sources) or worker.js (dist).

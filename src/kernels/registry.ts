@@ -17,7 +17,9 @@ import { gpujsLowRank } from './gpujs/low-rank.js';
 import { probePrecision } from './gpujs/probe.js';
 
 /** Registering a second kernel under a taken name. */
-export class DuplicateKernelError extends VarcheckError {}
+export class DuplicateKernelError extends VarcheckError {
+  static override readonly code: string = 'DUPLICATE_KERNEL';
+}
 
 /** What the registry knows about a kernel besides the contract: its backend and measured precision. */
 export interface KernelMeta {

@@ -21,7 +21,9 @@ export type GpuBackend = 'headlessgl' | 'webasm' | 'cpu' | 'webgpu' | 'webgl2' |
 export const GPU_BACKENDS: readonly GpuBackend[] = ['headlessgl', 'webasm', 'cpu', 'webgpu'];
 
 /** A requested backend cannot run here (no X display for headless-gl, no WebGPU adapter, …). */
-export class BackendUnavailableError extends VarcheckError {}
+export class BackendUnavailableError extends VarcheckError {
+  static override readonly code: string = 'BACKEND_UNAVAILABLE';
+}
 
 let webgpuProbe: Promise<string | undefined> | undefined;
 

@@ -1,0 +1,122 @@
+/**
+ * A rigorous forward-error bound for exact softmax attention computed in floating point, in any
+ * reasonable order (docs/math.md §8): the tolerance floor every exact kernel is judged by.
+ *
+ * The model of "any reasonable implementation" in unit roundoff u:
+ * - inputs Q, K, V and the scale s are rounded to the format (relative u each);
+ * - each logit is a d-term dot product in any order (FMA or not, s applied before or after),
+ *   so |ẑ_j − z_j| ≤ γ_{d+4}·s·Σ_t |q_t k_t|;
+ * - the softmax shift subtracts a computed logit (any one: shift invariance) and may multiply by
+ *   log₂e for an exp2 (two roundings of the argument x_j, |x_j| ≤ the row's logit spread);
+ * - exp has relative error ≤ ε_exp (measured, or 4u for a libm-quality exp), or flushes a result
+ *   below the normal range to 0;
+ * - numerator and denominator are sums over the row's n allowed keys in any order, tiled or
+ *   pairwise, with at most one online-softmax rescale per key, the rescale factor applied to
+ *   both (its own exp error cancels in the ratio, its rounding does not): ≤ 2n + 2 roundings;
+ * - one division and one final rounding.
+ *
+ * Then, per row i and column c, with p the exact softmax weights and p̂ the computed ones:
+ *   |ô − o| ≤ E1(ε_w)·((max v − min v)/2 + u‖v‖) + u‖v‖ + 2γ_{2n+4}/(1 − γ_{2n+4})·‖v̂‖ + (2u + u²)·|ô| + 2n·min_normal·‖v̂‖
+ * where ε_w = e^{η + 2u·spread}(1 + ε_exp) − 1 is the relative error of every unnormalised weight,
+ * η = γ_{d+4}·s·Σ_t |q_it|·max_j |k_jt| bounds each logit's error, ‖v‖ is the column's largest
+ * |entry| over allowed keys, and E1(ε) = 2ε/(1 − ε) (the weights-perturbation lemma, §6).
+ * @module
+ */
+import { checkAttentionInput, type AttentionInput } from './attention.js';
+import { RangeArgumentError } from './errors.js';
+import { keyLimits } from './mask.js';
+
+/** Unit roundoff of float64, 2⁻⁵³. */
+export const UNIT_ROUNDOFF_64 = 2 ** -53;
+/** Unit roundoff of float32, 2⁻²⁴. */
+export const UNIT_ROUNDOFF_32 = 2 ** -24;
+
+/** γ_n = nu/(1 − nu), the bound on the relative error of n roundings (∞ once nu ≥ 1). */
+export function gamma(n: number, u: number): number {
+  const nu = n * u;
+  return nu < 1 ? nu / (1 - nu) : Infinity;
+}
+
+/** The arithmetic a kernel computes in, as the rounding model of {@link attentionRoundingBound} needs it. */
+export interface FloatModel {
+  /** Unit roundoff u (2⁻⁵³ float64, 2⁻²⁴ float32). */
+  unitRoundoff: number;
+  /** Relative error of the kernel's exp; at least 4u is assumed (a libm-quality exp). */
+  expRelativeError?: number;
+  /** Smallest positive normal number of the format (2⁻¹⁰²² float64, 2⁻¹²⁶ float32): exp results below it may be flushed to 0. */
+  minNormal: number;
+}
+
+/** IEEE float64 with a libm-quality exp. */
+export const FLOAT64: FloatModel = { unitRoundoff: UNIT_ROUNDOFF_64, minNormal: 2 ** -1022 };
+/** IEEE float32 with a libm-quality exp (GPU drivers: pass the measured exp error). */
+export const FLOAT32: FloatModel = { unitRoundoff: UNIT_ROUNDOFF_32, minNormal: 2 ** -126 };
+
+/**
+ * The rigorous ℓ∞ forward-error bound of exact softmax attention on `input` computed in `model`
+ * arithmetic by any implementation of the model above (docs/math.md §8). O(L·(d + d_v)).
+ * Returns +∞ when the rounding model no longer certifies anything (logits so large that
+ * e^{η} − 1 ≥ 1): such inputs cannot be judged by a float tolerance.
+ */
+export function attentionRoundingBound(input: AttentionInput, model: FloatModel): number {
+  const { q, k, v, scale, mask } = checkAttentionInput(input);
+  const u = model.unitRoundoff;
+  if (!(u > 0 && u < 0.01)) throw new RangeArgumentError('model.unitRoundoff', `expected 0 < u < 0.01, got ${u}`);
+  const expErr = Math.max(model.expRelativeError ?? 0, 4 * u);
+  const d = q.cols;
+  const dv = v.cols;
+  const limits = keyLimits(mask, q.rows, k.rows);
+  // Column statistics over key prefixes: limits are prefixes, so running max/min per prefix length suffice.
+  const order = Array.from(new Set(limits)).sort((a, b) => a - b);
+  const kAbsMax = new Float64Array(d);
+  const vHi = new Float64Array(dv).fill(-Infinity);
+  const vLo = new Float64Array(dv).fill(Infinity);
+  const atLimit = new Map<number, { kAbs: Float64Array; kAbsMax: number; e1Range: number; vAbs: number }>();
+  let j = 0;
+  for (const lim of order) {
+    for (; j < lim; j++) {
+      for (let t = 0; t < d; t++) kAbsMax[t] = Math.max(kAbsMax[t], Math.abs(k.data[j * d + t]));
+      for (let c = 0; c < dv; c++) {
+        const x = v.data[j * dv + c];
+        if (x > vHi[c]) vHi[c] = x;
+        if (x < vLo[c]) vLo[c] = x;
+      }
+    }
+    let range = 0;
+    let vAbs = 0;
+    for (let c = 0; c < dv; c++) {
+      range = Math.max(range, (vHi[c] - vLo[c]) / 2);
+      vAbs = Math.max(vAbs, Math.abs(vHi[c]), Math.abs(vLo[c]));
+    }
+    atLimit.set(lim, { kAbs: kAbsMax.slice(), kAbsMax: Math.max(0, ...kAbsMax), e1Range: range, vAbs });
+  }
+  const gd = gamma(d + 4, u);
+  let worst = 0;
+  for (let i = 0; i < q.rows; i++) {
+    const stats = atLimit.get(limits[i])!;
+    let a = 0; // s·Σ_t |q_it|·max_j |k_jt| ≥ every |logit| of the row (ℓ1·ℓ∞)
+    for (let t = 0; t < d; t++) a += Math.abs(q.data[i * d + t]) * stats.kAbs[t];
+    a *= scale * (1 + 2 * u);
+    // A flushed subnormal input moves a product by < min_normal·(|q| + |k| + 1) before scaling.
+    const eta = gd * a + scale * d * model.minNormal * (qAbs(q.data, i * d, d) + stats.kAbsMax + 1);
+    const spread = 2 * a + 2 * eta; // |x_j| = |ẑ_j − ẑ_max| ≤ 2·max|ẑ|
+    const n = limits[i];
+    const epsW = Math.expm1(eta + 2 * u * spread) * (1 + expErr) + expErr;
+    const weights = epsW < 1 ? ((2 * epsW) / (1 - epsW)) * (stats.e1Range + u * stats.vAbs) : Infinity;
+    const vHat = (1 + u) * stats.vAbs; // ‖v̂‖ after rounding V to the format
+    const g = gamma(2 * n + 4, u);
+    const sums = g < 1 ? ((2 * g) / (1 - g)) * vHat : Infinity;
+    const finalRounding = (2 * u + u * u) * (vHat + sums); // the division and the output's own rounding
+    const underflow = 2 * n * model.minNormal * vHat;
+    // … plus the output itself flushed to 0 when it is subnormal, and V's subnormals flushed.
+    const bound = weights + u * stats.vAbs + sums + finalRounding + underflow + 2 * model.minNormal;
+    if (!(bound <= worst)) worst = bound;
+  }
+  return worst;
+}
+
+function qAbs(data: ArrayLike<number>, offset: number, d: number): number {
+  let m = 0;
+  for (let t = 0; t < d; t++) m = Math.max(m, Math.abs(data[offset + t]));
+  return m;
+}
