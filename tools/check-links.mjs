@@ -8,6 +8,10 @@
 //    folder inside the repository, and every #anchor must exist in the target Markdown file
 //    (explicit <a id="…"> / name="…" anchors, or GitHub's heading slugs). A plain-text mention of
 //    a document that is not part of the repository (MATH.md, DESIGN.md, ../shared/) is reported too.
+//    typedoc renders these files too (readme + projectDocuments) and resolves an anchor in a link
+//    from one of them to another only against the target's heading slugs (explicit ids are
+//    invisible to it, and it warns — an error under treatWarningsAsErrors), so such an anchor must
+//    also be a typedoc heading slug.
 // 2. The typedoc site (typedoc.json's "out", default docs/api; build it first with `npx typedoc`):
 //    every relative href/src of every .html file must name an existing file, and its #fragment an
 //    id or name in that file.
@@ -33,6 +37,21 @@ export function githubSlug(text) {
     .toLowerCase()
     .replace(SLUG_REMOVE, (c) => (c === '-' || c === ' ' ? c : ''))
     .replace(/ /g, '-');
+}
+
+/**
+ * typedoc's anchor for a heading's text (its Slugger: drop ASCII punctuation and the Unicode
+ * General Punctuation blocks, whitespace becomes '-', the first run of '--' collapses, lower-case).
+ * @param {string} text rendered heading text
+ * @returns {string}
+ */
+export function typedocSlug(text) {
+  const slug = text
+    .trim()
+    .replace(/[\u2000-\u206F\u2E00-\u2E7F\\'!"#$%&()*+,./:;<=>?@[\]^`{|}~]/g, '')
+    .replace(/\s/g, '-')
+    .replace(/--+/, '-');
+  return (slug || '_').toLowerCase();
 }
 
 /**
@@ -128,23 +147,26 @@ export function markdownLinks(text) {
 }
 
 /**
- * The anchors a Markdown file defines: explicit HTML id/name attributes, and GitHub heading
- * slugs (ATX and setext headings; repeated slugs get -1, -2, …).
+ * The anchors a Markdown file defines: explicit HTML id/name attributes, and heading slugs
+ * (ATX and setext headings; repeated slugs get -1, -2, …) — GitHub's by default, typedoc's with
+ * `{ typedoc: true }` (then without explicit ids, which typedoc does not see).
  * @param {string} text
+ * @param {{ typedoc?: boolean }} [options]
  * @returns {Set<string>}
  */
-export function markdownAnchors(text) {
+export function markdownAnchors(text, options = {}) {
   const anchors = new Set();
   const seen = new Map();
+  const slug = options.typedoc ? typedocSlug : githubSlug;
   const addHeading = (raw) => {
-    const base = githubSlug(headingText(raw));
+    const base = slug(headingText(raw));
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     anchors.add(n === 0 ? base : `${base}-${n}`);
   };
   const lines = proseLines(text);
   lines.forEach(({ text: l, withCode }, k) => {
-    for (const m of l.matchAll(/<[a-z][^>]*?\s(?:id|name)\s*=\s*("[^"]*"|'[^']*')/gi)) anchors.add(decodeEntities(m[1].slice(1, -1)));
+    if (!options.typedoc) for (const m of l.matchAll(/<[a-z][^>]*?\s(?:id|name)\s*=\s*("[^"]*"|'[^']*')/gi)) anchors.add(decodeEntities(m[1].slice(1, -1)));
     const atx = /^\s{0,3}#{1,6}(?:\s+(.*?))?(?:\s+#+)?\s*$/.exec(withCode);
     if (atx) return addHeading(atx[1] ?? '');
     const next = lines[k + 1];
@@ -155,11 +177,12 @@ export function markdownAnchors(text) {
   return anchors;
 }
 
-/** Memoised markdownAnchors of a file. */
+/** Memoised markdownAnchors of a file (GitHub's view, or typedoc's). */
 const anchorCache = new Map();
-function anchorsOfMarkdown(file) {
-  if (!anchorCache.has(file)) anchorCache.set(file, markdownAnchors(readFileSync(file, 'utf8')));
-  return anchorCache.get(file);
+function anchorsOfMarkdown(file, typedoc = false) {
+  const key = `${typedoc}:${file}`;
+  if (!anchorCache.has(key)) anchorCache.set(key, markdownAnchors(readFileSync(file, 'utf8'), { typedoc }));
+  return anchorCache.get(key);
 }
 
 /** The ids and names an HTML or SVG file defines. */
@@ -186,6 +209,7 @@ function inside(root, file) {
  */
 export function checkMarkdown(root, files) {
   const dead = [];
+  const checked = new Set(files.map((f) => resolve(f)));
   for (const file of files) {
     const text = readFileSync(file, 'utf8');
     const report = (line, target, reason) => dead.push({ file: relative(root, file), line, target, reason });
@@ -204,8 +228,11 @@ export function checkMarkdown(root, files) {
         continue;
       }
       if (fragment === undefined || fragment === '') continue;
-      if (statSync(dest).isFile() && extname(dest).toLowerCase() === '.md' && !anchorsOfMarkdown(dest).has(fragment)) {
+      if (!statSync(dest).isFile() || extname(dest).toLowerCase() !== '.md') continue;
+      if (!anchorsOfMarkdown(dest).has(fragment)) {
         report(line, target, `no anchor #${fragment} in ${relative(root, dest)}`);
+      } else if (dest !== file && checked.has(dest) && !anchorsOfMarkdown(dest, true).has(fragment)) {
+        report(line, target, `#${fragment} is not a heading of ${relative(root, dest)} as typedoc slugs it (typedoc ignores explicit ids in links between documents)`);
       }
     }
     for (const { line, withCode } of proseLines(text)) {
