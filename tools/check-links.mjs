@@ -14,7 +14,8 @@
 //    also be a typedoc heading slug.
 // 2. The typedoc site (typedoc.json's "out", default docs/api; build it first with `npx typedoc`):
 //    every relative href/src of every .html file must name an existing file, and its #fragment an
-//    id or name in that file.
+//    id or name in that file; a file name that markdown-it's linkify turned into a web address
+//    (`MATH.md` in a doc comment becomes <a href="http://MATH.md">) is reported too.
 // Prints each dead link as `file:line: target — reason` and exits 1 if there is one, 0 otherwise.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
@@ -261,6 +262,11 @@ export function checkSite(root, site) {
   const dead = [];
   for (const file of walk(site).filter((f) => f.endsWith('.html'))) {
     const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/<a\b[^>]*?\shref="https?:\/\/([^"/]+\.md)\/?"[^>]*>([^<]*)<\/a>/gi)) {
+      if (m[1] !== m[2].trim()) continue;
+      const line = text.slice(0, m.index).split('\n').length;
+      dead.push({ file: relative(root, file), line, target: `http://${m[1]}`, reason: `the file name ${m[1]} became a web address (markdown linkify); cite a document of the site instead` });
+    }
     for (const m of text.matchAll(/\s(?:href|src)\s*=\s*("[^"]*"|'[^']*')/gi)) {
       const target = decodeEntities(m[1].slice(1, -1));
       if (isExternal(target)) continue;
