@@ -16,6 +16,11 @@ import type { AttentionKernel, InterpolationKernel, Kernel } from '../spec/contr
 export function describeLaws(title: string, laws: readonly Law<unknown>[], options: { kernel?: string; knownGaps?: readonly KnownGap[] } = {}): void {
   describe(title, () => {
     for (const l of laws) {
+      if (l.skip !== undefined) {
+        // Not applicable to this kernel (e.g. no block-causal masks): reported as skipped with the reason, never run.
+        it(`${l.name} [not applicable: ${l.skip}]`, (ctx) => ctx.skip(l.skip));
+        continue;
+      }
       const gap = options.kernel ? gapFor(options.knownGaps ?? [], options.kernel, l) : undefined;
       if (gap) {
         it(`${l.name} [known gap: ${gap.reason}]`, async () => {
