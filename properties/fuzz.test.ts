@@ -59,6 +59,19 @@ describe('varcheck fuzz robustness', () => {
       expect(r.exitCode, `seed ${seed + s}`).toBe(0);
     }
   });
+  it('a kernel without block-causal masks finishes within its budget, the mask laws skipped with a reason', async () => {
+    const t0 = Date.now();
+    const r = await fuzz({ module: 'properties/fixtures/kernels/unmasked-only.ts', seed, runs: 30, timeMs: 4000, corpus: mkdtempSync(join(tmpdir(), 'varcheck-none-')), out: quiet });
+    const seconds = (Date.now() - t0) / 1000;
+    expect(r.exitCode).toBe(0);
+    expect(r.results.filter((x) => x.status === 'skipped').map((x) => x.id)).toEqual(['battery.prefix-stability']);
+    expect(seconds).toBeLessThan(4 + r.coldStarts[0].ms / 1000 + 20);
+  });
+  it('a budget smaller than the cold start still runs every law once: no law fails for want of time', async () => {
+    const r = await fuzz({ module: 'examples/kernels/my-kernel.ts', seed, runs: 30, timeMs: 1, corpus: mkdtempSync(join(tmpdir(), 'varcheck-tiny-')), out: quiet });
+    expect(r.results.every((x) => x.status === 'passed' && x.cases >= 1)).toBe(true);
+    expect(r.exitCode).toBe(0);
+  });
   it('the CLI exits 2 on a contract error, naming the bad fields', () => {
     const p = spawnSync(process.execPath, ['bin/varcheck.js', 'fuzz', 'properties/fixtures/kernels/bad-contract.ts'], { encoding: 'utf8' });
     expect(p.status).toBe(2);
