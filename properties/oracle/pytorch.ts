@@ -162,7 +162,7 @@ export class PyTorchOracle {
       } catch (e) {
         if (!(e instanceof OracleError) || !e.unavailable) throw e;
         torchMissing ||= e.code === 'TORCH_MISSING';
-        reasons.push(e.message.replace(/ \[[A-Z_]+\]$/, ''));
+        reasons.push(e.message.replace(/^(python|torch): /, '').replace(/ \[[A-Z_]+\]$/, ''));
       }
     }
     throw new OracleError(torchMissing ? 'TORCH_MISSING' : 'PYTHON_MISSING', torchMissing ? 'torch' : 'python',
@@ -260,6 +260,11 @@ export class PyTorchOracle {
     const w = this.waiting;
     this.waiting = undefined;
     w?.(e);
+  }
+
+  /** The server's process id. */
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   /** Is the process still answering? */
