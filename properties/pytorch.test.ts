@@ -443,6 +443,8 @@ interface OracleLaw<T> {
   arbitrary: fc.Arbitrary<T>;
   compare(o: PyTorchOracle, value: T): Promise<Compared>;
   python(value: T): string;
+  /** A size class for the printed case mix (e.g. how many L ≥ 1024 attentions ran). */
+  category(value: T): string;
 }
 
 function clip(s: string, n = 4000): string {
@@ -471,7 +473,10 @@ async function runOracleLaw<T>(l: OracleLaw<T>, ctx: TestContext): Promise<void>
       firstFailure = m;
     }
   };
+  const mix = new Map<string, number>();
   const property = fc.asyncProperty(l.arbitrary, async (value) => {
+    const cat = l.category(value);
+    mix.set(cat, (mix.get(cat) ?? 0) + 1);
     let r: Compared;
     try {
       r = await l.compare(o, value);
@@ -496,7 +501,7 @@ async function runOracleLaw<T>(l: OracleLaw<T>, ctx: TestContext): Promise<void>
   if (!details.failed) {
     console.log(
       `[pytorch] ${l.op}: ${details.numRuns} cases in ${wall.toFixed(1)} s, max ‖spec − torch‖∞/max(1, ‖torch‖∞) = ${worstRel.toExponential(2)}, ` +
-        `max diff/tolerance = ${worstRatio.toExponential(2)} (seed ${seed})`,
+        `max diff/tolerance = ${worstRatio.toExponential(2)} (seed ${seed}); case mix ${[...mix].map(([k, n]) => `${k}: ${n}`).join(', ')}`,
     );
     return;
   }
@@ -519,6 +524,7 @@ const resizeLaw = (mode: 'bicubic' | 'area'): OracleLaw<ResizeCase> => ({
   op: mode,
   arbitrary: resizeArb,
   python: (r) => pyResize(mode, r),
+  category: (r) => ('seed' in r.x ? (Math.max(r.h, r.h2) === 64 ? 'VAR-1024 shapes' : 'VAR-256 shapes') : 'small'),
   compare: async (o, r) => {
     const x = featureMap(r.h, r.w, r.c, materialize(r.x));
     const got = mode === 'bicubic' ? upInterpolate(x, r.h2, r.w2) : areaDownsample(x, r.h2, r.w2);
@@ -560,6 +566,7 @@ const attentionLaw: OracleLaw<AttentionCase> = {
   op: 'attention',
   arbitrary: attentionArb,
   python: pyAttention,
+  category: (a) => `${a.lq >= 1024 ? 'L ≥ 1024' : a.lq > 128 ? '128 < L < 1024' : 'L ≤ 128'}${a.d >= 64 ? ', d ≥ 64' : ''}`,
   compare: async (o, a) => {
     const q = matrix(a.lq, a.d, materialize(a.q));
     const k = matrix(a.lk, a.d, materialize(a.k));
@@ -582,6 +589,7 @@ const nearestLaw: OracleLaw<NearestCase> = {
   op: 'nearest',
   arbitrary: nearestArb,
   python: pyNearest,
+  category: (r) => ('seed' in r.x ? 'large (> 1024 values)' : 'small'),
   compare: async (o, r) => {
     const x = featureMap(r.h, r.w, r.c, materialize(r.x));
     return { got: nearestUpsample(x, r.factor).data, want: await o.nearest(x, r.factor), tol: nearestTolerance(), shape: [r.h * r.factor, r.w * r.factor, r.c] };
@@ -592,6 +600,7 @@ const convLaw = (phi: boolean): OracleLaw<ConvCase> => ({
   op: phi ? 'phi (VAR Φ = ½x + ½conv3×3)' : 'conv3x3',
   arbitrary: convArb(phi),
   python: (c) => pyConv(c, phi),
+  category: (c) => (c.h >= 16 ? `${c.h}×${c.w}` : 'small'),
   compare: async (o, c) => {
     const x = featureMap(c.h, c.w, c.cIn, materialize(c.x));
     const conv = { cIn: c.cIn, cOut: c.cOut, weight: materialize(c.weight), bias: c.bias ? materialize(c.bias) : undefined };
@@ -613,6 +622,7 @@ const layerNormLaw: OracleLaw<LayerNormCase> = {
   op: 'layernorm',
   arbitrary: layerNormArb,
   python: pyLayerNorm,
+  category: (c) => (c.cols > 16 ? 'D > 16' : 'D ≤ 16'),
   compare: async (o, c) => {
     const x = matrix(c.rows, c.cols, materialize(c.x));
     return { got: layerNorm(x, c.eps).data, want: await o.layerNorm(x, c.eps), tol: layerNormTolerance(x, c.eps), shape: [c.rows, c.cols] };
