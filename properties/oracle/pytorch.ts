@@ -79,7 +79,11 @@ export interface OracleReply {
   data: Float64Array;
 }
 
-const DEFAULT_SCRIPT = fileURLToPath(new URL('../../tools/oracle/torch_oracle.py', import.meta.url));
+/** tools/oracle/torch_oracle.py seen from properties/oracle/ (sources) or dist/properties/oracle/ (the build). */
+function defaultScript(): string {
+  const candidates = ['../../tools/oracle/torch_oracle.py', '../../../tools/oracle/torch_oracle.py'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
+  return candidates.find((c) => existsSync(c)) ?? candidates[0];
+}
 
 function defaultPythons(): string[] {
   const env = process.env.VARCHECK_PYTHON;
@@ -151,7 +155,7 @@ export class PyTorchOracle {
    */
   static async start(options: OracleOptions = {}): Promise<PyTorchOracle> {
     const pythons = options.python ?? defaultPythons();
-    const script = options.script ?? DEFAULT_SCRIPT;
+    const script = options.script ?? defaultScript();
     const deadlineMs = options.deadlineMs ?? 60_000;
     if (!existsSync(script)) throw new OracleError('ORACLE_CLOSED', 'options.script', `no oracle server at ${script}`);
     const reasons: string[] = [];
