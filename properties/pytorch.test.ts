@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, it, type TestContext } from 'vitest';
 import fc from 'fast-check';
 import {
   areaDownsample, attentionInput, attentionRows, conv3x3, featureMap, layerNorm, matrix, maxAbs, maxAbsDiff, mulberry32, nearestUpsample,
-  NO_MASK, phiResidual, PRESET_SIDES, scalePyramid, upInterpolate, type FeatureMap, type Mask, type Matrix,
+  NO_MASK, phiResidual, PRESET_SIDES, reconstruct, upInterpolate, type FeatureMap, type Mask, type Matrix,
 } from '../spec/index.js';
 import { entries, pyramidArb, rectPyramidArb } from './arbitraries.js';
 import { OracleError, startOracle, type OracleReply, type PyTorchOracle } from './oracle/pytorch.js';
@@ -90,6 +90,28 @@ function convTolerance(cIn: number, M: number): number {
 /** VAR's Φ(x) = ½x + ½conv(x): the halvings are exact, the sum adds one rounding of ½(‖x‖∞ + M). */
 function phiTolerance(cIn: number, M: number, xmax: number): number {
   return 0.5 * convTolerance(cIn, M) + 2 * (U * 0.5 * (xmax + M) + TINY);
+}
+
+/**
+ * Phase 2 reconstruction f = Σ_k Φ(up(z_k → n×n)) (docs/math.md §7), per implementation: the
+ * bicubic error e_k (half of {@link bicubicTolerance}) passes through Φ with factor
+ * ½(1 + Lip), Lip = max_o Σ|w_o| (docs/math.md §6 E3); Φ's own rounding is half of
+ * {@link phiTolerance} at input size Λ²‖z_k‖∞ + e_k; adding the K maps costs K·u·Σ_k ‖Φ_k‖∞ with
+ * ‖Φ_k‖∞ ≤ ½(1 + Lip)(Λ²‖z_k‖∞ + e_k) + max|b|. Doubled.
+ */
+function reconstructTolerance(n: number, cIn: number, lip: number, bmax: number, zmax: readonly number[], sides: readonly number[]): number {
+  const lambda2 = (1 + 0.75 / 2) ** 2;
+  let perImpl = 0;
+  let sumPhi = 0;
+  zmax.forEach((zm, k) => {
+    const e = bicubicTolerance(Math.max(n, sides[k]), zm) / 2;
+    const ymax = lambda2 * zm + e;
+    const M = bmax + lip * ymax;
+    perImpl += 0.5 * (1 + lip) * e + phiTolerance(cIn, M, ymax) / 2;
+    sumPhi += 0.5 * (ymax + M);
+  });
+  perImpl += zmax.length * U * sumPhi;
+  return 2 * perImpl + 2 * zmax.length * TINY;
 }
 
 /**
@@ -308,6 +330,30 @@ function convArb(phi: boolean): fc.Arbitrary<ConvCase> {
     });
 }
 
+interface ReconstructCase { heights: number[]; widths: number[]; n: number; c: number; z: Data[]; weight: Data; bias?: Data }
+
+/**
+ * Phase 2 inputs: the spec's pyramid arbitraries (square and rectangular, n = the last side or
+ * any 1–12) with fast-check token maps, or the full VAR-256 pyramid (n = 16) and VAR-1024
+ * prefixes (n = 64) with seeded token maps; c = 1–4 channels, Φ weights on ±1/(3√c) as in
+ * varModel, optional bias.
+ */
+const reconstructArb: fc.Arbitrary<ReconstructCase> = fc
+  .record({
+    kind: fc.oneof({ weight: 8, arbitrary: fc.constant('small' as const) }, { weight: 2, arbitrary: fc.constantFrom('var-256' as const, 'var-1024' as const) }),
+    pyr: fc.oneof(pyramidArb(4, 4), rectPyramidArb(4, 4)), nFree: fc.option(fc.integer({ min: 1, max: 12 })), K: fc.integer({ min: 4, max: 14 }),
+    c: fc.integer({ min: 1, max: 4 }), withBias: fc.boolean(), seed: fc.nat(),
+  })
+  .chain(({ kind, pyr, nFree, K, c, withBias, seed }) => {
+    const [heights, widths] = kind === 'small' ? [[...pyr.heights], [...pyr.widths]]
+      : kind === 'var-256' ? [[...VAR_256], [...VAR_256]] : [VAR_1024.slice(0, K), VAR_1024.slice(0, K)];
+    const n = kind === 'small' ? (nFree ?? Math.max(heights[heights.length - 1], widths[widths.length - 1])) : kind === 'var-256' ? 16 : 64;
+    const z = heights.map((hk, k) => (kind === 'small' ? small(hk * widths[k] * c, 4) : fc.constant<Data>({ seed: seed + k, B: 4, n: hk * widths[k] * c })));
+    return fc
+      .record({ z: fc.tuple(...z), weight: small(c * c * 9, 1 / (3 * Math.sqrt(c))), bias: withBias ? small(c, 1).map((b) => b as Data | undefined) : fc.constant(undefined) })
+      .map(({ z: zs, weight, bias }): ReconstructCase => ({ heights, widths, n, c, z: zs, weight, bias }));
+  });
+
 interface LayerNormCase { rows: number; cols: number; eps: number; x: Data }
 
 /** LayerNorm rows: D up to 128, ε from the stylised 1 down to PyTorch's 1e-5 and below. */
@@ -399,6 +445,23 @@ function pyConv(c: ConvCase, phi: boolean): string {
   ];
   if (phi) lines.push("y = 0.5 * x + 0.5 * y  # VAR's Phi");
   lines.push(PY_HWC);
+  return py(lines);
+}
+
+function pyReconstruct(r: ReconstructCase): string {
+  const lines = [
+    `weight = ${pyData(r.weight)}.reshape(${r.c}, ${r.c}, 3, 3)`,
+    `bias = ${pyData(r.bias)}`,
+    `f = torch.zeros(1, ${r.c}, ${r.n}, ${r.n})`,
+  ];
+  r.z.forEach((d, k) => {
+    lines.push(
+      pyMap(`z${k}`, d, r.heights[k], r.widths[k], r.c),
+      `up = F.interpolate(z${k}, size=(${r.n}, ${r.n}), mode='bicubic', align_corners=False)`,
+      "f = f + (0.5 * up + 0.5 * F.conv2d(up, weight, bias, padding=1))  # VAR's Phi",
+    );
+  });
+  lines.push('y = f', PY_HWC);
   return py(lines);
 }
 
@@ -618,6 +681,29 @@ const convLaw = (phi: boolean): OracleLaw<ConvCase> => ({
   },
 });
 
+const reconstructLaw: OracleLaw<ReconstructCase> = {
+  op: 'reconstruct (Phase 2, Σ Φ(bicubic(z_k)))',
+  arbitrary: reconstructArb,
+  python: pyReconstruct,
+  category: (r) => (r.n === 64 && 'seed' in r.z[0] ? 'VAR-1024 prefix' : r.n === 16 && 'seed' in r.z[0] ? 'VAR-256' : 'small'),
+  compare: async (o, r) => {
+    const maps = r.z.map((d, k) => featureMap(r.heights[k], r.widths[k], r.c, materialize(d)));
+    const conv = { cIn: r.c, cOut: r.c, weight: materialize(r.weight), bias: r.bias ? materialize(r.bias) : undefined };
+    const got = reconstruct(maps, r.n, conv);
+    const want = await o.reconstruct(maps, r.n, conv);
+    let lip = 0;
+    for (let oc = 0; oc < r.c; oc++) {
+      let s = 0;
+      for (let t = 0; t < r.c * 9; t++) s += Math.abs(conv.weight[oc * r.c * 9 + t]);
+      lip = Math.max(lip, s);
+    }
+    lip *= 1 + (9 * r.c + 2) * U; // its own rounding
+    const bmax = conv.bias ? maxAbs(conv.bias) : 0;
+    const tol = reconstructTolerance(r.n, r.c, lip, bmax, maps.map((z) => maxAbs(z.data)), r.heights.map((hk, k) => Math.max(hk, r.widths[k])));
+    return { got: got.data, want, tol, shape: [r.n, r.n, r.c] };
+  },
+};
+
 const layerNormLaw: OracleLaw<LayerNormCase> = {
   op: 'layernorm',
   arbitrary: layerNormArb,
@@ -657,6 +743,7 @@ describe('spec ≡ PyTorch (live float64 oracle)', () => {
   judge(convLaw(false));
   judge(convLaw(true));
   judge(layerNormLaw);
+  judge(reconstructLaw);
 
   it('the Python snippet printed with a failure recomputes PyTorch\'s side', async (ctx) => {
     if (!oracle) {
@@ -681,6 +768,7 @@ describe('spec ≡ PyTorch (live float64 oracle)', () => {
       await snippetCheck(convLaw(false), o, one(convArb(false), (c) => c.bias !== undefined)),
       await snippetCheck(convLaw(true), o, one(convArb(true))),
       await snippetCheck(layerNormLaw, o, one(layerNormArb)),
+      await snippetCheck(reconstructLaw, o, one(reconstructArb, (r) => r.bias !== undefined && r.z.length > 1)),
     ];
     const t1 = performance.now();
     const run = spawnSync(o.info.python, ['-c', RUN_SNIPPETS], { input: JSON.stringify(checks.map((c) => c.source)), encoding: 'utf8', maxBuffer: 1 << 28 });

@@ -365,6 +365,19 @@ export class PyTorchOracle {
     return this.call(phi ? 'phi' : 'conv3x3', { h: x.h, w: x.w, cIn: conv.cIn, cOut: conv.cOut }, arrays);
   }
 
+  /**
+   * VAR's Phase 2 reconstruction Σ_k Φ(`F.interpolate(z_k, size=(n, n), mode='bicubic')`) with
+   * Φ = ½x + ½conv3×3 (c → c), HWC token maps in, the n×n×c map out.
+   */
+  reconstruct(tokenMaps: readonly FeatureMap[], n: number, conv: { cIn: number; cOut: number; weight: ArrayLike<number>; bias?: ArrayLike<number> }): Promise<OracleReply> {
+    const arrays: Record<string, ArrayLike<number>> = { weight: conv.weight };
+    if (conv.bias) arrays.bias = conv.bias;
+    tokenMaps.forEach((z, k) => {
+      arrays[`z${k}`] = z.data;
+    });
+    return this.call('reconstruct', { n, cIn: conv.cIn, cOut: conv.cOut, sizes: tokenMaps.map((z) => [z.h, z.w]) }, arrays);
+  }
+
   /** `F.layer_norm(x, (cols,), eps=eps)` without affine parameters, row-wise. */
   layerNorm(x: Matrix, eps: number): Promise<OracleReply> {
     return this.call('layernorm', { rows: x.rows, cols: x.cols, eps }, { x: x.data });

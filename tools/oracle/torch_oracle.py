@@ -23,6 +23,11 @@ row-major. Every op is the direct PyTorch call named in docs/guide-spec.md
     conv3x3    F.conv2d(x, weight, bias, padding=1)
     phi        0.5 * x + 0.5 * F.conv2d(x, weight, bias, padding=1)   (VAR's Phi module)
     layernorm  F.layer_norm(x, (D,), eps=eps)                          (no affine parameters)
+    reconstruct  sum_k Phi(F.interpolate(z_k, size=(n, n), mode='bicubic', align_corners=False))
+                 (VAR's Phase 2 feature-map reconstruction)
+
+A request may carry "sleep": seconds to wait before answering (a test hook for the client's
+deadline).
 """
 import json
 import platform
@@ -152,9 +157,22 @@ def op_layernorm(h, arr):
     return F.layer_norm(arr["x"].reshape(rows, cols), (cols,), eps=float(need(h, "eps")))
 
 
+def op_reconstruct(h, arr):
+    # VAR's Phase 2 (VQVAE embed_to_fhat): f_hat += Phi(F.interpolate(z_k, size=(n, n), mode='bicubic')).
+    n, c = need(h, "n"), need(h, "cIn")
+    w, b = conv_weight(h, arr)
+    f = torch.zeros(1, c, n, n)
+    for k, (hk, wk) in enumerate(need(h, "sizes")):
+        z = nchw(arr[f"z{k}"], hk, wk, c)
+        up = F.interpolate(z, size=(n, n), mode="bicubic", align_corners=False)
+        f = f + (0.5 * up + 0.5 * F.conv2d(up, w, b, padding=1))
+    return hwc(f)
+
+
 OPS = {
     "bicubic": op_resize, "area": op_resize, "nearest": op_resize,
     "attention": op_attention, "conv3x3": op_conv, "phi": op_conv, "layernorm": op_layernorm,
+    "reconstruct": op_reconstruct,
 }
 
 
