@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, it, type TestContext } from 'vitest';
 import fc from 'fast-check';
 import {
   areaDownsample, attentionInput, attentionRows, conv3x3, featureMap, layerNorm, matrix, maxAbs, maxAbsDiff, mulberry32, nearestUpsample,
-  NO_MASK, phiResidual, PRESET_SIDES, reconstruct, upInterpolate, type FeatureMap, type Mask, type Matrix,
+  NO_MASK, phiResidual, PRESET_SIDES, reconstruct, scalePyramid, transformerLayer, upInterpolate, varModel, type TransformerLayer, type FeatureMap, type Mask, type Matrix,
 } from '../spec/index.js';
 import { entries, pyramidArb, rectPyramidArb } from './arbitraries.js';
 import { OracleError, startOracle, type OracleReply, type PyTorchOracle } from './oracle/pytorch.js';
@@ -97,7 +97,7 @@ function phiTolerance(cIn: number, M: number, xmax: number): number {
  * bicubic error e_k (half of {@link bicubicTolerance}) passes through Φ with factor
  * ½(1 + Lip), Lip = max_o Σ|w_o| (docs/math.md §6 E3); Φ's own rounding is half of
  * {@link phiTolerance} at input size Λ²‖z_k‖∞ + e_k; adding the K maps costs K·u·Σ_k ‖Φ_k‖∞ with
- * ‖Φ_k‖∞ ≤ ½(1 + Lip)(Λ²‖z_k‖∞ + e_k) + max|b|. Doubled.
+ * ‖Φ_k‖∞ ≤ ½(1 + Lip)(Λ²‖z_k‖∞ + e_k) + ½max|b|. Doubled.
  */
 function reconstructTolerance(n: number, cIn: number, lip: number, bmax: number, zmax: readonly number[], sides: readonly number[]): number {
   const lambda2 = (1 + 0.75 / 2) ** 2;
@@ -112,6 +112,54 @@ function reconstructTolerance(n: number, cIn: number, lip: number, bmax: number,
   });
   perImpl += zmax.length * U * sumPhi;
   return 2 * perImpl + 2 * zmax.length * TINY;
+}
+
+/** max_j Σ_i |W_ij|: ‖AW‖∞ ≤ ‖A‖∞·colSum(W) entrywise, and an error ΔA moves AW by ≤ ‖ΔA‖∞·colSum(W). */
+function colSum(w: Matrix): number {
+  let best = 0;
+  for (let j = 0; j < w.cols; j++) {
+    let t = 0;
+    for (let i = 0; i < w.rows; i++) t += Math.abs(w.data[i * w.cols + j]);
+    best = Math.max(best, t);
+  }
+  return best * (1 + (w.rows + 1) * U);
+}
+
+/**
+ * The stylised layer (docs/math.md §7) H = X + Att(XW_Q, XW_K, XW_V)W_O, out = LN(H) + tanh(LN(H)W₁)W₂,
+ * D = width, s = 1/D, per implementation, forward-propagating ∞-norm errors (c_W = colSum(W)):
+ * - Q, K, V: ‖·‖ ≤ ‖X‖c_W, error ≤ D·u·‖X‖c_W (a D-term dot product);
+ * - the logits move by ≤ s·D(e_Q‖K‖ + ‖Q‖e_K), which moves attention by 2‖V‖ times that; plus
+ *   e_V and attention's own rounding (half of the attention tolerance, β₁ = s·D‖Q‖‖K‖);
+ * - ·W_O and + X: c_O·e_att + D·u‖att‖c_O + u(‖att‖c_O + ‖X‖), ‖att‖ ≤ ‖V‖;
+ * - LN (s_row ≥ √ε, |x − μ|/s_row ≤ √D, mean|x − μ| ≤ √v): an input error δ moves it by
+ *   ≤ δ(2 + 2√D)/√ε; its own rounding ≤ (e_μ + 6u‖H‖)/√ε + √D(ρ + 2u) with e_μ = (D + 1)u‖H‖,
+ *   ρ = √D·e_μ/√ε + (3D/2 + 7/2)u (the layer-norm bound above with v-free estimates);
+ * - ·W₁ (D terms), tanh (1-Lipschitz, ≤ 2 ulp), ·W₂ (H terms, |tanh| ≤ 1), + LN(H).
+ * Doubled.
+ */
+function transformerLayerTolerance(x: Matrix, layer: TransformerLayer, L: number): number {
+  const D = x.cols;
+  const H = layer.w1.cols;
+  const s = 1 / D;
+  const xm = maxAbs(x.data);
+  const [cq, ck, cv, co, c1, c2] = [layer.wq, layer.wk, layer.wv, layer.wo, layer.w1, layer.w2].map(colSum);
+  const [qm, km, vm] = [cq, ck, cv].map((c) => xm * c);
+  const [eQ, eK, eV] = [cq, ck, cv].map((c) => D * U * xm * c);
+  const dz = s * D * (eQ * km + qm * eK);
+  const eAtt = eV + 2 * vm * dz + attentionTolerance(D, L, s * D * qm * km, vm) / 2;
+  const eH = co * eAtt + D * U * vm * co + U * (vm * co + xm);
+  const hm = xm + vm * co + eH;
+  const s0 = Math.sqrt(layer.lnEps);
+  const eMu = (D + 1) * U * hm;
+  const rho = (Math.sqrt(D) * eMu) / s0 + (1.5 * D + 3.5) * U;
+  const eY = (eH * (2 + 2 * Math.sqrt(D))) / s0 + (eMu + 6 * U * hm) / s0 + Math.sqrt(D) * (rho + 2 * U);
+  const ym = Math.sqrt(D) + eY;
+  const ea = c1 * eY + D * U * ym * c1;
+  const et = ea + 4 * U;
+  const em = c2 * et + H * U * c2;
+  const eOut = em + eY + U * (c2 + ym);
+  return 2 * eOut + 8 * (D + H) * TINY;
 }
 
 /**
@@ -354,6 +402,23 @@ const reconstructArb: fc.Arbitrary<ReconstructCase> = fc
       .map(({ z: zs, weight, bias }): ReconstructCase => ({ heights, widths, n, c, z: zs, weight, bias }));
   });
 
+interface TransformerCase { heights: number[]; widths: number[]; masked: boolean; D: number; lnEps: number; seed: number; x: Data }
+
+/**
+ * One stylised layer (varModel weights, H = 2D) on the spec's square and rectangular pyramids
+ * or VAR-256 prefixes up to L = 91, block-causal or unmasked, D = 1–16, ε = 1 (stylised) or 1e-5.
+ */
+const transformerArb: fc.Arbitrary<TransformerCase> = fc
+  .record({
+    pyr: fc.oneof({ weight: 4, arbitrary: fc.oneof(pyramidArb(4, 3), rectPyramidArb(4, 3)).map((p) => [[...p.heights], [...p.widths]]) },
+      { weight: 1, arbitrary: fc.integer({ min: 1, max: 6 }).map((K) => [VAR_256.slice(0, K), VAR_256.slice(0, K)]) }),
+    masked: fc.boolean(), D: fc.integer({ min: 1, max: 16 }), lnEps: fc.constantFrom(1, 1e-5), seed: fc.nat(), B: fc.constantFrom(0.5, 2),
+  })
+  .chain(({ pyr: [heights, widths], masked, D, lnEps, seed, B }) => {
+    const L = heights.reduce((a, h, k) => a + h * widths[k], 0);
+    return (L * D <= 256 ? small(L * D, B) : seeded(L * D, B)).map((x) => ({ heights, widths, masked, D, lnEps, seed, x }));
+  });
+
 interface LayerNormCase { rows: number; cols: number; eps: number; x: Data }
 
 /** LayerNorm rows: D up to 128, ε from the stylised 1 down to PyTorch's 1e-5 and below. */
@@ -462,6 +527,30 @@ function pyReconstruct(r: ReconstructCase): string {
     );
   });
   lines.push('y = f', PY_HWC);
+  return py(lines);
+}
+
+function pyTransformer(t: TransformerCase, layer: TransformerLayer): string {
+  const mat = (m: Matrix): string => `torch.tensor([${Array.from(m.data, pyNum).join(', ')}]).reshape(${m.rows}, ${m.cols})`;
+  const L = t.heights.reduce((a, h, k) => a + h * t.widths[k], 0);
+  const lines = [
+    `# weights: varModel(pyramid, { D: ${t.D}, lnEps: ${t.lnEps}, seed: ${t.seed} }).layers[0]`,
+    `x = ${pyData(t.x)}.reshape(${L}, ${t.D})`,
+    ...(['wq', 'wk', 'wv', 'wo', 'w1', 'w2'] as const).map((n) => `${n} = ${mat(layer[n])}`),
+    `logits = (1.0 / ${t.D}) * ((x @ wq) @ (x @ wk).T)  # s = 1/D (docs/math.md §3)`,
+  ];
+  if (t.masked) {
+    lines.push(
+      `level = torch.repeat_interleave(torch.arange(${t.heights.length}), torch.tensor([${t.heights.map((h, k) => h * t.widths[k]).join(', ')}]))`,
+      "logits = logits + torch.zeros_like(logits).masked_fill(level[:, None] < level[None, :], float('-inf'))",
+    );
+  }
+  lines.push(
+    'h = x + (torch.softmax(logits, dim=-1) @ (x @ wv)) @ wo',
+    `y = F.layer_norm(h, (${t.D},), eps=${pyNum(t.lnEps)})`,
+    'y = y + torch.tanh(y @ w1) @ w2',
+    'print(y.reshape(-1).tolist())',
+  );
   return py(lines);
 }
 
@@ -704,6 +793,25 @@ const reconstructLaw: OracleLaw<ReconstructCase> = {
   },
 };
 
+function transformerInputs(t: TransformerCase): { x: Matrix; layer: TransformerLayer; blocks: number[] } {
+  const pyramid = scalePyramid({ heights: t.heights, widths: t.widths });
+  const layer = varModel(pyramid, { D: t.D, lnEps: t.lnEps, seed: t.seed, layers: 1 }).layers[0];
+  return { x: matrix(pyramid.L, t.D, materialize(t.x)), layer, blocks: [...pyramid.blocks] };
+}
+
+const transformerLaw: OracleLaw<TransformerCase> = {
+  op: 'transformer layer (stylised, single head)',
+  arbitrary: transformerArb,
+  python: (t) => pyTransformer(t, transformerInputs(t).layer),
+  category: (t) => `${t.masked ? 'block-causal' : 'no mask'}${t.heights.length > 4 ? ', VAR-256 prefix' : ''}, ε = ${t.lnEps}`,
+  compare: async (o, t) => {
+    const { x, layer, blocks } = transformerInputs(t);
+    const got = transformerLayer(x, layer, t.masked ? { kind: 'block-causal', blocks } : NO_MASK);
+    const want = await o.transformerLayer(x, layer, 1 / t.D, t.masked ? blocks : undefined);
+    return { got: got.data, want, tol: transformerLayerTolerance(x, layer, x.rows), shape: [x.rows, t.D] };
+  },
+};
+
 const layerNormLaw: OracleLaw<LayerNormCase> = {
   op: 'layernorm',
   arbitrary: layerNormArb,
@@ -744,6 +852,7 @@ describe('spec ≡ PyTorch (live float64 oracle)', () => {
   judge(convLaw(true));
   judge(layerNormLaw);
   judge(reconstructLaw);
+  judge(transformerLaw);
 
   it('the Python snippet printed with a failure recomputes PyTorch\'s side', async (ctx) => {
     if (!oracle) {
@@ -768,6 +877,7 @@ describe('spec ≡ PyTorch (live float64 oracle)', () => {
       await snippetCheck(convLaw(false), o, one(convArb(false), (c) => c.bias !== undefined)),
       await snippetCheck(convLaw(true), o, one(convArb(true))),
       await snippetCheck(layerNormLaw, o, one(layerNormArb)),
+      await snippetCheck(transformerLaw, o, one(transformerArb, (t) => t.masked)),
       await snippetCheck(reconstructLaw, o, one(reconstructArb, (r) => r.bias !== undefined && r.z.length > 1)),
     ];
     const t1 = performance.now();

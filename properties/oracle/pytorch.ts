@@ -378,6 +378,24 @@ export class PyTorchOracle {
     return this.call('reconstruct', { n, cIn: conv.cIn, cOut: conv.cOut, sizes: tokenMaps.map((z) => [z.h, z.w]) }, arrays);
   }
 
+  /**
+   * The stylised single-head transformer layer (docs/math.md §7): H = X + softmax(scale·XW_Q(XW_K)ᵀ
+   * + block-causal bias)·XW_V·W_O, then LN(H) + tanh(LN(H)·W₁)·W₂. `blocks` absent: no mask.
+   */
+  transformerLayer(
+    x: Matrix,
+    layer: { wq: Matrix; wk: Matrix; wv: Matrix; wo: Matrix; w1: Matrix; w2: Matrix; lnEps: number },
+    scale: number,
+    blocks?: readonly number[],
+  ): Promise<OracleReply> {
+    const { wq, wk, wv, wo, w1, w2 } = layer;
+    return this.call(
+      'transformer_layer',
+      { L: x.rows, D: x.cols, H: w1.cols, eps: layer.lnEps, scale, blocks: blocks ?? null },
+      { x: x.data, wq: wq.data, wk: wk.data, wv: wv.data, wo: wo.data, w1: w1.data, w2: w2.data },
+    );
+  }
+
   /** `F.layer_norm(x, (cols,), eps=eps)` without affine parameters, row-wise. */
   layerNorm(x: Matrix, eps: number): Promise<OracleReply> {
     return this.call('layernorm', { rows: x.rows, cols: x.cols, eps }, { x: x.data });

@@ -26,6 +26,9 @@ row-major. Every op is the direct PyTorch call named in docs/guide-spec.md
     reconstruct  sum_k Phi(F.interpolate(z_k, size=(n, n), mode='bicubic', align_corners=False))
                  (VAR's Phase 2 feature-map reconstruction)
 
+    transformer_layer  X + softmax(X Wq (X Wk)^T / D + mask) X Wv Wo, then LN + tanh(LN W1) W2
+                       (docs/math.md §7's stylised single-head layer)
+
 A request may carry "sleep": seconds to wait before answering (a test hook for the client's
 deadline).
 """
@@ -169,10 +172,27 @@ def op_reconstruct(h, arr):
     return hwc(f)
 
 
+def op_transformer_layer(h, arr):
+    # The stylised single-head layer of docs/math.md §7: H = X + Att(XWq, XWk, XWv; mask)·Wo,
+    # out = LN(H) + tanh(LN(H)·W1)·W2, LN without affine parameters.
+    L, D, H = need(h, "L"), need(h, "D"), need(h, "H")
+    x = arr["x"].reshape(L, D)
+    wq, wk, wv, wo = (arr[n].reshape(D, D) for n in ("wq", "wk", "wv", "wo"))
+    w1, w2 = arr["w1"].reshape(D, H), arr["w2"].reshape(H, D)
+    logits = need(h, "scale") * ((x @ wq) @ (x @ wk).T)
+    blocks = h.get("blocks")
+    if blocks is not None:
+        lv = block_levels(blocks)
+        logits = logits + torch.zeros(L, L).masked_fill(lv[:, None] < lv[None, :], float("-inf"))
+    hid = x + (torch.softmax(logits, dim=-1) @ (x @ wv)) @ wo
+    y = F.layer_norm(hid, (D,), eps=float(need(h, "eps")))
+    return y + torch.tanh(y @ w1) @ w2
+
+
 OPS = {
     "bicubic": op_resize, "area": op_resize, "nearest": op_resize,
     "attention": op_attention, "conv3x3": op_conv, "phi": op_conv, "layernorm": op_layernorm,
-    "reconstruct": op_reconstruct,
+    "reconstruct": op_reconstruct, "transformer_layer": op_transformer_layer,
 }
 
 
