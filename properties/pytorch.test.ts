@@ -6,8 +6,9 @@
  * roundings of both implementations (docs/guide-spec.md, "Judged by live PyTorch"; docs/math.md §8).
  *
  * Without Python or torch every law is skipped with the reason printed (inconclusive, never a
- * silent pass) — unless REQUIRE_PYTORCH_ORACLE=1 (CI), which makes that a failure. A failure prints the shrunk input and a Python snippet that recomputes
- * PyTorch's side. `ORACLE_RUNS` overrides the cases per op (default 1000).
+ * silent pass) — unless REQUIRE_PYTORCH_ORACLE=1 (CI), which makes that a failure. A failure
+ * prints the first and the shrunk input and a Python snippet that recomputes PyTorch's side.
+ * `ORACLE_RUNS` overrides the cases per op (default 1000).
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, it, type TestContext } from 'vitest';
@@ -459,7 +460,7 @@ function pyNum(v: number): string {
 
 function pyData(d: Data | undefined): string {
   if (d === undefined) return 'None';
-  if ('values' in d) return `torch.tensor([${d.values.map(pyNum).join(', ')}])`;
+  if ('values' in d) return `torch.tensor([${d.values.map(pyNum).join(', ')}], dtype=torch.float64)`;
   return `mulberry32(${d.seed}, ${d.n}, ${pyNum(d.B)})`;
 }
 
@@ -531,7 +532,7 @@ function pyReconstruct(r: ReconstructCase): string {
 }
 
 function pyTransformer(t: TransformerCase, layer: TransformerLayer): string {
-  const mat = (m: Matrix): string => `torch.tensor([${Array.from(m.data, pyNum).join(', ')}]).reshape(${m.rows}, ${m.cols})`;
+  const mat = (m: Matrix): string => `torch.tensor([${Array.from(m.data, pyNum).join(', ')}], dtype=torch.float64).reshape(${m.rows}, ${m.cols})`;
   const L = t.heights.reduce((a, h, k) => a + h * t.widths[k], 0);
   const lines = [
     `# weights: varModel(pyramid, { D: ${t.D}, lnEps: ${t.lnEps}, seed: ${t.seed} }).layers[0]`,
@@ -870,6 +871,8 @@ describe('spec ≡ PyTorch (live float64 oracle)', () => {
     const seededRows = (a: AttentionCase): boolean => 'seed' in a.q && a.rows !== undefined && a.lq <= 680;
     const checks = [
       await snippetCheck(resizeLaw('bicubic'), o, one(resizeArb, (r) => 'values' in r.x)),
+      // Integer-valued entries must still reach torch as float64 (torch.tensor([0, 4]) is int64).
+      await snippetCheck(resizeLaw('bicubic'), o, { h: 1, w: 3, c: 1, h2: 2, w2: 5, x: { values: [0, 4, -4] } }),
       await snippetCheck(resizeLaw('area'), o, one(resizeArb, (r) => 'seed' in r.x)),
       await snippetCheck(nearestLaw, o, one(nearestArb)),
       await snippetCheck(attentionLaw, o, one(attentionArb, (a) => a.mask.kind === 'block-causal' && a.mask.transport === 'bool' && 'values' in a.q)),
