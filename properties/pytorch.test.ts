@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, it, type TestContext } from 'vitest';
 import fc from 'fast-check';
 import {
   areaDownsample, attentionInput, attentionRows, conv3x3, featureMap, layerNorm, matrix, maxAbs, maxAbsDiff, mulberry32, nearestUpsample,
-  NO_MASK, phiResidual, PRESET_SIDES, reconstruct, scalePyramid, transformerLayer, upInterpolate, varModel, type TransformerLayer, type FeatureMap, type Mask, type Matrix,
+  NO_MASK, phiResidual, PRESET_SIDES, reconstruct, scalePyramid, transformerLayer, upInterpolate, varModel, type TransformerLayer, type Mask, type Matrix,
 } from '../spec/index.js';
 import { entries, pyramidArb, rectPyramidArb } from './arbitraries.js';
 import { OracleError, startOracle, type OracleReply, type PyTorchOracle } from './oracle/pytorch.js';
