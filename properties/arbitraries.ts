@@ -210,6 +210,8 @@ export interface LargeSettings {
   B: number;
   /** Masks to draw. */
   masks: readonly ('none' | 'block-causal')[];
+  /** Largest head dimension (128 unmasked, 8 block-causal when absent). */
+  maxD?: number;
 }
 
 /**
@@ -225,7 +227,7 @@ export function largeAttentionArb(s: LargeSettings): fc.Arbitrary<AttentionInput
           .record({ lq: fc.integer({ min: 1, max: 32 }), lk: fc.integer({ min: 1001, max: Math.max(1001, s.maxKeys) }), d: fc.integer({ min: 1, max: 128 }), dv: fc.integer({ min: 1, max: 4 }), seed: fc.nat() })
           .map((p) => ({ ...p, mask: NO_MASK as Mask }))
       : fc
-          .record({ p: manyScalePyramidArb(s.maxKeys, 1), d: fc.integer({ min: 1, max: 8 }), dv: fc.integer({ min: 1, max: 4 }), seed: fc.nat() })
+          .record({ p: manyScalePyramidArb(s.maxKeys, 1), d: fc.integer({ min: 1, max: Math.min(8, s.maxD ?? 8) }), dv: fc.integer({ min: 1, max: 4 }), seed: fc.nat() })
           .map(({ p, d, dv, seed }) => ({ lq: p.L, lk: p.L, d, dv, seed, mask: blockCausalMask(p) })),
   );
   return fc.oneof(...families).map(({ lq, lk, d, dv, seed, mask }) => {

@@ -31,10 +31,12 @@ export interface BatterySettings extends AttentionSettings {
  * The one place the battery's defaults live: small random inputs with entries ≤ 3 for exact
  * kernels and ≤ 1.5 for approximate ones (where a bound is certified), up to 24 tokens; the hard
  * regime up to β = 1,000 for exact kernels (past every float ceiling: the row-max shift must hold)
- * and β = 36 for approximate ones (they certify or decline); up to 8,192 keys (`deep`: 21,845).
+ * and β = 36 for approximate ones (they certify or decline); up to 8,192 keys (`deep`: 21,845);
+ * head dimension ≤ 4 in the hard and large families of approximate kernels (rank C(d + g, g)).
  */
-export function batteryPreset(kernel: AttentionKernel, reach: Reach = 'default'): Required<Pick<AttentionSettings, 'B' | 'maxL'>> & { maxBeta: number; maxKeys: number } {
-  return { B: kernel.exact ? 3 : 1.5, maxL: 24, maxBeta: kernel.exact ? 1000 : 36, maxKeys: MAX_KEYS[reach] };
+export function batteryPreset(kernel: AttentionKernel, reach: Reach = 'default'): Required<Pick<AttentionSettings, 'B' | 'maxL'>> & { maxBeta: number; maxKeys: number; maxD?: number } {
+  // Low-rank kernels are for small head dimensions (d = O(log n)): their rank C(d + g, g) grows fast with d.
+  return { B: kernel.exact ? 3 : 1.5, maxL: 24, maxBeta: kernel.exact ? 1000 : 36, maxKeys: MAX_KEYS[reach], maxD: kernel.exact ? undefined : 4 };
 }
 
 /** Query rows judged on a large input: all up to this many rows, else a sample. */
@@ -183,10 +185,10 @@ function families(kernel: AttentionKernel, s: BatterySettings) {
   const small = attentionInputArb({ ...s, B, maxL: Math.min(s.maxL ?? preset.maxL, cap), masks });
   if (reach === 'small') return { small, withHard: small, withLarge: small };
   const maxKeys = Math.min(preset.maxKeys, cap);
-  const hard = hardAttentionArb({ maxBeta: preset.maxBeta, masks, maxKeys: Math.min(64, maxKeys) }).filter(fits);
+  const hard = hardAttentionArb({ maxBeta: preset.maxBeta, masks, maxKeys: Math.min(64, maxKeys), maxD: preset.maxD }).filter(fits);
   const withHard = fc.oneof({ arbitrary: small, weight: 2 }, { arbitrary: hard, weight: 1 });
   if (maxKeys <= 1000) return { small, withHard, withLarge: withHard };
-  const large = largeAttentionArb({ maxKeys, B, masks });
+  const large = largeAttentionArb({ maxKeys, B, masks, maxD: preset.maxD });
   return { small, withHard, withLarge: fc.oneof({ arbitrary: small, weight: 6 }, { arbitrary: hard, weight: 3 }, { arbitrary: large, weight: 1 }) };
 }
 

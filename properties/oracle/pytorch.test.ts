@@ -39,7 +39,7 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   } catch (e) {
     expect(e).toBeInstanceOf(OracleError);
     expect(e).toBeInstanceOf(VarcheckError);
-    return (e as OracleError).code;
+    return (e as OracleError).reason;
   }
   return 'resolved';
 }

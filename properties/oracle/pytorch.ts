@@ -30,15 +30,16 @@ export type OracleErrorCode =
  * `argument` names what to fix (`python`, `torch`, `request.op`, …).
  */
 export class OracleError extends VarcheckError {
+  static override readonly code: string = 'ORACLE';
   /** The stable reason, see {@link OracleErrorCode}. */
-  readonly code: OracleErrorCode;
-  constructor(code: OracleErrorCode, argument: string, message: string) {
-    super(argument, `${message} [${code}]`);
-    this.code = code;
+  readonly reason: OracleErrorCode;
+  constructor(reason: OracleErrorCode, argument: string, message: string) {
+    super(argument, `${message} [${reason}]`);
+    this.reason = reason;
   }
   /** True when the oracle cannot run on this machine at all (laws are then inconclusive, not failed). */
   get unavailable(): boolean {
-    return this.code === 'PYTHON_MISSING' || this.code === 'TORCH_MISSING';
+    return this.reason === 'PYTHON_MISSING' || this.reason === 'TORCH_MISSING';
   }
 }
 
@@ -165,7 +166,7 @@ export class PyTorchOracle {
         return await PyTorchOracle.startOne(python, script, deadlineMs);
       } catch (e) {
         if (!(e instanceof OracleError) || !e.unavailable) throw e;
-        torchMissing ||= e.code === 'TORCH_MISSING';
+        torchMissing ||= e.reason === 'TORCH_MISSING';
         reasons.push(e.message.replace(/^(python|torch): /, '').replace(/ \[[A-Z_]+\]$/, ''));
       }
     }
