@@ -1,0 +1,40 @@
+/**
+ * Meta-tests of the composition law (properties/bounds.props.ts): with the weights driven to
+ * β ∈ [1, 4] it must catch an attention that ignores Q and K and one that uses scale 1/√d,
+ * each declaring the low-rank certificate; and a trace of the exact attention bounds itself by 0.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { checkLaw } from './runner/check-law.js';
+import { compositionLaw, measureComposition } from './bounds.props.js';
+import { uniformAverageAttention, wrongScaleAttention } from './fixtures/mutants/pipeline.js';
+import { EXACT_ATTENTION } from '../spec/pipeline-bound.js';
+import { scalePyramid } from '../spec/pyramid.js';
+import { within, type Law } from './law.js';
+
+const seed = fc.readConfigureGlobal().seed ?? 42;
+
+describe('meta: the composition law sees attention', () => {
+  for (const [label, mutant] of [
+    ['an attention that ignores Q and K (uniform average over allowed keys)', uniformAverageAttention],
+    ['scale 1/√d instead of 1/d', wrongScaleAttention],
+  ] as const) {
+    it(`catches: ${label}`, async () => {
+      let caught = 0;
+      let cases = 0;
+      const l = compositionLaw(mutant, 'mutant') as Law<unknown>;
+      // Count how many of 30 cases catch it, then let fast-check find and shrink one.
+      await checkLaw({ ...l, check: (v) => { const o = l.check(v) as ReturnType<typeof measureComposition>['worst']; cases++; if (!within(o)) caught++; return { error: 0, bound: 0 }; } }, { seed, numRuns: 30 });
+      const r = await checkLaw(l, { seed, numRuns: 100 });
+      console.log(`[varcheck] composition law vs ${label}: caught in ${caught} of ${cases} cases; first failure ${r.message?.slice(0, 140)}`);
+      expect(r.passed).toBe(false);
+      expect(caught).toBeGreaterThan(cases / 2);
+    });
+  }
+  it('the exact attention (declared 0) is bounded by 0 plus rounding', () => {
+    const m = measureComposition([scalePyramid({ sides: [1, 2, 3] }), 7, 1e-3, 3], () => EXACT_ATTENTION);
+    expect(m.fhat.bound).toBe(0);
+    expect(m.image.bound).toBe(0);
+    expect(within(m.worst)).toBe(true);
+  });
+});
