@@ -34,6 +34,8 @@ export {
   e1Bound, e1BoundPerColumn, logitPerturbation, e2Bound, linearFactor, bicubicFactor, AREA_FACTOR, phiFactor, layerNormFactor, rowwiseFactor,
   layerErrorBound, attentionBlockErrorBound, transformerErrorBound, pipelineErrorBound, decoderErrorBound,
 } from './bounds.js';
+export type { AttentionSite, DeclaredKernelBound, FastAttention, TracedCall, PipelineTrace, DecoderTrace } from './pipeline-bound.js';
+export { tracePipelineBound, traceDecoderBound, EXACT_ATTENTION } from './pipeline-bound.js';
 export type { CriteriaInput, Criteria, Regime } from './criteria.js';
 export { criteria } from './criteria.js';
 export type { HardInstanceOptions, HardInstance } from './hard-instances.js';
