@@ -5,8 +5,9 @@
  */
 import * as fc from 'fast-check';
 import {
-  attention, decode, decoderLite, e1Bound, e2Bound, keyLimits, logitPerturbation, matrix,
-  maxAbs, maxAbsDiff, scalePyramid, varGenerate, varModel, type AttentionInput, type DecoderLite, type FeatureMap, type Matrix, type ScalePyramid, type VarModel,
+  attention, bicubicLambda, bicubicStencil, decode, decoderLite, e1Bound, e2Bound, featureMap, keyLimits, logitPerturbation, matrix,
+  maxAbs, maxAbsDiff, scalePyramid, upInterpolate, varGenerate, varModel, type AttentionFn, type AttentionInput, type DecoderLite, type FeatureMap, type Matrix,
+  type ScalePyramid, type VarModel,
 } from '../spec/index.js';
 import { certifiedLowRankAttention, declaredLowRankBound, inputBeta } from '../spec/certificate.js';
 import { tracePipelineBound, traceDecoderBound, type FastAttention } from '../spec/pipeline-bound.js';
@@ -187,4 +188,75 @@ export const boundLaws: Law<unknown>[] = [
     },
   }),
   compositionLaw(),
+];
+
+/** Exact attention plus a fixed perturbation of chosen output entries, calls numbered in KV-cache order. */
+function perturbedCalls(perturb: ReadonlyMap<number, Float64Array>): AttentionFn {
+  let call = 0;
+  return (x) => {
+    const out = attention(x);
+    const p = perturb.get(call++);
+    if (p) for (let e = 0; e < p.length; e++) out.data[e] += p[e];
+    return out;
+  };
+}
+
+/**
+ * Tightness witnesses (docs/math.md §6–7): inputs that reach a stated fraction of a composed
+ * bound, so that a bound that is merely "finite" cannot pass.
+ */
+export const compositionWitnessLaws: Law<unknown>[] = [
+  law({
+    name: 'composition witness: a kernel erring by its declared τ with the worst signs reaches ≥ 1/100 of the pipeline bound (and never exceeds it)',
+    cites: 'docs/math.md §6 (composition), §7',
+    arbitrary: fc.tuple(multiScalePyramidArb(2), fc.integer({ min: 1, max: 100_000 }), fc.double({ min: 1, max: 4, noNaN: true }), fc.constantFrom(1e-7, 1e-5)),
+    check: ([p, seed, target, tau]) => {
+      const { model } = modelAtBeta(p, seed, target);
+      // The bound for a kernel that declares τ on every call, traced along the exact run.
+      const trace = tracePipelineBound(model, { attend: attention, declared: () => tau });
+      let o = 0;
+      trace.fhatError.data.forEach((b, e) => { if (b > trace.fhatError.data[o]) o = e; });
+      const base = varGenerate(model).fhat.data;
+      // Signs by finite differences: nudge one entry of one call by +τ, watch f̂[o].
+      const perturb = new Map<number, Float64Array>();
+      trace.calls.forEach((call, c) => {
+        const size = p.blocks[call.site.scale] * model.D;
+        const signs = new Float64Array(size);
+        for (let e = 0; e < size; e++) {
+          const one = new Float64Array(size);
+          one[e] = tau;
+          const f = varGenerate(model, { attend: perturbedCalls(new Map([[c, one]])) }).fhat.data[o];
+          signs[e] = (f >= base[o] ? 1 : -1) * tau;
+        }
+        perturb.set(c, signs);
+      });
+      const witness = varGenerate(model, { attend: perturbedCalls(perturb) }).fhat.data;
+      const slack = roundoff(1e4, maxAbs(base));
+      // The bound must hold everywhere, and at o the witness must reach 1/100 of it.
+      for (let e = 0; e < base.length; e++) {
+        const err = Math.abs(witness[e] - base[e]);
+        if (!(err <= trace.fhatError.data[e] + slack)) return { error: err, bound: trace.fhatError.data[e] + slack, detail: `witness exceeds the bound at f̂[${e}]` };
+      }
+      const reached = Math.abs(witness[o] - base[o]);
+      const bound = trace.fhatError.data[o];
+      return { error: bound / 100, bound: reached, detail: `witness reaches ${reached} of the bound ${bound} at f̂[${o}] (ratio ${(reached / bound).toFixed(3)})` };
+    },
+    numRuns: 100,
+  }),
+  law({
+    name: 'bicubic witness: at t = ½ (6 → 9, output 4) the sign pattern of the weights reaches Λ_a² exactly',
+    cites: 'docs/math.md §6 E3, §7',
+    arbitrary: fc.double({ min: -1, max: 0, noNaN: true }),
+    check: (a) => {
+      // x = (6/9)(4 + ½) − ½ = 2.5: t = ½, taps on rows 1..4 (no clamping); Σ|w| = Λ_a per axis.
+      const st = bicubicStencil(6, 9, 4, a);
+      const x = featureMap(6, 6, 1);
+      st.index.forEach((r, p) => st.index.forEach((c, q) => { x.data[r * 6 + c] = Math.sign(st.weight[p] * st.weight[q]); }));
+      const reached = Math.abs(upInterpolate(x, 9, 9, { a }).data[4 * 9 + 4]);
+      const lam2 = bicubicLambda(a) ** 2;
+      // Reaches Λ_a² up to rounding (16 taps), and the stencil really is the t = ½ one.
+      const tHalf = Math.abs(st.weight[1] - (4 - a) / 8) + Math.abs(st.weight[0] - a / 8);
+      return { error: Math.abs(reached - lam2) + tHalf, bound: 64 * Number.EPSILON * lam2 };
+    },
+  }),
 ];
