@@ -9,7 +9,7 @@ import {
   maxAbs, maxAbsDiff, scalePyramid, upInterpolate, varGenerate, varModel, type AttentionFn, type AttentionInput, type DecoderLite, type FeatureMap, type Matrix,
   type ScalePyramid, type VarModel,
 } from '../spec/index.js';
-import { certifiedLowRankAttention, declaredLowRankBound, inputBeta } from '../spec/certificate.js';
+import { certifiedLowRankAttention, inputBeta, lowRankPolynomial } from '../spec/certificate.js';
 import { tracePipelineBound, traceDecoderBound, type FastAttention } from '../spec/pipeline-bound.js';
 import { attentionInputArb } from './arbitraries.js';
 import { law, roundoff, type Law } from './law.js';
@@ -72,9 +72,45 @@ export function decoderAtBeta(fhat: FeatureMap, c: number, seed: number, target:
   return decoderLite(c, 4, seed, beta > 0 ? Math.sqrt(target / beta) : 1);
 }
 
-/** The certified low-rank attention for δ, declaring its own certificate on every call. */
+/**
+ * The kernel's own certificate per output entry, with the sharp E1 (docs/math.md §6 "Sharp
+ * forms"): weights scaled by factors in [1−ε, 1+ε] move p by ‖p̃ − p‖₁ ≤ 2(√a − 1)/(√a + 1),
+ * a = (1+ε)/(1−ε), so column c errs by ≤ (√a − 1)/(√a + 1)·(max V_c − min V_c) over the row's
+ * allowed keys. ε is the certified relative error of the polynomial the kernel uses
+ * (`lowRankPolynomial`); never larger than `declaredLowRankBound(δ)`, which uses 2ε/(1−ε) and
+ * the whole of V. (Private until spec/certificate.ts declares the sharp form itself.)
+ */
+export function sharpLowRankDeclared(delta: number): (x: AttentionInput) => Float64Array {
+  return (x) => {
+    const eps = lowRankPolynomial(x, delta).relativeError;
+    if (!(eps < 1)) return new Float64Array(x.q.rows * x.v.cols).fill(Infinity);
+    const sa = Math.sqrt((1 + eps) / (1 - eps));
+    const f = (sa - 1) / (sa + 1);
+    const limits = keyLimits(x.mask, x.q.rows, x.k.rows);
+    const dv = x.v.cols;
+    const out = new Float64Array(x.q.rows * dv);
+    // Column ranges over key prefixes (block-causal rows attend to a prefix of the keys).
+    const lo = new Float64Array(dv).fill(Infinity);
+    const hi = new Float64Array(dv).fill(-Infinity);
+    const order = Array.from({ length: x.q.rows }, (_, i) => i).sort((a, b) => limits[a] - limits[b]);
+    let j = 0;
+    for (const i of order) {
+      for (; j < limits[i]; j++) {
+        for (let c = 0; c < dv; c++) {
+          lo[c] = Math.min(lo[c], x.v.data[j * dv + c]);
+          hi[c] = Math.max(hi[c], x.v.data[j * dv + c]);
+        }
+      }
+      for (let c = 0; c < dv; c++) out[i * dv + c] = f * (hi[c] - lo[c]);
+    }
+    return out;
+  };
+}
+
+/** The certified low-rank attention for δ, declaring its own certificate (sharp E1, per entry) on every call. */
 export function lowRankFast(delta: number): FastAttention {
-  return { attend: (x) => certifiedLowRankAttention(x, delta), declared: declaredLowRankBound(delta) };
+  const declared = sharpLowRankDeclared(delta);
+  return { attend: (x) => certifiedLowRankAttention(x, delta), declared: (x) => declared(x) };
 }
 
 /** Pyramids of 2–4 scales with sides ≤ maxSide: every call after the first scale attends to ≥ 2 keys. */
@@ -105,13 +141,45 @@ export interface CompositionMeasurement {
   /** ‖image_fast − image‖∞ and its bound. */
   image: { error: number; bound: number };
   /** The worst entry over f̂, the transformer outputs and the image, by |Δ|/(bound + slack). */
+  pipeline: { error: number; bound: number; detail: string };
+  /** The worse of {@link CompositionMeasurement.pipeline} and the per-call declaration check. */
   worst: { error: number; bound: number; detail: string };
+  /**
+   * The largest declared bound of any call, the largest measured ‖attend(x) − Att(x)‖∞, and the
+   * worst entry of a call by |attend − Att|/(declared + slack).
+   */
+  kernel: { declared: number; actual: number; worst: { error: number; bound: number; detail: string } };
 }
 
 /** Run one composition case with `fast` (a law kernel, a mutant or a witness) against the exact pipeline. */
 export function measureComposition([p, seed, delta, target]: CompositionCase, fast: (delta: number) => FastAttention = lowRankFast): CompositionMeasurement {
   const { model, beta } = modelAtBeta(p, seed, target);
-  const f = fast(delta);
+  const inner = fast(delta);
+  const kernel = { declared: 0, actual: 0, worst: { error: 0, bound: 1, detail: '' } };
+  let last: { x: AttentionInput; diff: Float64Array } | undefined;
+  const f: FastAttention = {
+    attend: (x) => {
+      const out = inner.attend(x);
+      const ex = attention(x);
+      last = { x, diff: out.data.map((u, e) => Math.abs(u - ex.data[e])) as Float64Array };
+      kernel.actual = Math.max(kernel.actual, maxAbs(last.diff));
+      return out;
+    },
+    declared: (x, site) => {
+      const d = inner.declared(x, site);
+      kernel.declared = Math.max(kernel.declared, typeof d === 'number' ? d : maxAbs(d));
+      // The trace asks right after attending on the same input: check the declaration per entry.
+      if (last?.x === x) {
+        const dv = x.v.cols;
+        const sl = roundoff(64 * (x.k.rows + 16), maxAbs(x.v.data));
+        last.diff.forEach((err, e) => {
+          const b = (typeof d === 'number' ? d : d.length === x.q.rows ? d[Math.floor(e / dv)] : d[e]) + sl;
+          if (!(err / b <= kernel.worst.error / kernel.worst.bound)) kernel.worst = { error: err, bound: b, detail: `kernel exceeds its declared bound at ${site.stage} scale ${site.scale} layer ${site.layer}, entry ${e}` };
+        });
+      }
+      return d;
+    },
+  };
   const exact = varGenerate(model);
   const trace = tracePipelineBound(model, f);
   const dec = decoderAtBeta(exact.fhat, model.c, seed + 1, target);
@@ -131,11 +199,15 @@ export function measureComposition([p, seed, delta, target]: CompositionCase, fa
   scan('f̂', trace.run.fhat.data, exact.fhat.data, trace.fhatError.data);
   scan('outputs', trace.run.outputs.data, exact.outputs.data, trace.outputsError.data);
   scan('image', dt.image.data, imgExact.data, dt.imageError.data);
+  const pipeline = worst;
+  if (!(kernel.worst.error / kernel.worst.bound <= worst.error / worst.bound)) worst = kernel.worst;
   return {
     beta,
     fhat: { error: maxAbsDiff(trace.run.fhat.data, exact.fhat.data), bound: trace.fhat },
     image: { error: maxAbsDiff(dt.image.data, imgExact.data), bound: dt.bound },
+    pipeline,
     worst,
+    kernel,
   };
 }
 

@@ -27,9 +27,11 @@ Usage:
       Fuzz your own kernel(s): the module's default (or named) export is a kernel or an array
       of kernels (DESIGN.md contract). Saved failures replay first; a guided search hunts the
       worst error/bound. Exit 0 pass, 1 property failure, 2 usage or contract error.
-  varcheck report [--out report.html] [--verify FILE] [--fuzz FILE] [--bench FILE]
+  varcheck report [--out report.html] [--verify FILE] [--fuzz FILE] [--bench FILE] [--pipeline-cases 100]
       An HTML page with SVG plots (degree and rank against B with the √ln L threshold,
-      measured error against declared bound, runtime against n) and the verify/fuzz tables.
+      measured error against declared bound, runtime against n), the distribution of the
+      a-posteriori VAR pipeline bound over measured error (0 cases skips it) and the
+      verify/fuzz tables.
   varcheck --help
 
 Seeds: --seed, else $VARCHECK_SEED, else a random seed (always printed).
@@ -97,9 +99,11 @@ export async function main(argv: string[]): Promise<number> {
       return result.passed ? 0 : 1;
     }
     if (command === 'report') {
-      const { values } = parseArgs({ args: rest, options: { out: { type: 'string' }, verify: { type: 'string' }, fuzz: { type: 'string' }, bench: { type: 'string' } }, strict: true });
+      const { values } = parseArgs({ args: rest, options: { out: { type: 'string' }, verify: { type: 'string' }, fuzz: { type: 'string' }, bench: { type: 'string' }, 'pipeline-cases': { type: 'string' } }, strict: true });
       const out = values.out ?? 'varcheck-report.html';
-      writeReport({ out, verifyJson: values.verify, fuzzJson: values.fuzz, benchJson: values.bench });
+      const pipelineCases = values['pipeline-cases'] === undefined ? undefined : Number(values['pipeline-cases']);
+      if (pipelineCases !== undefined && (!Number.isInteger(pipelineCases) || pipelineCases < 0)) throw new Error(`--pipeline-cases expects an integer ≥ 0, got ${JSON.stringify(values['pipeline-cases'])}`);
+      writeReport({ out, verifyJson: values.verify, fuzzJson: values.fuzz, benchJson: values.bench, pipelineCases });
       console.log(`wrote ${out}`);
       return 0;
     }
