@@ -9,7 +9,7 @@ import {
   maxAbs, maxAbsDiff, scalePyramid, upInterpolate, varGenerate, varModel, type AttentionFn, type AttentionInput, type DecoderLite, type FeatureMap, type Matrix,
   type ScalePyramid, type VarModel,
 } from '../spec/index.js';
-import { certifiedLowRankAttention, inputBeta, lowRankPolynomial } from '../spec/certificate.js';
+import { certifiedLowRankAttention, declaredLowRankBound, inputBeta, lowRankPolynomial } from '../spec/certificate.js';
 import { tracePipelineBound, traceDecoderBound, type FastAttention } from '../spec/pipeline-bound.js';
 import { attentionInputArb } from './arbitraries.js';
 import { law, roundoff, type Law } from './law.js';
@@ -105,6 +105,11 @@ export function sharpLowRankDeclared(delta: number): (x: AttentionInput) => Floa
     }
     return out;
   };
+}
+
+/** The certified low-rank attention for δ declaring `declaredLowRankBound(δ)` (one number per call, as spec/certificate.ts does today). */
+export function certificateLowRankFast(delta: number): FastAttention {
+  return { attend: (x) => certifiedLowRankAttention(x, delta), declared: declaredLowRankBound(delta) };
 }
 
 /** The certified low-rank attention for δ, declaring its own certificate (sharp E1, per entry) on every call. */

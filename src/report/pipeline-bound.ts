@@ -8,7 +8,7 @@
  * @module
  */
 import * as fc from 'fast-check';
-import { compositionCaseArb, measureComposition } from '../../properties/bounds.props.js';
+import { certificateLowRankFast, compositionCaseArb, lowRankFast, measureComposition } from '../../properties/bounds.props.js';
 import { fmt } from '../cli/table.js';
 
 /** One sampled case. */
@@ -77,14 +77,18 @@ function quantiles(xs: number[]): Quantiles {
   return { min: q(0), p10: q(0.1), median: q(0.5), p90: q(0.9), max: s.length === 0 ? NaN : s[s.length - 1] };
 }
 
-/** Sample `cases` composition cases (sides ≤ maxSide) with `seed` and summarise the bound's tightness. */
-export function pipelineBoundDistribution(options: { cases?: number; seed?: number; maxSide?: number } = {}): PipelineBoundDistribution {
+/**
+ * Sample `cases` composition cases (sides ≤ maxSide) with `seed` and summarise the bound's
+ * tightness. `declared: 'certificate'` uses spec/certificate.ts's one-number declaration instead
+ * of the sharp per-entry one the composition law uses.
+ */
+export function pipelineBoundDistribution(options: { cases?: number; seed?: number; maxSide?: number; declared?: 'sharp' | 'certificate' } = {}): PipelineBoundDistribution {
   const seed = options.seed ?? 20250107;
   const maxSide = options.maxSide ?? 4;
   const samples: PipelineBoundSample[] = [];
   let violations = 0;
   for (const c of fc.sample(compositionCaseArb(maxSide), { seed, numRuns: options.cases ?? 100 })) {
-    const m = measureComposition(c);
+    const m = measureComposition(c, options.declared === 'certificate' ? certificateLowRankFast : lowRankFast);
     if (!(m.worst.error <= m.worst.bound)) violations++;
     samples.push({
       L: c[0].L, scales: c[0].blocks.length, beta: m.beta, delta: c[2], fhatError: m.fhat.error, fhatBound: m.fhat.bound,
