@@ -1,21 +1,20 @@
 /**
  * A-posteriori error bound of the fast VAR pipeline (docs/math.md §6, §7): run the pipeline
- * with the fast (approximate) attention and carry, next to every computed value, an
- * entrywise bound on its distance to the exact pipeline's value. Every step is a rigorous
- * enclosure, not a linearisation:
+ * with the fast (approximate) attention and carry, with every computed value, its error
+ * Δ = fast − exact in affine form Σ_s a_s ξ_s + ρ (ξ_s ∈ [−1, 1] unknown, |ρ| ≤ r):
  *
- * - linear maps (W, head, embed, bicubic, φ, area, conv, nearest): |ΔY| ≤ |ΔX|·|W|, the
- *   absolute-weight map applied to the error bound;
- * - attention: the kernel's own declared bound on the input it was actually called with,
- *   plus the sharp logit-perturbation bound ½‖p − p̃‖₁ ≤ tanh(η_i/2) with per-row η_i from
- *   the computed rows, times the column range of V (widened by its error), plus the
- *   p̃-weighted error of V;
- * - LayerNorm: an interval enclosure on the ball around the computed row (its σ, not a
- *   global constant);
- * - tanh: the exact image of [a − e, a + e] (tanh is monotone).
+ * - linear maps (W, head, embed, bicubic, φ, area, conv, nearest, residuals) act on the
+ *   coefficients exactly, so signs cancel along a chain of maps;
+ * - each attention call contributes its own declared error (fresh symbols, coefficient κ), its
+ *   Jacobian at the computed input (softmax weights p̃, logit shifts) applied to the incoming
+ *   error, and a rigorous mean-value remainder built from the sharp E2 (tanh(η_i/2), per-row η);
+ * - LayerNorm and tanh: Jacobian at the computed point plus a mean-value remainder bounded by
+ *   interval arithmetic on the ball around the computed row (its own σ, not a global constant);
+ * - every remainder becomes fresh symbols, so later linear maps act on it with signs too.
  *
- * The bound holds in exact arithmetic for the computed (float64) trajectory; comparing with a
- * float64 exact run adds only that run's own rounding.
+ * The bound on an entry is Σ_s |a_s| + r. It holds in exact arithmetic for the computed
+ * (float64) trajectory; comparing with a float64 exact run adds only that run's rounding.
+ * Derivation and measured tightness: docs/pipeline-bound.md.
  * @module
  */
 import { attention, attentionInput, type AttentionInput } from './attention.js';
