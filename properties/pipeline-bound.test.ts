@@ -8,7 +8,10 @@ import fc from 'fast-check';
 import { checkLaw } from './runner/check-law.js';
 import { compositionLaw, measureComposition, type CompositionCase } from './bounds.props.js';
 import { uniformAverageAttention, wrongScaleAttention } from './fixtures/mutants/pipeline.js';
-import { EXACT_ATTENTION } from '../spec/pipeline-bound.js';
+import { EXACT_ATTENTION, tracePipelineBound } from '../spec/pipeline-bound.js';
+import { attention } from '../spec/attention.js';
+import { RangeArgumentError } from '../spec/errors.js';
+import { varModel } from '../spec/pipeline.js';
 import { scalePyramid } from '../spec/pyramid.js';
 import { within, type Law } from './law.js';
 
@@ -49,5 +52,23 @@ describe('meta: the composition law sees attention', () => {
     expect(m.fhat.bound).toBe(0);
     expect(m.image.bound).toBe(0);
     expect(within(m.worst)).toBe(true);
+  });
+});
+
+describe('pipeline-bound arguments', () => {
+  it('a declared bound that is negative, NaN or of the wrong length is a RangeArgumentError naming declared', () => {
+    const model = varModel(scalePyramid({ sides: [1, 2] }), { D: 4, layers: 1 });
+    for (const declared of [() => -1, () => NaN, () => new Float64Array(3)]) {
+      try {
+        tracePipelineBound(model, { attend: attention, declared });
+        expect.unreachable('no error thrown');
+      } catch (e) {
+        expect(e).toBeInstanceOf(RangeArgumentError);
+        expect((e as RangeArgumentError).argument).toBe('declared');
+      }
+    }
+  });
+  it('qkGain ≤ 0 is a RangeArgumentError naming options.qkGain', () => {
+    expect(() => varModel(scalePyramid({ sides: [1] }), { qkGain: 0 })).toThrow(RangeArgumentError);
   });
 });
