@@ -27,12 +27,13 @@ export const specLaws: readonly Law<unknown>[] = [
 ];
 
 import { lowRankLaws } from './low-rank.props.js';
-import { boundLaws } from './bounds.props.js';
+import { boundLaws, compositionWitnessLaws } from './bounds.props.js';
 import { thresholdLaws } from './threshold.props.js';
-export { lowRankLaws, boundLaws, thresholdLaws };
+import { hardInstanceLaws } from './hard-instances.props.js';
+export { lowRankLaws, boundLaws, compositionWitnessLaws, thresholdLaws, hardInstanceLaws };
 
-/** Laws of the low-rank constructions, error bounds and threshold criteria (MATH.md §4–6). */
-export const lowRankSpecLaws: readonly Law<unknown>[] = [...lowRankLaws, ...boundLaws, ...thresholdLaws];
+/** Laws of the low-rank constructions, error bounds, threshold criteria and hard instances (MATH.md §4–6). */
+export const lowRankSpecLaws: readonly Law<unknown>[] = [...lowRankLaws, ...boundLaws, ...compositionWitnessLaws, ...thresholdLaws, ...hardInstanceLaws];
 
 export { attentionBattery, float64Tolerance, kernelTolerance, runKernel, mismatch, declines, withRowShifts } from './battery/attention.js';
 export type { BatterySettings } from './battery/attention.js';

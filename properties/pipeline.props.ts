@@ -5,8 +5,10 @@
  */
 import * as fc from 'fast-check';
 import {
-  blockCausalMask, KvCache, maxAbs, maxAbsDiff, sliceRows, transformer, varGenerate, varModel, vstack, scalePyramid, type Matrix, type TransformerLayer,
+  blockCausalMask, decode, decoderLite, EXACT_ATTENTION, KvCache, maxAbs, maxAbsDiff, sliceRows, traceDecoderBound, tracePipelineBound, transformer, varGenerate, varModel, vstack, scalePyramid,
+  type AttentionInput, type Matrix, type TransformerLayer,
 } from '../spec/index.js';
+import { certifiedLowRankAttention } from '../spec/certificate.js';
 import { matrixArb, pyramidArb } from './arbitraries.js';
 import { EPS, law, type Law } from './law.js';
 
@@ -105,4 +107,24 @@ export const pipelineLaws: Law<unknown>[] = [
       return { error, bound: stackSlack(2, p.L, maxAbs(full.data)) };
     },
   }),
+  law({
+    name: 'a-posteriori trace: the bound is traced along the very run varGenerate / decode compute (bit-identical), with a zero bound for exact attention',
+    cites: 'docs/math.md §6 (composition), §7',
+    arbitrary: fc.tuple(pyramidArb(4, 3), layerSeeds, fc.double({ min: 0.5, max: 2, noNaN: true })),
+    check: ([p, seed, gain]) => {
+      const model = varModel(p, { D, layers: 2, seed, qkGain: gain });
+      const attend = (x: AttentionInput): Matrix => certifiedLowRankAttention(x, 1e-3);
+      const fast = varGenerate(model, { attend });
+      const trace = tracePipelineBound(model, { attend, declared: () => 1e-3 });
+      const dec = decoderLite(model.c, 4, seed + 1, gain);
+      const dt = traceDecoderBound(trace.run.fhat, trace.fhatError, dec, { attend, declared: () => 1e-3 });
+      const exactTrace = tracePipelineBound(model, EXACT_ATTENTION);
+      const error = Math.max(
+        maxAbsDiff(trace.run.fhat.data, fast.fhat.data), maxAbsDiff(trace.run.outputs.data, fast.outputs.data), maxAbsDiff(trace.run.inputs.data, fast.inputs.data),
+        maxAbsDiff(dt.image.data, decode(fast.fhat, dec, attend).data), exactTrace.fhat, exactTrace.outputs,
+      );
+      return { error, bound: 0 };
+    },
+  }),
 ];
+

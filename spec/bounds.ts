@@ -1,14 +1,14 @@
 /**
  * Error propagation (MATH.md §6): E1 kernel → output, E2 logit perturbation, E3 linear maps,
- * E4 range, and their composition through the stylised VAR transformer, Phase 2 and Phase 3.
- * Every bound here is [derived] in MATH.md and used as a test assertion.
+ * E4 range. Their composition through the stylised VAR pipeline is the a-posteriori bound of
+ * spec/pipeline-bound.ts (docs/math.md §6–7). Every bound here is [derived] in MATH.md and used
+ * as a test assertion.
  * @module
  */
 import { RangeArgumentError } from './errors.js';
 import { bicubicLambda, PYTORCH_BICUBIC_A } from './interpolation.js';
 import { conv3x3Lipschitz, type Conv3x3 } from './conv.js';
 import { checkMatrix, type Matrix } from './matrix.js';
-import type { DecoderLite, TransformerLayer, VarModel } from './pipeline.js';
 
 /**
  * E1: if |Ã − A| ≤ εA entrywise (ε < 1) then ‖D̃⁻¹ÃV − D⁻¹AV‖∞ ≤ 2ε/(1−ε)·‖V‖∞.
@@ -85,102 +85,4 @@ export const AREA_FACTOR = 1;
 /** E3 factor of φ(h) = ½h + ½Conv(h): ½ + ½·(conv factor). */
 export function phiFactor(conv: Conv3x3): number {
   return 0.5 + 0.5 * conv3x3Lipschitz(conv);
-}
-
-/** ∞-Lipschitz constant of LayerNorm without affine (ε > 0): (2 + √D)/√ε (derived in docs/guide-bounds.md). */
-export function layerNormFactor(D: number, eps: number): number {
-  return (2 + Math.sqrt(D)) / Math.sqrt(eps);
-}
-
-/** ∞-Lipschitz constant of a layer's row-wise block g(H) = LN(H) + tanh(LN(H)W1)W2. */
-export function rowwiseFactor(layer: TransformerLayer): number {
-  return layerNormFactor(layer.wq.rows, layer.lnEps) * (1 + linearFactor(layer.w1) * linearFactor(layer.w2));
-}
-
-/**
- * How a (possibly approximate) attention errs on its inputs: the additive ℓ∞ error it
- * promises on Q̃, K̃, Ṽ whose entries are bounded by the given norms (0 for exact attention).
- */
-export type KernelErrorModel = (norms: { q: number; k: number; v: number; d: number; scale: number }) => number;
-
-/** Sup-norms of one layer's exact Q, K, V over all rows (from an exact run). */
-export interface LayerNorms {
-  /** ‖Q‖∞. */
-  q: number;
-  /** ‖K‖∞. */
-  k: number;
-  /** ‖V‖∞. */
-  v: number;
-}
-
-/**
- * One attention layer with input error e (‖X̃ − X‖∞ ≤ e): Q, K, V errors by E3, the
- * kernel's own error on the perturbed inputs plus E2 for the perturbation, then the output
- * projection and residual, then the row-wise block. Returns the output error bound.
- * @see MATH.md §6 (composition)
- */
-export function layerErrorBound(e: number, layer: TransformerLayer, norms: LayerNorms, kernel: KernelErrorModel): number {
-  return rowwiseFactor(layer) * attentionBlockErrorBound(e, layer, norms, kernel);
-}
-
-/**
- * The attention block with residual, X ↦ X + Attn(X)·W_O, on an input with error e: Q, K, V
- * errors by E3, the kernel's own error on the perturbed inputs, E2 for the perturbation, then W_O.
- * Scale 1/d (MATH.md §3). Shared by the transformer layers and the Phase 3 decoder.
- */
-export function attentionBlockErrorBound(e: number, w: { wq: Matrix; wk: Matrix; wv: Matrix; wo: Matrix }, norms: LayerNorms, kernel: KernelErrorModel): number {
-  const d = w.wq.cols;
-  const scale = 1 / d;
-  const dQ = e * linearFactor(w.wq);
-  const dK = e * linearFactor(w.wk);
-  const dV = e * linearFactor(w.wv);
-  const eta = logitPerturbation(scale, d, dQ, norms.k, norms.q + dQ, dK);
-  const att = kernel({ q: norms.q + dQ, k: norms.k + dK, v: norms.v + dV, d, scale }) + e2Bound(eta, norms.v, dV);
-  return e + att * linearFactor(w.wo);
-}
-
-/** E3/E2 composition through m layers: e_{l+1} = layerErrorBound(e_l). */
-export function transformerErrorBound(e0: number, layers: readonly TransformerLayer[], norms: readonly LayerNorms[], kernel: KernelErrorModel): number {
-  return layers.reduce((e, layer, l) => layerErrorBound(e, layer, norms[l], kernel), e0);
-}
-
-/** What {@link pipelineErrorBound} returns. */
-export interface PipelineBound {
-  /** Bound on ‖f̂_fast − f̂‖∞ (Phase 2 output). */
-  fhat: number;
-  /** Bound on every transformer output row. */
-  outputs: number;
-}
-
-/**
- * End-to-end bound on ‖f̂_fast − f̂‖∞ for the K-step recursion when every attention errs as
- * `kernel` says: per step, the transformer bound on the scale's rows (inputs so far carry the
- * largest input error yet), z_k through the head (E3), f̂ through φ∘bicubic (Λ_a²·φ factor),
- * and the next input through area (factor 1) and the embedding.
- * `norms` are per-layer sup-norms of the exact run over all L rows — valid for every prefix,
- * since block-causal rows of a prefix equal the full pass's (MATH.md §7 Consistency).
- * @returns the bound on f̂ and on every transformer output row.
- */
-export function pipelineErrorBound(model: VarModel, norms: readonly LayerNorms[], kernel: KernelErrorModel): PipelineBound {
-  const headF = linearFactor(model.head);
-  const embedF = linearFactor(model.embed);
-  const upF = bicubicFactor() * phiFactor(model.phi);
-  let eIn = 0;
-  let eF = 0;
-  let eOut = 0;
-  for (let k = 0; k < model.pyramid.blocks.length; k++) {
-    const e = transformerErrorBound(eIn, model.layers, norms, kernel);
-    eOut = Math.max(eOut, e);
-    eF += upF * headF * e;
-    eIn = Math.max(eIn, AREA_FACTOR * embedF * eF);
-  }
-  return { fhat: eF, outputs: eOut };
-}
-
-/**
- * Phase 3 bound: conv_in (conv factor), attention block with residual (kernel + E2), nearest
- * ×2 (factor 1), conv_out. `norms` are the decoder attention's exact ‖Q‖∞, ‖K‖∞, ‖V‖∞.
- */
-export function decoderErrorBound(eIn: number, dec: DecoderLite, norms: LayerNorms, kernel: KernelErrorModel): number {
-  return conv3x3Lipschitz(dec.convOut) * attentionBlockErrorBound(eIn * conv3x3Lipschitz(dec.convIn), dec, norms, kernel);
 }

@@ -1,8 +1,13 @@
 /**
- * Hard instances at the threshold (MATH.md §4): approximate Hamming nearest-neighbour
+ * Hard instances at the threshold (docs/math.md §4): approximate Hamming nearest-neighbour
  * embedded into attention with entries ±B, B = c·√(ln L), plus a reference key whose logit
  * sits between the "close" and "far" levels, and V = the indicator of that key. A δ-accurate
  * attention output then decides, per query, whether a close key exists.
+ *
+ * Every logit is B²/d times an integer: m − 2·Ham for a bit key, and the number of reference
+ * coordinates for the reference key. The close level is m − 2t, the far level m − 2f with
+ * f = ⌈(1+ε)t⌉, and the reference key gets their integer midpoint m − t − f, so the gap on
+ * each side is exactly B²(f − t)/d ≥ B²εt/d for every ε > 0, integer (2+ε)t or not.
  * @module
  */
 import { attentionInput, type AttentionInput } from './attention.js';
@@ -18,7 +23,7 @@ export interface HardInstanceOptions {
   m?: number;
   /** "Close" radius t: a planted key is within Hamming distance t. @defaultValue m/8 */
   t?: number;
-  /** Gap factor ε: every other key is at distance ≥ (1+ε)t. @defaultValue 1 */
+  /** Gap factor ε > 0: every other key is at distance ≥ f = ⌈(1+ε)t⌉. @defaultValue 1 */
   epsGap?: number;
   /** B = c·√(ln L). @defaultValue the least c that makes the decision margin ≥ ln L + 1 */
   c?: number;
@@ -40,7 +45,9 @@ export interface HardInstance {
   c: number;
   /** Total keys L. */
   L: number;
-  /** The logit gap between adjacent levels, B²·ε·t/d. */
+  /** The far Hamming threshold f = ⌈(1+ε)t⌉: every key is within t or at least f from each query. */
+  farMin: number;
+  /** The logit gap between the reference level and the close and far levels, B²(f − t)/d (≥ B²εt/d). */
   gap: number;
   /** The additive error below which {@link decodeHardInstance} is guaranteed right. */
   delta: number;
@@ -53,11 +60,14 @@ function hamming(a: Uint8Array, b: Uint8Array): number {
 }
 
 /**
- * Generate an instance: n random queries in {0,1}^m, pairwise ≥ (2+ε)t apart; n random far keys (redrawn until every
- * query–key distance is ≥ (1+ε)t); for each planted query a key at distance exactly t; one
- * reference key. Vectors map to ±B; the reference coordinates (m − (2+ε)t of them) are B on
- * every query and on the reference key, 0 elsewhere, so its logit is B²(m − (2+ε)t)/d.
- * @see MATH.md §4 ("Why √log n, concretely")
+ * Generate an instance: n random queries in {0,1}^m, pairwise ≥ f + t apart (f = ⌈(1+ε)t⌉); n random far keys
+ * (redrawn until every query–key distance is ≥ f); for each planted query a key at distance
+ * exactly t; one reference key. Vectors map to ±B; the m − t − f reference coordinates are B
+ * on every query and on the reference key, 0 elsewhere, so its logit is B²(m − t − f)/d, the
+ * integer midpoint of the close level B²(m − 2t)/d and the far level B²(m − 2f)/d.
+ * @throws {@link RangeArgumentError} naming `t` unless ε > 0 and m − t − f ≥ 1; naming `n` or
+ * `m` when the random draws cannot meet the distance constraints.
+ * @see docs/math.md §4 ("Why √log n, concretely")
  */
 export function hardInstance(options: HardInstanceOptions): HardInstance {
   const { n } = options;
@@ -67,15 +77,16 @@ export function hardInstance(options: HardInstanceOptions): HardInstance {
   const t = options.t ?? Math.max(1, Math.floor(m / 8));
   requireInteger('t', t, 1);
   const epsGap = options.epsGap ?? 1;
-  const cRef = m - Math.round((2 + epsGap) * t);
-  if (!(epsGap > 0) || cRef < 1 || (1 + epsGap) * t > m) {
-    throw new RangeArgumentError('t', `expected (2+ε)t < m and ε > 0, got m = ${m}, t = ${t}, ε = ${epsGap}`);
+  if (!(epsGap > 0) || !Number.isFinite(epsGap)) throw new RangeArgumentError('epsGap', `expected a finite ε > 0, got ${epsGap}`);
+  const farMin = Math.ceil((1 + epsGap) * t);
+  const cRef = m - t - farMin;
+  if (cRef < 1) {
+    throw new RangeArgumentError('t', `expected t + ⌈(1+ε)t⌉ < m, got m = ${m}, t = ${t}, ε = ${epsGap} (⌈(1+ε)t⌉ = ${farMin})`);
   }
   const planted = options.planted ?? Array.from({ length: n }, (_, i) => i % 2 === 0);
   if (planted.length !== n) throw new RangeArgumentError('planted', `expected ${n} flags, got ${planted.length}`);
   const rand = mulberry32(options.seed ?? 1);
   const bits = (): Uint8Array => Uint8Array.from({ length: m }, () => (rand() < 0.5 ? 1 : 0));
-  const farMin = Math.ceil((1 + epsGap) * t);
   // Queries pairwise ≥ farMin + t apart: a key planted at distance t from one query is then
   // ≥ farMin from every other (triangle inequality), so no logit falls between the levels.
   const queries: Uint8Array[] = [];
@@ -112,7 +123,7 @@ export function hardInstance(options: HardInstanceOptions): HardInstance {
   });
   const d = m + cRef;
   const L = far.length + close.length + 1;
-  const gapUnit = (epsGap * t) / d; // logit gap per unit B²
+  const gapUnit = (farMin - t) / d; // logit gap per unit B² (integer levels)
   const cMin = Math.sqrt((Math.log(L) + 1) / (gapUnit * Math.log(L)));
   const c = options.c ?? cMin;
   const B = c * Math.sqrt(Math.log(L));
@@ -135,7 +146,7 @@ export function hardInstance(options: HardInstanceOptions): HardInstance {
   // Close present: ref weight ≤ 1/(1 + e^{gap}); absent: ≥ 1/(1 + (L−1)e^{−gap}).
   const lo = 1 / (1 + Math.exp(gap));
   const hi = 1 / (1 + (L - 1) * Math.exp(-gap));
-  return { input: attentionInput(q, k, v), truth, B, c, L, gap, delta: Math.max(0, Math.min(0.5 - lo, hi - 0.5)) };
+  return { input: attentionInput(q, k, v), truth, B, c, L, farMin, gap, delta: Math.max(0, Math.min(0.5 - lo, hi - 0.5)) };
 }
 
 /**

@@ -29,11 +29,11 @@ export {
 } from './polynomial.js';
 export type { MultiIndexSet, FeatureForm, FeaturePair } from './low-rank.js';
 export { rank, rankAS23, multiIndices, featureWeights, featureRow, features, defaultForm, featurePair, lowRankAttention } from './low-rank.js';
-export type { KernelErrorModel, LayerNorms, PipelineBound } from './bounds.js';
 export {
-  e1Bound, e1BoundPerColumn, logitPerturbation, e2Bound, linearFactor, bicubicFactor, AREA_FACTOR, phiFactor, layerNormFactor, rowwiseFactor,
-  layerErrorBound, attentionBlockErrorBound, transformerErrorBound, pipelineErrorBound, decoderErrorBound,
+  e1Bound, e1BoundPerColumn, logitPerturbation, e2Bound, linearFactor, bicubicFactor, AREA_FACTOR, phiFactor,
 } from './bounds.js';
+export type { AttentionSite, DeclaredKernelBound, FastAttention, TracedCall, PipelineTrace, DecoderTrace } from './pipeline-bound.js';
+export { tracePipelineBound, traceDecoderBound, EXACT_ATTENTION } from './pipeline-bound.js';
 export type { CriteriaInput, Criteria, Regime } from './criteria.js';
 export { criteria } from './criteria.js';
 export type { HardInstanceOptions, HardInstance } from './hard-instances.js';

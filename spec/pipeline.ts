@@ -156,6 +156,11 @@ export interface VarModelOptions {
   lnEps?: number;
   /** PRNG seed of every weight. @defaultValue 1 */
   seed?: number;
+  /**
+   * Gain on W_Q and W_K (applied after drawing, so the other weights do not change): logits
+   * scale by qkGain², which is how the laws drive β = s·d·‖Q‖∞‖K‖∞ into [1, 4]. @defaultValue 1
+   */
+  qkGain?: number;
 }
 
 /** A {@link VarModel} with weights uniform on ±1/√fan-in from a seed. */
@@ -168,10 +173,12 @@ export function varModel(pyramid: ScalePyramid, options: VarModelOptions = {}): 
   requireInteger('options.H', H, 1);
   requireInteger('options.c', c, 1);
   requireInteger('options.layers', m, 1);
+  const gain = options.qkGain ?? 1;
+  if (!(gain > 0) || !Number.isFinite(gain)) throw new RangeArgumentError('options.qkGain', `expected a finite gain > 0, got ${gain}`);
   const rand = mulberry32(options.seed ?? 1);
   const u = (r: number, k: number): Matrix => uniformMatrix(rand, r, k, 1 / Math.sqrt(r));
   const layers = Array.from({ length: m }, () => ({
-    wq: u(D, D), wk: u(D, D), wv: u(D, D), wo: u(D, D), w1: u(D, H), w2: u(H, D), lnEps: options.lnEps ?? 1,
+    wq: scaled(u(D, D), gain), wk: scaled(u(D, D), gain), wv: u(D, D), wo: u(D, D), w1: u(D, H), w2: u(H, D), lnEps: options.lnEps ?? 1,
   }));
   const phiW = uniformMatrix(rand, 1, c * c * 9, 1 / (3 * Math.sqrt(c)));
   return {
@@ -265,14 +272,24 @@ export interface DecoderLite {
   convOut: Conv3x3;
 }
 
-/** A seeded {@link DecoderLite} for c input channels and width C. */
-export function decoderLite(c: number, C = 8, seed = 2): DecoderLite {
+/** Multiply every entry by `gain` (in place) and return the matrix. */
+function scaled(m: Matrix, gain: number): Matrix {
+  if (gain !== 1) for (let k = 0; k < m.data.length; k++) m.data[k] *= gain;
+  return m;
+}
+
+/**
+ * A seeded {@link DecoderLite} for c input channels and width C; `qkGain` multiplies W_Q and
+ * W_K after drawing (logits scale by qkGain²).
+ */
+export function decoderLite(c: number, C = 8, seed = 2, qkGain = 1): DecoderLite {
   requireInteger('c', c, 1);
   requireInteger('C', C, 1);
+  if (!(qkGain > 0) || !Number.isFinite(qkGain)) throw new RangeArgumentError('qkGain', `expected a finite gain > 0, got ${qkGain}`);
   const rand = mulberry32(seed);
   const u = (r: number, k: number): Matrix => uniformMatrix(rand, r, k, 1 / Math.sqrt(r));
   const conv = (cIn: number, cOut: number): Conv3x3 => ({ cIn, cOut, weight: uniformMatrix(rand, 1, cOut * cIn * 9, 1 / (3 * Math.sqrt(cIn))).data as Float64Array });
-  return { convIn: conv(c, C), wq: u(C, C), wk: u(C, C), wv: u(C, C), wo: u(C, C), convOut: conv(C, 3) };
+  return { convIn: conv(c, C), wq: scaled(u(C, C), qkGain), wk: scaled(u(C, C), qkGain), wv: u(C, C), wo: u(C, C), convOut: conv(C, 3) };
 }
 
 /**

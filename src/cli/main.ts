@@ -30,9 +30,11 @@ Usage:
       Fuzz your own kernel(s): the module's default (or named) export is a kernel or an array
       of kernels (the contract in docs/guide-kernels.md). Saved failures replay first; a guided
       search hunts the worst error/bound. The kernel's cold start is timed apart from --time.
-  varcheck report [--out report.html] [--verify FILE] [--fuzz FILE] [--bench FILE]
+  varcheck report [--out report.html] [--verify FILE] [--fuzz FILE] [--bench FILE] [--pipeline-cases 100]
       An HTML page with SVG plots (degree and rank against B with the √ln L threshold,
-      measured error against declared bound, runtime against n) and the verify/fuzz tables.
+      measured error against declared bound, runtime against n), the distribution of the
+      a-posteriori VAR pipeline bound over measured error (0 cases skips it) and the
+      verify/fuzz tables.
   varcheck --help
 
 Exit codes: 0 every law passed (or was skipped with a reason), 1 a law failed (a counterexample
@@ -117,9 +119,10 @@ async function fuzzCommand(args: string[]): Promise<number> {
 }
 
 function reportCommand(args: string[]): number {
-  const { values } = parseArgs({ args, options: { out: { type: 'string' }, verify: { type: 'string' }, fuzz: { type: 'string' }, bench: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ args, options: { out: { type: 'string' }, verify: { type: 'string' }, fuzz: { type: 'string' }, bench: { type: 'string' }, 'pipeline-cases': { type: 'string' } }, strict: true });
   const out = values.out ?? 'varcheck-report.html';
-  writeReport({ out, verifyJson: values.verify, fuzzJson: values.fuzz, benchJson: values.bench });
+  const pipelineCases = values['pipeline-cases'] === undefined || values['pipeline-cases'] === '0' ? (values['pipeline-cases'] === '0' ? 0 : undefined) : positiveInteger('pipeline-cases', values['pipeline-cases']);
+  writeReport({ out, verifyJson: values.verify, fuzzJson: values.fuzz, benchJson: values.bench, pipelineCases });
   console.log(`wrote ${out}`);
   return EXIT.passed;
 }

@@ -16,6 +16,7 @@ import { exactAttentionCpu } from '../kernels/cpu/exact.js';
 import { cpuLowRank } from '../kernels/cpu/low-rank.js';
 import { fmt } from '../cli/table.js';
 import { lineChart } from './svg.js';
+import { pipelineBoundDistribution, pipelineBoundSection } from './pipeline-bound.js';
 
 /** Options of {@link writeReport}. */
 export interface ReportOptions {
@@ -27,6 +28,8 @@ export interface ReportOptions {
   fuzzJson?: string;
   /** Benchmark JSON (bench/low-rank.bench.ts) for the runtime plot; measured afresh (n ≤ 64) when absent. */
   benchJson?: string;
+  /** Cases sampled for the a-posteriori pipeline-bound distribution (0 skips it). @defaultValue 100 */
+  pipelineCases?: number;
 }
 
 function esc(s: string): string {
@@ -94,12 +97,15 @@ export function writeReport(options: ReportOptions): string {
     )
     : '<p>No benchmark JSON: run <code>npx tsx bench/low-rank.bench.ts</code> first.</p>';
   const tables: string[] = [];
+  const pipelineCases = options.pipelineCases ?? 100;
+  const pipelineSection = pipelineCases > 0 ? pipelineBoundSection(pipelineBoundDistribution({ cases: pipelineCases })) : '';
   if (options.verifyJson) tables.push(resultsTable('varcheck verify', (JSON.parse(readFileSync(options.verifyJson, 'utf8')) as { results: never[] }).results));
   if (options.fuzzJson) tables.push(resultsTable('varcheck fuzz', (JSON.parse(readFileSync(options.fuzzJson, 'utf8')) as { results: never[] }).results));
   const html = `<!doctype html><html><head><meta charset="utf-8"><title>varcheck report</title>
 <style>body{font-family:sans-serif;max-width:1000px;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:12px}.pass{color:#070}.fail{color:#c00;font-weight:bold}figure{margin:1em 0}</style></head>
 <body><h1>varcheck report</h1><p>Generated ${new Date().toISOString()}. The threshold: below B ≈ ½√ln L the certified degree and rank stay small and the low-rank construction is provably accurate and cheap; near and above √ln L the degree grows like B² and the rank overtakes L (MATH.md §4–5). One size never proves an asymptotic regime.</p>
 <figure>${degreePlot}</figure><figure>${rankPlot}</figure><figure>${errPlot}</figure><figure>${timePlot}</figure>
+${pipelineSection}
 ${tables.join('\n')}
 </body></html>\n`;
   writeFileSync(options.out, html);
