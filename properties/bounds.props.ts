@@ -83,7 +83,7 @@ export const boundLaws: Law<unknown>[] = [
     },
   }),
   law({
-    name: 'E1 is attained: weights ×(1+ε) on a key of mass 1/(1+√a), ×(1−ε) on the other, reach ≥ 1/4 of the sharp bound',
+    name: 'E1 is attained: weights ×(1+ε) on a key of mass 1/(1+√a), ×(1−ε) on the other, reach ≥ 1/4 of the sharp bound and never exceed it',
     cites: 'docs/math.md §6 (sharp forms)',
     arbitrary: fc.tuple(fc.double({ min: 1e-6, max: 0.95, noNaN: true }), fc.double({ min: 0.1, max: 10, noNaN: true })),
     check: ([eps, span]) => {
@@ -93,11 +93,13 @@ export const boundLaws: Law<unknown>[] = [
       const x = { q: matrix(1, 1, [1]), k: matrix(2, 1, [Math.log(m / (1 - m)), 0]), v: matrix(2, 1, [span, 0]), scale: 1, mask: { kind: 'none' as const } };
       const err = maxAbsDiff(perturbedAttention(x, (_, j) => (j === 0 ? eps : -eps)).data, attention(x).data);
       const bound = 0.5 * e1L1Bound(eps) * span;
+      // Two-sided: the extreme never exceeds the bound (it is the sup), and reaches ≥ 1/4 of it.
+      if (!(err <= bound + roundoff(16, span))) return { error: err, bound: bound + roundoff(16, span), detail: `ε = ${eps}: the extreme exceeds the bound` };
       return { error: bound, bound: 4 * err, detail: `ε = ${eps}: bound ${bound}, attained ${err}` };
     },
   }),
   law({
-    name: 'E2 is attained: logits +η on a key of mass 1/(1+e^η), −η on the other, reach ≥ 1/4 of 2tanh(η/2)‖V‖∞',
+    name: 'E2 is attained: logits +η on a key of mass 1/(1+e^η), −η on the other, reach ≥ 1/4 of 2tanh(η/2)‖V‖∞ and never exceed it',
     cites: 'docs/math.md §6 (sharp forms)',
     arbitrary: fc.tuple(fc.double({ min: 1e-6, max: 20, noNaN: true }), fc.double({ min: 0.1, max: 10, noNaN: true })),
     check: ([eta, vInf]) => {
@@ -107,6 +109,7 @@ export const boundLaws: Law<unknown>[] = [
       const y = { ...x, k: matrix(2, 1, [z + eta, -eta]) };
       const err = maxAbsDiff(attention(y).data, attention(x).data);
       const bound = e2Bound(eta, vInf, 0);
+      if (!(err <= bound + roundoff(32, vInf))) return { error: err, bound: bound + roundoff(32, vInf), detail: `η = ${eta}: the extreme exceeds the bound` };
       return { error: bound, bound: 4 * err, detail: `η = ${eta}: bound ${bound} (ℓ1 ${e2L1Bound(eta)}), attained ${err}` };
     },
   }),
