@@ -10,13 +10,15 @@
  * (must be 0), and min / median / p90 / max of the declared bound, the measured error and their
  * ratio. Part 2: how tight each bound is — bound/attained for E1 and E2 two-point extremes, ε_T
  * against the error at x = −β, the Chebyshev certificate against its rigorous lower bound, the
- * float32 rounding term against a float32 evaluation on adversarial rows. Writes bench/results/bounds.json.
+ * float32 rounding term against a float32 evaluation on adversarial rows. Part 3: the certified
+ * Chebyshev degrees for β ≤ 16, ε ∈ {1e-4, 1e-8} with the rigorous lower bound at g − 1, and float
+ * ceilings (docs/floating-point.md §4–5). Writes bench/results/bounds.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { attention, attentionInput, chebyshevPolynomial, matrix, maxAbsDiff, mulberry32, taylorDegree, taylorPolynomial, taylorRelativeError, lowRankAttention } from '../spec/index.js';
+import { attention, attentionInput, chebyshevDegree, chebyshevPolynomial, chebyshevRelativeError, matrix, maxAbsDiff, mulberry32, rank, taylorDegree, taylorPolynomial, taylorRelativeError, lowRankAttention } from '../spec/index.js';
 import { e1L1Bound, e2Bound } from '../spec/bounds.js';
-import { FLOAT32_GPUJS, lowRankCertificate } from '../spec/certificate.js';
+import { FLOAT32_GPUJS, FLOAT64_CPU, floatCeiling, lowRankCertificate } from '../spec/certificate.js';
 import type { AttentionKernel } from '../spec/contract.js';
 import { cpuLowRank } from '../src/kernels/cpu/low-rank.js';
 import { gpujsLowRank } from '../src/kernels/gpujs/low-rank.js';
@@ -157,6 +159,26 @@ for (let i = 0; i < 300; i++) {
 }
 line('float32 rounding term vs float32', rr);
 results.tightness = { e1: quantiles(e1r), e2: quantiles(e2r), taylor: quantiles(tr), chebyshev: quantiles(cr), rounding: quantiles(rr) };
+
+// Part 3: degree table and float ceilings.
+console.log('certified degrees: β, ε, Taylor g_T, a priori Chebyshev, certified Chebyshev g, certificate(g), rigorous lower bound at g − 1');
+const degrees: unknown[] = [];
+for (const eps of [1e-4, 1e-8]) for (const beta of [1, 2, 4, 8, 12, 16]) {
+  let old = 0;
+  while (chebyshevRelativeError(beta, old) > eps && old < 200) old++;
+  const g = chebyshevDegree(beta, eps) as number;
+  const row = { beta, eps, taylor: taylorDegree(beta, eps), aPriori: old, chebyshev: g, certificate: chebyshevPolynomial(beta, g).relativeError, lowerAtGMinus1: chebyshevPolynomial(beta, g - 1).lowerBound };
+  degrees.push(row);
+  console.log(`  β ${String(beta).padStart(2)}  ε ${eps}  Taylor ${row.taylor}  a priori ${old}  certified ${g}  cert ${e(row.certificate)}  lower(g−1) ${e(row.lowerAtGMinus1 as number)}`);
+}
+console.log('float ceilings β_max = ½ ln(ε(1−ε)/γ_K): d, ε, L, Taylor degree at β, r, float64, float32');
+for (const [d, eps, L] of [[1, 1e-3, 16], [1, 1e-6, 1000], [4, 1e-3, 1000], [4, 1e-6, 100000], [8, 1e-3, 10000]] as const) for (const beta of [2, 8]) {
+  const g = taylorDegree(beta, eps) as number;
+  const p = taylorPolynomial(beta, g);
+  const r = rank(d, g);
+  console.log(`  d ${d}  ε ${eps}  L ${L}  g ${g} (β = ${beta})  r ${r}  float64 ${floatCeiling(FLOAT64_CPU, p, r, L, eps).toFixed(2)}  float32 ${floatCeiling(FLOAT32_GPUJS, p, r, L, eps).toFixed(2)}`);
+}
+results.degrees = degrees;
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/bounds.json', JSON.stringify({ cases, seed, deltas, maxBeta, backend: values.backend, results }, null, 2));
 process.exit(0);

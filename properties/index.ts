@@ -30,6 +30,8 @@ import { lowRankLaws } from './low-rank.props.js';
 import { boundLaws } from './bounds.props.js';
 import { thresholdLaws } from './threshold.props.js';
 export { lowRankLaws, boundLaws, thresholdLaws };
+export { adversarialInput, adversarialArb, lowRankFloat32 } from './adversarial.js';
+export type { AdversarialSettings, AdversarialCase } from './adversarial.js';
 
 /** Laws of the low-rank constructions, error bounds and threshold criteria (MATH.md §4–6). */
 export const lowRankSpecLaws: readonly Law<unknown>[] = [...lowRankLaws, ...boundLaws, ...thresholdLaws];

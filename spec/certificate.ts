@@ -280,7 +280,12 @@ export function lowRankCertificate(input: AttentionInput, poly: ExpPolynomial, p
  * Bounds gq, gk ≥ 1 on every computed feature entry's partial products:
  * max(1, |weight|)·max(1, xs·‖X‖∞)^g, t!/α! ≤ dᵗ (multinomial theorem), doubled for rounding.
  */
-export function featureMagnitudes(poly: ExpPolynomial, d: number, scale: number, qInf: number, kInf: number): { gq: number; gk: number } {
+export function featureMagnitudes(poly: ExpPolynomial, d: number, scale: number, qInf: number, kInf: number): {
+  /** Query side bound. */
+  gq: number;
+  /** Key side bound. */
+  gk: number;
+} {
   const g = poly.degree;
   const symmetric = poly.coefficients.every((c) => c >= 0);
   const xs = symmetric ? Math.sqrt(Math.abs(scale)) : 1;
@@ -310,7 +315,15 @@ function epsForBudget(budget: number, range: number): number {
  * attempt) when none is. β is first rounded up to a 1/32-octave grid so that certified
  * polynomials are shared between inputs (the Chebyshev certificate is costly).
  */
-export function chooseCertifiedPolynomial<T extends { bound: number }>(beta: number, delta: number, range: number, total: (poly: ExpPolynomial) => T): { ok?: T; best?: T } {
+export function chooseCertifiedPolynomial<T extends {
+  /** The total bound of the attempt. */
+  bound: number;
+}>(beta: number, delta: number, range: number, total: (poly: ExpPolynomial) => T): {
+  /** The first attempt with bound ≤ δ. */
+  ok?: T;
+  /** The attempt with the smallest bound. */
+  best?: T;
+} {
   const betaGrid = beta > 0 ? Math.max(beta, 2 ** (Math.ceil(Math.log2(beta) * 32) / 32)) : 0;
   let best: T | undefined;
   for (const frac of [0.99, 0.9, 0.5, 0.1]) {

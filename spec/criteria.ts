@@ -70,7 +70,12 @@ export interface Criteria {
   /** The float64 certified total (polynomial + rounding) for ‖Q‖∞, ‖K‖∞, ‖V‖∞ ≤ B over L keys (∞: none ≤ δ). */
   certifiedBound: number;
   /** Float ceilings β_max(u, r, ε) = ½ ln(ε(1−ε)/γ_K) of float64 and float32 at this r, L, ε (docs/math.md §8). */
-  floatCeiling: { float64: number; float32: number };
+  floatCeiling: {
+    /** β_max of float64 (`FLOAT64_CPU`); −∞ when no degree is certified. */
+    float64: number;
+    /** β_max of float32 (`FLOAT32_GPUJS`); negative: no β ≥ 0 passes. */
+    float32: number;
+  };
   /** Local slope d ln r/d ln L along the growth family (exact-arithmetic Taylor degree, d ∝ ln L), from L to 10L. */
   rankSlope: number;
   /** The same slope from 10³L to 10⁴L minus `rankSlope`: ≥ 0 rising (r = L^{Θ(1)}), < 0 falling. */

@@ -27,7 +27,12 @@ export interface ExpPolynomial {
    */
   coefficientRoundings: number;
   /** Chebyshev only: P*(x) = Σ_t numerators[t]·2^{−scaleBits}·(x/β)ᵗ exactly (what was certified). */
-  exact?: { numerators: readonly bigint[]; scaleBits: number };
+  exact?: {
+    /** N_t, t = 0..g. */
+    numerators: readonly bigint[];
+    /** The common scale: coefficients are N_t·2^{−scaleBits}. */
+    scaleBits: number;
+  };
   /** Chebyshev only: a rigorous lower bound on sup |P*(x) − eˣ|/eˣ (the certificate's best sample). */
   lowerBound?: number;
 }
