@@ -221,7 +221,9 @@ export function rowBound(profile: RoundingProfile, poly: ExpPolynomial, row: Cer
   const inf: RowBound = { total: profile.clamps ? range : Infinity, polynomialTerm: Infinity, roundingTerm: Infinity, rho: Infinity };
   const g = poly.degree;
   const b = row.beta;
-  const eps = poly.kind === 'taylor' ? Math.min(poly.relativeError, up(taylorRelativeError(b, g), 4)) : poly.relativeError;
+  // ε_T is evaluated as exp((g+1)ln β + β − ln (g+1)!): libm exp/log err by ≤ a few ulp of an argument
+  // of size ≤ ~10³, so 1e-11 relative covers it (docs/floating-point.md §3).
+  const eps = poly.kind === 'taylor' ? taylorRelativeError(b, g) * (1 + 1e-11) : poly.relativeError;
   if (!(eps < 1) || b > poly.beta) return inf;
   const u = profile.u;
   const K = profile.featureOps(g, poly) + profile.keyOps(row.n, row.blocks) + profile.dotOps(r);
