@@ -10,8 +10,9 @@ import {
   type ScalePyramid, type VarModel,
 } from '../spec/index.js';
 import { certifiedLowRankAttention, declaredLowRankBound, inputBeta, lowRankPolynomial } from '../spec/certificate.js';
+import { e1L1Bound, e2L1Bound } from '../spec/bounds.js';
 import { tracePipelineBound, traceDecoderBound, type FastAttention } from '../spec/pipeline-bound.js';
-import { attentionInputArb } from './arbitraries.js';
+import { attentionInputArb, pyramidArb } from './arbitraries.js';
 import { law, roundoff, type Law } from './law.js';
 
 /** D̃⁻¹ÃV with Ã = A ∘ (1 + E), E given per entry (|E| ≤ ε), on the allowed keys. */
@@ -235,8 +236,8 @@ export function compositionLaw(fast: (delta: number) => FastAttention = lowRankF
 /** Laws of MATH.md §6. */
 export const boundLaws: Law<unknown>[] = [
   law({
-    name: 'E1: |Ã − A| ≤ εA ⇒ ‖D̃⁻¹ÃV − D⁻¹AV‖∞ ≤ 2ε/(1−ε)·‖V‖∞',
-    cites: 'MATH.md §6 E1',
+    name: 'E1: |Ã − A| ≤ εA ⇒ ‖D̃⁻¹ÃV − D⁻¹AV‖∞ ≤ 2(√a−1)/(√a+1)·‖V‖∞, a = (1+ε)/(1−ε) (sharp)',
+    cites: 'docs/math.md §6 E1',
     arbitrary: fc.tuple(attentionInputArb(), fc.double({ min: 0, max: 0.9, noNaN: true }), fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 1, maxLength: 97 })),
     check: ([x, eps, signs]) => {
       const got = perturbedAttention(x, (i, j) => eps * signs[(i * 31 + j) % signs.length]);
@@ -245,8 +246,8 @@ export const boundLaws: Law<unknown>[] = [
     },
   }),
   law({
-    name: 'E2: logits moved by ≤ η ⇒ ‖Att′ − Att‖∞ ≤ (e^{2η} − 1)‖V‖∞ + ‖V′ − V‖∞',
-    cites: 'MATH.md §6 E2',
+    name: 'E2: logits moved by ≤ η ⇒ ‖Att′ − Att‖∞ ≤ 2tanh(η/2)‖V‖∞ + ‖V′ − V‖∞ (sharp)',
+    cites: 'docs/math.md §6 E2',
     arbitrary: fc.tuple(
       attentionInputArb(),
       fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 1, maxLength: 61 }),
@@ -262,6 +263,37 @@ export const boundLaws: Law<unknown>[] = [
       const eta = logitPerturbation(x.scale, x.q.cols, maxAbsDiff(q2.data, x.q.data), maxAbs(x.k.data), maxAbs(q2.data), maxAbsDiff(k2.data, x.k.data));
       const vInf = maxAbs(x.v.data);
       return { error: maxAbsDiff(attention(y).data, attention(x).data), bound: e2Bound(eta, vInf, maxAbsDiff(v2.data, x.v.data)) + roundoff(32 * (x.k.rows + 4), vInf + sv) };
+    },
+  }),
+  law({
+    name: 'E1 is attained: weights ×(1+ε) on a key of mass 1/(1+√a), ×(1−ε) on the other, reach ≥ 1/4 of the sharp bound and never exceed it',
+    cites: 'docs/math.md §6 (sharp forms)',
+    arbitrary: fc.tuple(fc.double({ min: 1e-6, max: 0.95, noNaN: true }), fc.double({ min: 0.1, max: 10, noNaN: true })),
+    check: ([eps, span]) => {
+      const a = (1 + eps) / (1 - eps);
+      const m = 1 / (1 + Math.sqrt(a));
+      // Two keys with softmax masses m and 1 − m; values 0 and `span`.
+      const x = { q: matrix(1, 1, [1]), k: matrix(2, 1, [Math.log(m / (1 - m)), 0]), v: matrix(2, 1, [span, 0]), scale: 1, mask: { kind: 'none' as const } };
+      const err = maxAbsDiff(perturbedAttention(x, (_, j) => (j === 0 ? eps : -eps)).data, attention(x).data);
+      const bound = 0.5 * e1L1Bound(eps) * span;
+      // Two-sided: the extreme never exceeds the bound (it is the sup), and reaches ≥ 1/4 of it.
+      if (!(err <= bound + roundoff(16, span))) return { error: err, bound: bound + roundoff(16, span), detail: `ε = ${eps}: the extreme exceeds the bound` };
+      return { error: bound, bound: 4 * err, detail: `ε = ${eps}: bound ${bound}, attained ${err}` };
+    },
+  }),
+  law({
+    name: 'E2 is attained: logits +η on a key of mass 1/(1+e^η), −η on the other, reach ≥ 1/4 of 2tanh(η/2)‖V‖∞ and never exceed it',
+    cites: 'docs/math.md §6 (sharp forms)',
+    arbitrary: fc.tuple(fc.double({ min: 1e-6, max: 20, noNaN: true }), fc.double({ min: 0.1, max: 10, noNaN: true })),
+    check: ([eta, vInf]) => {
+      const m = 1 / (1 + Math.exp(eta));
+      const z = Math.log(m / (1 - m));
+      const x = { q: matrix(1, 1, [1]), k: matrix(2, 1, [z, 0]), v: matrix(2, 1, [vInf, -vInf]), scale: 1, mask: { kind: 'none' as const } };
+      const y = { ...x, k: matrix(2, 1, [z + eta, -eta]) };
+      const err = maxAbsDiff(attention(y).data, attention(x).data);
+      const bound = e2Bound(eta, vInf, 0);
+      if (!(err <= bound + roundoff(32, vInf))) return { error: err, bound: bound + roundoff(32, vInf), detail: `η = ${eta}: the extreme exceeds the bound` };
+      return { error: bound, bound: 4 * err, detail: `η = ${eta}: bound ${bound} (ℓ1 ${e2L1Bound(eta)}), attained ${err}` };
     },
   }),
   compositionLaw(),

@@ -31,6 +31,8 @@ import { boundLaws, compositionWitnessLaws } from './bounds.props.js';
 import { thresholdLaws } from './threshold.props.js';
 import { hardInstanceLaws } from './hard-instances.props.js';
 export { lowRankLaws, boundLaws, compositionWitnessLaws, thresholdLaws, hardInstanceLaws };
+export { adversarialInput, adversarialArb, lowRankFloat32 } from './adversarial.js';
+export type { AdversarialSettings, AdversarialCase } from './adversarial.js';
 
 /** Laws of the low-rank constructions, error bounds, threshold criteria and hard instances (MATH.md §4–6). */
 export const lowRankSpecLaws: readonly Law<unknown>[] = [...lowRankLaws, ...boundLaws, ...compositionWitnessLaws, ...thresholdLaws, ...hardInstanceLaws];

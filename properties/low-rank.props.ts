@@ -1,15 +1,32 @@
 /**
- * Properties of the polynomial method (MATH.md §5): certified polynomial bounds, the feature
- * factorisation, the rank formula, and low-rank attention below the threshold.
+ * Properties of the polynomial method (docs/math.md §5, §8): certified polynomial bounds and
+ * their tightness, the feature factorisation, the rank formula, low-rank attention below the
+ * threshold, and the rounding-aware certificate on adversarial inputs.
  * @module
  */
 import * as fc from 'fast-check';
 import {
   attention, attentionInput, blockCausalMask, certifiedExpPolynomial, chebyshevDegree, chebyshevPolynomial, evaluatePolynomial, featurePair,
-  lowRankAttention, matmul, maxAbsDiff, multiIndices, NO_MASK, rank, taylorDegree, taylorPolynomial, taylorRelativeError, type Matrix,
+  lowRankAttention, matmul, matrix, maxAbsDiff, mulberry32, multiIndices, NO_MASK, rank, taylorDegree, taylorPolynomial, taylorRelativeError, type Matrix,
 } from '../spec/index.js';
+import { columnRanges, e1L1Bound } from '../spec/bounds.js';
+import { certifiedLowRankAttention, declaredLowRankBound, FLOAT32_GPUJS, lowRankCertificate } from '../spec/certificate.js';
+import { adversarialArb, lowRankFloat32 } from './adversarial.js';
 import { matrixArb, pyramidArb } from './arbitraries.js';
 import { holds, law, roundoff, type Law } from './law.js';
+
+/** |P_g(−β) − e^{−β}|/e^{−β} from the tail Σ_{t>g} (−β)ᵗ/t! (no cancellation against e^{−β}). */
+function taylorErrorAtMinusBeta(beta: number, g: number): number {
+  let term = 1;
+  for (let t = 1; t <= g; t++) term *= beta / t;
+  let tail = 0;
+  for (let t = g + 1; t < g + 400; t++) {
+    term *= beta / t;
+    tail += (t % 2 === 0 ? 1 : -1) * term;
+    if (term < 1e-30 * Math.abs(tail)) break;
+  }
+  return Math.abs(tail) * Math.exp(beta);
+}
 
 const betaArb = fc.double({ min: 0.01, max: 8, noNaN: true });
 const epsArb = fc.double({ min: 1e-12, max: 0.5, noNaN: true });
@@ -37,28 +54,62 @@ export const lowRankLaws: Law<unknown>[] = [
     name: 'polynomial: certified relative bound ≥ the true error (dense grid + random points)',
     cites: 'MATH.md §5 (ε_T, E5; Chebyshev remainder)',
     arbitrary: fc.tuple(kindArb, betaArb, fc.integer({ min: 0, max: 24 }), fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 16, maxLength: 16 })),
+    numRuns: 60,
     check: ([kind, beta, g, us]) => {
       const p = poly(kind, beta, g);
       const { worst, at } = sampledRelativeError(p.coefficients, beta, us);
       // Horner evaluation itself rounds: (g+1) steps on terms ≤ Σ|c_t|βᵗ ≤ e^{2β}-ish.
-      const evalSlack = roundoff(4 * (g + 2), Array.from(p.coefficients).reduce((s, c, t) => s + Math.abs(c) * beta ** t, 0) * Math.exp(beta));
+      // … and the stored coefficients are within γ_{coefficientRoundings} of the certified P*'s.
+      const evalSlack = roundoff(4 * (g + 2) + 2 * p.coefficientRoundings + 4, Array.from(p.coefficients).reduce((s, c, t) => s + Math.abs(c) * beta ** t, 0) * Math.exp(beta));
       return { error: worst, bound: p.relativeError + evalSlack, detail: `${kind} g=${g} β=${beta} worst at x=${at}` };
     },
   }),
   law({
-    name: 'polynomial: certified degrees are monotone in β and in 1/ε',
-    cites: 'MATH.md §5 (g_T(β, ε))',
+    name: 'polynomial: Taylor degrees are minimal and monotone in β and 1/ε; Chebyshev degrees are minimal for their certificate',
+    cites: 'docs/math.md §5 (g_T(β, ε)), §8 (a posteriori certificate)',
     arbitrary: fc.tuple(betaArb, betaArb, epsArb, epsArb),
+    numRuns: 40,
     check: ([b1, b2, e1, e2]) => {
       const [bl, bh] = b1 <= b2 ? [b1, b2] : [b2, b1];
       const [el, eh] = e1 <= e2 ? [e1, e2] : [e2, e1];
-      const ok = (f: (b: number, e: number) => number | undefined): boolean => {
-        const g = (b: number, e: number): number => f(b, e) ?? Infinity;
-        return g(bl, eh) <= g(bh, eh) && g(bl, eh) <= g(bl, el);
-      };
+      const g = (b: number, e: number): number => taylorDegree(b, e) ?? Infinity;
+      const mono = g(bl, eh) <= g(bh, eh) && g(bl, eh) <= g(bl, el);
       const tMin = taylorDegree(bl, eh);
       const minimal = tMin === undefined || tMin === 0 || taylorRelativeError(bl, tMin - 1) > eh;
-      return holds(ok(taylorDegree) && ok(chebyshevDegree) && minimal, `β ∈ [${bl}, ${bh}], ε ∈ [${el}, ${eh}]`);
+      const gc = chebyshevDegree(bh, el);
+      const cOk = gc === undefined || (chebyshevPolynomial(bh, gc).relativeError <= el && (gc === 0 || chebyshevPolynomial(bh, gc - 1).relativeError > el));
+      return holds(mono && minimal && cOk, `β ∈ [${bl}, ${bh}], ε ∈ [${el}, ${eh}]: Taylor ${tMin}, Chebyshev ${gc}`);
+    },
+  }),
+  law({
+    name: 'polynomial: Taylor certificate is tight — the error at x = −β reaches ≥ 1/4 of ε_T(β, g) for the certified degree',
+    cites: 'docs/math.md §5 (E5)',
+    arbitrary: fc.tuple(fc.double({ min: 0.1, max: 16, noNaN: true }), fc.double({ min: 1e-12, max: 1e-2, noNaN: true })),
+    check: ([beta, eps]) => {
+      const g = taylorDegree(beta, eps);
+      if (g === undefined) return holds(false, `no Taylor degree for β = ${beta}, ε = ${eps}`);
+      const measured = taylorErrorAtMinusBeta(beta, g);
+      const cert = taylorRelativeError(beta, g);
+      // error ≥ bound/4 ⇔ bound ≤ 4·error: the law fails when the certificate is 4× loose.
+      return { error: cert, bound: 4 * measured, detail: `β = ${beta}, g = ${g}: ε_T = ${cert}, measured at −β ${measured}` };
+    },
+  }),
+  law({
+    name: 'polynomial: Chebyshev a posteriori certificate is rigorous and tight (lower ≤ sampled max ≤ certificate ≤ 4·sampled max)',
+    cites: 'docs/math.md §8 (interval certificate of (P − eˣ)e^{−x})',
+    arbitrary: fc.tuple(fc.double({ min: 0.05, max: 6, noNaN: true }), fc.integer({ min: 1, max: 26 })),
+    numRuns: 40,
+    check: ([beta, g]) => {
+      const p = chebyshevPolynomial(beta, g);
+      // Dense sampling of the stored polynomial in float64; at β ≤ 6 its rounding (≤ 4(g+2)u·e^{2β}
+      // plus the coefficients' γ) is below 1e-9 of the errors met here, allowed for below.
+      const { worst } = sampledRelativeError(p.coefficients, beta, []);
+      const slack = roundoff(4 * (g + 2) + 2 * p.coefficientRoundings + 4, Array.from(p.coefficients).reduce((s, c, t) => s + Math.abs(c) * beta ** t, 0) * Math.exp(beta));
+      const lower = p.lowerBound ?? 0;
+      if (!(lower <= worst + slack)) return { error: lower, bound: worst + slack, detail: `β = ${beta}, g = ${g}: certified lower bound above the sampled max` };
+      if (!(worst <= p.relativeError + slack)) return { error: worst, bound: p.relativeError + slack, detail: `β = ${beta}, g = ${g}: sampled max above the certificate` };
+      if (worst < 1e3 * slack) return holds(true); // rounding-level errors: tightness is not measurable in float64
+      return { error: p.relativeError, bound: 4 * worst, detail: `β = ${beta}, g = ${g}: certificate ${p.relativeError} vs sampled max ${worst}` };
     },
   }),
   law({
@@ -111,6 +162,7 @@ export const lowRankLaws: Law<unknown>[] = [
     name: 'features: certified P keeps Ã = U1 U2ᵀ > 0 on the logit range',
     cites: 'MATH.md §5–6 (E1 needs Ã > 0)',
     arbitrary: fc.tuple(betaArb, epsArb, fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 32, maxLength: 32 })),
+    numRuns: 40,
     check: ([beta, eps, us]) => {
       const p = certifiedExpPolynomial(beta, eps);
       if (!p) return holds(true);
@@ -136,7 +188,7 @@ export const lowRankLaws: Law<unknown>[] = [
     },
   }),
   law({
-    name: 'low-rank attention: error vs exact ≤ E1(ε_P)·‖V‖∞ for the polynomial used',
+    name: 'low-rank attention: error vs exact ≤ sharp E1 ½‖p̃ − p‖₁(ε_P)·(max V − min V) for the polynomial used',
     cites: 'MATH.md §6 E1 + E5',
     arbitrary: fc
       .record({ L: fc.integer({ min: 1, max: 24 }), d: fc.integer({ min: 1, max: 4 }), B: fc.double({ min: 0.1, max: 1.5, noNaN: true }), g: fc.integer({ min: 1, max: 8 }), kind: kindArb })
@@ -147,7 +199,50 @@ export const lowRankLaws: Law<unknown>[] = [
       if (!(p.relativeError < 1)) return holds(true);
       const err = maxAbsDiff(lowRankAttention(input, p).data, attention(input).data);
       const vInf = Math.max(...Array.from(v.data, Math.abs));
-      return { error: err, bound: ((2 * p.relativeError) / (1 - p.relativeError)) * vInf + roundoff(64 * (c.L + 10), vInf) };
+      // β ≤ 2.25 here: the float64 rounding (≤ γ·e^{2β}) stays inside the roundoff allowance.
+      return { error: err, bound: 0.5 * e1L1Bound(p.relativeError) * Math.max(...columnRanges(v)) + roundoff(64 * (c.L + 10) * Math.exp(2 * c.B * c.B), vInf) };
+    },
+  }),
+  law({
+    name: 'certificate: on adversarial rows (query +b, keys ≈ −b, alternating values) and random inputs, β ≤ 36, the float64 spec is within its declared bound or declines',
+    cites: 'docs/math.md §8',
+    arbitrary: fc.tuple(adversarialArb(), fc.constantFrom(1e-2, 1e-3, 1e-4)),
+    numRuns: 150,
+    check: ([c, delta]) => {
+      let bound: number;
+      try {
+        bound = declaredLowRankBound(delta, 'float64')(c.input);
+      } catch (e) {
+        return holds(e instanceof Error && e.name === 'RangeArgumentError', `threw ${String(e)}`);
+      }
+      if (!(bound <= delta)) return { error: bound, bound: delta, detail: 'accepted with a bound above δ' };
+      const err = maxAbsDiff(certifiedLowRankAttention(c.input, delta).data, attention(c.input).data);
+      return { error: err, bound, detail: `${c.structure}, β = ${c.beta}, δ = ${delta}` };
+    },
+  }),
+  law({
+    name: 'certificate: the float32 rounding term is reached — the worst of 9 adversarial-row variants makes a float32 evaluation err ≥ 1/50,000 of it',
+    cites: 'docs/math.md §8 (witness)',
+    arbitrary: fc.record({ beta: fc.double({ min: 1, max: 3, noNaN: true }), L: fc.integer({ min: 2, max: 24 }), g: fc.integer({ min: 6, max: 14 }), seed: fc.integer({ min: 1, max: 1e6 }) }),
+    numRuns: 40,
+    check: ({ beta, L, g, seed }) => {
+      const b = Math.sqrt(beta);
+      // certified on [−β′, β′] with β′ just above the rows' rounded-up β_i
+      const p = taylorPolynomial(beta * (1 + 1e-9), Math.max(g, taylorDegree(beta * (1 + 1e-9), 0.1) ?? g));
+      const rand = mulberry32(seed);
+      let worst = { ratio: Infinity, term: 0, measured: 0 };
+      for (const spread of [0.001, 0.3, 1]) for (const values of ['alternating', 'one-zero', 'random']) {
+        const k = matrix(L, 1, Array.from({ length: L }, () => -b * (1 - spread * rand())));
+        const v = matrix(L, 1, Array.from({ length: L }, (_, j) => (values === 'alternating' ? (j % 2 ? 1 : -1) : values === 'one-zero' ? j % 2 : 2 * rand() - 1)));
+        const x = attentionInput(matrix(1, 1, [b]), k, v);
+        const cert = lowRankCertificate(x, p, { ...FLOAT32_GPUJS, clamps: false });
+        if (!Number.isFinite(cert.roundingTerm)) return holds(false, `rounding term not finite at β = ${beta}, g = ${g}`);
+        const measured = maxAbsDiff(lowRankFloat32(x, p).data, lowRankAttention(x, p).data);
+        // The float64 formula is exact to ~1e-16·e^{2β} ≪ the float32 differences measured here.
+        if (!(measured <= cert.roundingTerm)) return { error: measured, bound: cert.roundingTerm, detail: 'float32 rounding above its certified term' };
+        if (cert.roundingTerm / measured < worst.ratio) worst = { ratio: cert.roundingTerm / measured, term: cert.roundingTerm, measured };
+      }
+      return { error: worst.term, bound: 50_000 * worst.measured, detail: `β = ${beta}, L = ${L}, g = ${g}: term ${worst.term}, measured ${worst.measured}` };
     },
   }),
 ];

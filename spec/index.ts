@@ -40,5 +40,14 @@ export type { HardInstanceOptions, HardInstance } from './hard-instances.js';
 export { hardInstance, decodeHardInstance } from './hard-instances.js';
 export type { AttentionKernel, InterpolationKernel, Kernel, FormulaReference, MeasuredPrecision } from './contract.js';
 export { MAX_RANK, inputBeta, lowRankPolynomial, lowRankErrorBound, requireDelta, declaredLowRankBound, certifiedLowRankAttention } from './certificate.js';
-export { UNIT_ROUNDOFF_64, UNIT_ROUNDOFF_32, gamma, FLOAT64, FLOAT32, attentionRoundingBound } from './rounding.js';
+export { UNIT_ROUNDOFF_64, UNIT_ROUNDOFF_32, FLOAT64, FLOAT32, attentionRoundingBound } from './rounding.js';
 export type { FloatModel } from './rounding.js';
+export type { RoundingProfile, LowRankCertificate, CertificateRow, RowBound } from './certificate.js';
+export {
+  gamma, rowBetas, FLOAT64_CPU, FLOAT32_GPUJS, roundingProfile, floatCeiling, rowBound, lowRankCertificate, featureMagnitudes, chooseCertifiedPolynomial,
+  certifyLowRank, clampToValueRange,
+} from './certificate.js';
+export { l1RatioBound, e1L1Bound, e2L1Bound, columnRanges } from './bounds.js';
+export { CHEBYSHEV_MAX_BETA } from './polynomial.js';
+export type { Growth } from './criteria.js';
+export { logGamma, realTaylorDegree, familyLogRank, familyRankSlope } from './criteria.js';

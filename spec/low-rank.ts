@@ -101,11 +101,16 @@ export function featureWeights(
 } {
   if (coefficients.length < set.g + 1) throw new RangeArgumentError('coefficients', `expected ${set.g + 1} coefficients, got ${coefficients.length}`);
   const weight = new Float64Array(set.size);
+  // sᵗ by repeated multiplication (t − 1 correctly rounded products; Math.pow is not
+  // correctly rounded, and the rounding certificate counts operations: docs/math.md §8).
+  const sPow = new Float64Array(set.g + 1);
+  sPow[0] = 1;
+  for (let t = 1; t <= set.g; t++) sPow[t] = t === 1 ? scale : sPow[t - 1] * scale;
   for (let m = 0; m < set.size; m++) {
     const t = set.degree[m];
     const ct = coefficients[t];
     weight[m] = match(form)
-      .with('asymmetric', () => (side === 'query' ? ct * scale ** t * set.multinomial[m] : 1))
+      .with('asymmetric', () => (side === 'query' ? ct * sPow[t] * set.multinomial[m] : 1))
       .with('symmetric', () => {
         if (ct < 0) throw new RangeArgumentError('coefficients', `the symmetric form needs c_t ≥ 0, got c_${t} = ${ct}`);
         return Math.sqrt(ct * set.multinomial[m]);

@@ -23,6 +23,7 @@
  * @module
  */
 import { checkAttentionInput, type AttentionInput } from './attention.js';
+import { gamma } from './certificate.js';
 import { RangeArgumentError } from './errors.js';
 import { keyLimits } from './mask.js';
 
@@ -31,11 +32,6 @@ export const UNIT_ROUNDOFF_64 = 2 ** -53;
 /** Unit roundoff of float32, 2⁻²⁴. */
 export const UNIT_ROUNDOFF_32 = 2 ** -24;
 
-/** γ_n = nu/(1 − nu), the bound on the relative error of n roundings (∞ once nu ≥ 1). */
-export function gamma(n: number, u: number): number {
-  const nu = n * u;
-  return nu < 1 ? nu / (1 - nu) : Infinity;
-}
 
 /** The arithmetic a kernel computes in, as the rounding model of {@link attentionRoundingBound} needs it. */
 export interface FloatModel {

@@ -105,7 +105,7 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
       const base: AttentionKernel = { name: tag(k.name), op: 'attention', exact: k.exact, masks: ['none', 'block-causal'], precision: 'float32', run: remote };
       if (k.exact) return base;
       // The low-rank kernel's declared bound and formula reference are computed in Node, exactly as for gpujs/low-rank.
-      return { ...base, errorBound: declaredLowRankBound(BROWSER_LOW_RANK_DELTA), formulaReference: lowRankFormulaReference(BROWSER_LOW_RANK_DELTA) };
+      return { ...base, errorBound: declaredLowRankBound(BROWSER_LOW_RANK_DELTA, 'float32'), formulaReference: lowRankFormulaReference(BROWSER_LOW_RANK_DELTA) };
     });
     const interpolation: InterpolationKernel[] = init.kernels.filter((k) => k.op !== 'attention').map((k) => ({
       name: tag(k.name),

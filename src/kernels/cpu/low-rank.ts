@@ -1,14 +1,15 @@
 /**
- * `cpu/low-rank`: the polynomial-method attention of MATH.md §5 in float64, streamed: key
+ * `cpu/low-rank`: the polynomial-method attention of docs/math.md §5 in float64, streamed: key
  * feature rows are built one at a time into the block prefix sums S_b = Σ U2ᵀ[V | 1], query
- * feature rows one at a time against S_b — O(L·r·d_v) time, O(r·d_v) memory, no L×r matrix.
- * For a target δ it reads ‖Q‖∞, ‖K‖∞, ‖V‖∞ of the input, takes the certified degree
- * (β = s·d·‖Q‖∞‖K‖∞, ε = δ/(2‖V‖∞ + δ), the rule of `criteria`), and declares the E1 bound
- * of that degree (per-column mid-range form) as its `errorBound`.
+ * feature rows one at a time against S_b — O(L·r·d_v) time, O(r·d_v) memory, no L×r matrix —
+ * and each output clamped to its column's [min V, max V]. For a target δ it takes the
+ * certificate of `certifyLowRank` with the float64 rounding profile (per-row logit bounds,
+ * sharp E1, and the floating-point term of docs/math.md §8) and declares its total as
+ * `errorBound`; it declines (RangeArgumentError) inputs whose total exceeds δ.
  * @module
  */
 import { checkAttentionInput, type AttentionInput } from '../../../spec/attention.js';
-import { declaredLowRankBound, lowRankPolynomial, requireDelta } from '../../../spec/certificate.js';
+import { clampToValueRange, declaredLowRankBound, FLOAT64_CPU, lowRankPolynomial, requireDelta } from '../../../spec/certificate.js';
 import { NonFiniteError } from '../../../spec/errors.js';
 import { defaultForm, featureRow, featureWeights, multiIndices } from '../../../spec/low-rank.js';
 import { matrix, type Matrix } from '../../../spec/matrix.js';
@@ -23,10 +24,7 @@ export interface LowRankOptions {
   name?: string;
 }
 
-
-
-
-/** Streamed low-rank attention for a given polynomial (same function as spec `lowRankAttention`). */
+/** Streamed low-rank attention for a given polynomial (same function as spec `lowRankAttention`, unclamped). */
 export function lowRankAttentionCpu(input: AttentionInput, poly: ExpPolynomial): Matrix {
   const { q, k, v, scale, mask } = checkAttentionInput(input);
   const set = multiIndices(q.cols, poly.degree);
@@ -73,8 +71,6 @@ export function lowRankAttentionCpu(input: AttentionInput, poly: ExpPolynomial):
   return out;
 }
 
-
-
 /** A `cpu/low-rank` kernel for target δ. */
 export function cpuLowRank(options: LowRankOptions = {}): AttentionKernel {
   const delta = requireDelta(options.delta ?? 1e-3);
@@ -84,10 +80,10 @@ export function cpuLowRank(options: LowRankOptions = {}): AttentionKernel {
     exact: false,
     masks: ['none', 'block-causal'],
     precision: 'float64',
-    errorBound: declaredLowRankBound(delta),
+    errorBound: declaredLowRankBound(delta, FLOAT64_CPU),
     run(input: AttentionInput): Matrix {
       checkAttentionInput(input);
-      return lowRankAttentionCpu(input, lowRankPolynomial(input, delta));
+      return clampToValueRange(lowRankAttentionCpu(input, lowRankPolynomial(input, delta, FLOAT64_CPU)), input.v);
     },
   };
 }

@@ -2,7 +2,9 @@
  * `gpujs/low-rank`: the polynomial method (MATH.md §5) as gpu.js kernels, float32:
  * features U = weight·(xs·x)^α per (row, monomial) cell; per-scale-block sums of U2ᵀ[V | 1];
  * their prefix sums over blocks (S_b); then each output row U1·S_{block(row)} divided by the
- * last column. O(L·r·d_v) work; the degree and the declared bound are those of `cpu/low-rank`.
+ * last column, clamped on the host to [min V, max V]. O(L·r·d_v) work. The polynomial and the
+ * declared bound come from `certifyLowRank` with the float32 profile `FLOAT32_GPUJS` (what this
+ * kernel's arithmetic does: docs/math.md §8); inputs whose certified total exceeds δ are declined.
  * @module
  */
 import { checkAttentionInput, type AttentionInput } from '../../../spec/attention.js';
@@ -12,7 +14,7 @@ import { matrix, type Matrix } from '../../../spec/matrix.js';
 import { levels } from '../../../spec/pyramid.js';
 import type { ExpPolynomial } from '../../../spec/polynomial.js';
 import type { AttentionKernel, FormulaReference } from '../../../spec/contract.js';
-import { declaredLowRankBound, lowRankPolynomial, requireDelta } from '../../../spec/certificate.js';
+import { clampToValueRange, declaredLowRankBound, FLOAT32_GPUJS, lowRankPolynomial, requireDelta } from '../../../spec/certificate.js';
 import { createGpu, flatOutput, type GpuBackend } from './backend.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- gpu.js kernel bodies are untyped */
@@ -158,7 +160,7 @@ export interface GpujsLowRankOptions {
  */
 export function lowRankFormulaReference(delta: number): (input: AttentionInput) => FormulaReference {
   return (input) => {
-    const poly = lowRankPolynomial(input, delta);
+    const poly = lowRankPolynomial(input, delta, FLOAT32_GPUJS);
     return { float32: naiveFloat32LowRank(input, poly), float64: lowRankAttention(input, poly) };
   };
 }
@@ -174,11 +176,11 @@ export async function gpujsLowRank(options: GpujsLowRankOptions): Promise<Attent
     exact: false,
     masks: ['none', 'block-causal'],
     precision: 'float32',
-    errorBound: declaredLowRankBound(delta),
+    errorBound: declaredLowRankBound(delta, FLOAT32_GPUJS),
     formulaReference: lowRankFormulaReference(delta),
     async run(input: AttentionInput): Promise<Matrix> {
       const { q, k, v, scale, mask } = checkAttentionInput(input);
-      const poly = lowRankPolynomial(input, delta);
+      const poly = lowRankPolynomial(input, delta, FLOAT32_GPUJS);
       if (poly.degree > 64) throw new RangeArgumentError('input', `degree ${poly.degree} > 64 is not compiled for the GPU`);
       const set = multiIndices(q.cols, poly.degree);
       const form = defaultForm(poly);
@@ -210,7 +212,7 @@ export async function gpujsLowRank(options: GpujsLowRankOptions): Promise<Attent
       const S = await flatOutput(ks.prefix(sums, r * w));
       ks.out.setOutput([dv, q.rows]);
       const o = await flatOutput(ks.out(u1, S, level, r, dv));
-      return matrix(q.rows, dv, o);
+      return clampToValueRange(matrix(q.rows, dv, o), v);
     },
     dispose: () => gpu.destroy(),
   };
