@@ -8,7 +8,7 @@
  */
 import { afterAll } from 'vitest';
 import * as fc from 'fast-check';
-import { attention, maxAbsDiff } from '../spec/index.js';
+import { attention, maxAbsDiff, RangeArgumentError } from '../spec/index.js';
 import type { AttentionKernel } from '../spec/contract.js';
 import { cpuLowRank } from '../src/kernels/cpu/low-rank.js';
 import { backendAvailable } from '../src/kernels/gpujs/backend.js';
@@ -34,7 +34,7 @@ function adversarialLaw(name: string, byDelta: Map<number, AttentionKernel>): La
       try {
         bound = (k.errorBound as (x: typeof c.input) => number)(c.input);
       } catch (e) {
-        return holds(e instanceof Error && e.name === 'RangeArgumentError', `errorBound threw ${String(e)}`);
+        return holds(e instanceof RangeArgumentError, `errorBound threw ${String(e)}`);
       }
       if (!(bound <= delta)) return { error: bound, bound: delta, detail: 'accepted with a declared bound above δ' };
       const out = await k.run(c.input);

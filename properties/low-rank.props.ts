@@ -9,6 +9,7 @@ import {
   attention, attentionInput, blockCausalMask, certifiedExpPolynomial, chebyshevDegree, chebyshevPolynomial, evaluatePolynomial, featurePair,
   lowRankAttention, matmul, matrix, maxAbsDiff, mulberry32, multiIndices, NO_MASK, rank, taylorDegree, taylorPolynomial, taylorRelativeError, type Matrix,
 } from '../spec/index.js';
+import { RangeArgumentError } from '../spec/errors.js';
 import { columnRanges, e1L1Bound } from '../spec/bounds.js';
 import { certifiedLowRankAttention, declaredLowRankBound, FLOAT32_GPUJS, lowRankCertificate } from '../spec/certificate.js';
 import { adversarialArb, lowRankFloat32 } from './adversarial.js';
@@ -213,7 +214,7 @@ export const lowRankLaws: Law<unknown>[] = [
       try {
         bound = declaredLowRankBound(delta, 'float64')(c.input);
       } catch (e) {
-        return holds(e instanceof Error && e.name === 'RangeArgumentError', `threw ${String(e)}`);
+        return holds(e instanceof RangeArgumentError, `threw ${String(e)}`);
       }
       if (!(bound <= delta)) return { error: bound, bound: delta, detail: 'accepted with a bound above δ' };
       const err = maxAbsDiff(certifiedLowRankAttention(c.input, delta).data, attention(c.input).data);
