@@ -103,7 +103,7 @@ export function writeReport(options: ReportOptions): string {
   if (options.fuzzJson) tables.push(resultsTable('varcheck fuzz', (JSON.parse(readFileSync(options.fuzzJson, 'utf8')) as { results: never[] }).results));
   const html = `<!doctype html><html><head><meta charset="utf-8"><title>varcheck report</title>
 <style>body{font-family:sans-serif;max-width:1000px;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:12px}.pass{color:#070}.fail{color:#c00;font-weight:bold}figure{margin:1em 0}</style></head>
-<body><h1>varcheck report</h1><p>Generated ${new Date().toISOString()}. The threshold: below B ≈ ½√ln L the certified degree and rank stay small and the low-rank construction is provably accurate and cheap; near and above √ln L the degree grows like B² and the rank overtakes L (MATH.md §4–5). One size never proves an asymptotic regime.</p>
+<body><h1>varcheck report</h1><p>Generated ${new Date().toISOString()}. The threshold: for B = o(√ln L) the certified degree and rank grow slower than any power of L and the low-rank construction is provably accurate and cheap; at B = Θ(√ln L) the degree grows like B² and the rank becomes a power of L (docs/math.md §4–5). The regime is read from the slope of ln r against ln L along a family, not from one size; the degree plot stops where float64 rounding makes any certificate impossible (the float ceiling, docs/math.md §8).</p>
 <figure>${degreePlot}</figure><figure>${rankPlot}</figure><figure>${errPlot}</figure><figure>${timePlot}</figure>
 ${pipelineSection}
 ${tables.join('\n')}
