@@ -1,5 +1,5 @@
 /**
- * Properties of the reference attention (MATH.md §3, §6 E4) and of the block-causal mask (§2).
+ * Properties of the reference attention (docs/math.md §3, §6 E4) and of the block-causal mask (§2).
  * @module
  */
 import * as fc from 'fast-check';
@@ -46,11 +46,11 @@ function blockPermutation(x: AttentionInput, rows: number, keys: number[]): numb
 
 const withShuffle = fc.tuple(attentionInputArb(), fc.array(fc.nat(), { minLength: 1, maxLength: 64 }));
 
-/** Laws of Att (MATH.md §3, §6 E4) and the block-causal mask (MATH.md §2). */
+/** Laws of Att (docs/math.md §3, §6 E4) and the block-causal mask (docs/math.md §2). */
 export const attentionLaws: Law<unknown>[] = [
   law({
     name: 'attention: rows are stochastic (V = I gives weights ≥ 0 summing to 1)',
-    cites: 'MATH.md §3',
+    cites: 'docs/math.md §3',
     arbitrary: attentionInputArb({ maxDv: 1 }),
     check: (x) => {
       const L = x.k.rows;
@@ -72,7 +72,7 @@ export const attentionLaws: Law<unknown>[] = [
   }),
   law({
     name: 'attention: E4 range, min V ≤ Att ≤ max V per column',
-    cites: 'MATH.md §6 E4',
+    cites: 'docs/math.md §6 E4',
     arbitrary: attentionInputArb(),
     check: (x) => {
       const out = attention(x);
@@ -95,7 +95,7 @@ export const attentionLaws: Law<unknown>[] = [
   }),
   law({
     name: 'attention: invariant under a per-row logit shift',
-    cites: 'MATH.md §3 (softmax shift invariance)',
+    cites: 'docs/math.md §3 (softmax shift invariance)',
     arbitrary: fc.tuple(attentionInputArb(), fc.array(fc.double({ min: -20, max: 20, noNaN: true }), { minLength: 64, maxLength: 64 })),
     check: ([x, shifts]) => {
       const a = attention(x);
@@ -106,7 +106,7 @@ export const attentionLaws: Law<unknown>[] = [
   }),
   law({
     name: 'attention: equivariant under permuting queries (within scales when masked)',
-    cites: 'MATH.md §3',
+    cites: 'docs/math.md §3',
     arbitrary: withShuffle,
     check: ([x, keys]) => {
       const perm = blockPermutation(x, x.q.rows, keys);
@@ -116,7 +116,7 @@ export const attentionLaws: Law<unknown>[] = [
   }),
   law({
     name: 'attention: invariant under permuting keys and values together (within scales when masked)',
-    cites: 'MATH.md §3',
+    cites: 'docs/math.md §3',
     arbitrary: withShuffle,
     check: ([x, keys]) => {
       const perm = blockPermutation(x, x.k.rows, keys);
@@ -127,7 +127,7 @@ export const attentionLaws: Law<unknown>[] = [
   }),
   law({
     name: 'attention: a masked row equals unmasked attention over its allowed keys',
-    cites: 'MATH.md §2 (allowed(i, j) ⇔ level(i) ≥ level(j)), §3',
+    cites: 'docs/math.md §2 (allowed(i, j) ⇔ level(i) ≥ level(j)), §3',
     arbitrary: pyramidArb(4, 3).chain((p) =>
       fc.tuple(fc.constant(p), matrixArb(p.L, 3, 2), matrixArb(p.L, 3, 2), matrixArb(p.L, 2, 2), fc.integer({ min: 0, max: p.L - 1 })),
     ),

@@ -1,6 +1,6 @@
 /**
  * Bad input gets a clear, typed error — never a silent NaN: wrong shapes, NaN/±Infinity,
- * empty sizes, masks whose blocks do not sum to the rows (DESIGN.md "Validate at the boundary").
+ * empty sizes, masks whose blocks do not sum to the rows (docs/guide-kernels.md "Validate at the boundary").
  * @module
  */
 import * as fc from 'fast-check';
@@ -113,8 +113,8 @@ function rejects(m: Malformed) {
 
 /** Laws of input validation. */
 export const badInputLaws: Law<unknown>[] = [
-  law({ name: 'bad input: attention rejects malformed input with a typed error', cites: 'DESIGN.md (validate at the boundary)', arbitrary: malformedAttention, check: rejects }),
-  law({ name: 'bad input: resizing rejects malformed maps and sizes', cites: 'DESIGN.md (validate at the boundary)', arbitrary: malformedResize, check: rejects }),
-  law({ name: 'bad input: scalePyramid rejects malformed sides', cites: 'MATH.md §2', arbitrary: malformedPyramid, check: rejects }),
-  law({ name: 'bad input: pipeline, polynomial, bound and criteria functions reject malformed arguments', cites: 'DESIGN.md (validate at the boundary)', arbitrary: malformedOther, check: rejects }),
+  law({ name: 'bad input: attention rejects malformed input with a typed error', cites: 'docs/guide-kernels.md (validate at the boundary)', arbitrary: malformedAttention, check: rejects }),
+  law({ name: 'bad input: resizing rejects malformed maps and sizes', cites: 'docs/guide-kernels.md (validate at the boundary)', arbitrary: malformedResize, check: rejects }),
+  law({ name: 'bad input: scalePyramid rejects malformed sides', cites: 'docs/math.md §2', arbitrary: malformedPyramid, check: rejects }),
+  law({ name: 'bad input: pipeline, polynomial, bound and criteria functions reject malformed arguments', cites: 'docs/guide-kernels.md (validate at the boundary)', arbitrary: malformedOther, check: rejects }),
 ];

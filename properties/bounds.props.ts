@@ -1,5 +1,5 @@
 /**
- * Error propagation (MATH.md §6): E1 and E2 on random instances, and the composed bound of
+ * Error propagation (docs/math.md §6): E1 and E2 on random instances, and the composed bound of
  * the fast VAR pipeline (every attention low-rank) against the exact pipeline.
  * @module
  */
@@ -233,7 +233,7 @@ export function compositionLaw(fast: (delta: number) => FastAttention = lowRankF
   });
 }
 
-/** Laws of MATH.md §6. */
+/** Laws of docs/math.md §6. */
 export const boundLaws: Law<unknown>[] = [
   law({
     name: 'E1: |Ã − A| ≤ εA ⇒ ‖D̃⁻¹ÃV − D⁻¹AV‖∞ ≤ 2(√a−1)/(√a+1)·‖V‖∞, a = (1+ε)/(1−ε) (sharp)',

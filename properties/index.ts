@@ -1,5 +1,5 @@
 /**
- * The property battery, grouped by the MATH.md object it checks. `specLaws` is what
+ * The property battery, grouped by the docs/math.md object it checks. `specLaws` is what
  * `varcheck verify` and `properties/spec.test.ts` run.
  * @module properties
  */
@@ -34,7 +34,7 @@ export { lowRankLaws, boundLaws, compositionWitnessLaws, thresholdLaws, hardInst
 export { adversarialInput, adversarialArb, lowRankFloat32 } from './adversarial.js';
 export type { AdversarialSettings, AdversarialCase } from './adversarial.js';
 
-/** Laws of the low-rank constructions, error bounds, threshold criteria and hard instances (MATH.md §4–6). */
+/** Laws of the low-rank constructions, error bounds, threshold criteria and hard instances (docs/math.md §4–6). */
 export const lowRankSpecLaws: readonly Law<unknown>[] = [...lowRankLaws, ...boundLaws, ...compositionWitnessLaws, ...thresholdLaws, ...hardInstanceLaws];
 
 export { attentionBattery, float64Tolerance, kernelTolerance, runKernel, mismatch, declines, withRowShifts } from './battery/attention.js';

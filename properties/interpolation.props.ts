@@ -1,5 +1,5 @@
 /**
- * Properties of the bicubic kernel, bicubic up-interpolation and area resizing (MATH.md §6 E3, §7).
+ * Properties of the bicubic kernel, bicubic up-interpolation and area resizing (docs/math.md §6 E3, §7).
  * @module
  */
 import * as fc from 'fast-check';
@@ -21,17 +21,17 @@ function combine(x: FeatureMap, y: FeatureMap, f: (a: number, b: number) => numb
   return { ...x, data: x.data.map((v, k) => f(v, y.data[k])) };
 }
 
-/** Laws of the bicubic kernel W (MATH.md §7). */
+/** Laws of the bicubic kernel W (docs/math.md §7). */
 export const bicubicLaws: Law<unknown>[] = [
   law({
     name: 'bicubic: partition of unity W(t+1)+W(t)+W(1−t)+W(2−t) = 1',
-    cites: 'MATH.md §7 (Keys kernel facts)',
+    cites: 'docs/math.md §7 (Keys kernel facts)',
     arbitrary: fc.tuple(unit, keysA),
     check: ([t, a]) => ({ error: Math.abs(bicubicWeight(t + 1, a) + bicubicWeight(t, a) + bicubicWeight(1 - t, a) + bicubicWeight(2 - t, a) - 1), bound: 16 * EPS }),
   }),
   law({
     name: 'bicubic: 4a/27 ≤ W ≤ 1 for a ∈ [−1, 0]',
-    cites: 'MATH.md §7',
+    cites: 'docs/math.md §7',
     arbitrary: fc.tuple(fc.double({ min: -3, max: 3, noNaN: true }), keysA),
     check: ([x, a]) => {
       const w = bicubicWeight(x, a);
@@ -40,7 +40,7 @@ export const bicubicLaws: Law<unknown>[] = [
   }),
   law({
     name: 'bicubic: Σ|stencil weights| ≤ Λ_a = 1 + |a|/2',
-    cites: 'MATH.md §6 E3, §7',
+    cites: 'docs/math.md §6 E3, §7',
     arbitrary: fc.tuple(unit, keysA),
     check: ([t, a]) => {
       const s = [t + 1, t, 1 - t, 2 - t].reduce((acc, x) => acc + Math.abs(bicubicWeight(x, a)), 0);
@@ -49,7 +49,7 @@ export const bicubicLaws: Law<unknown>[] = [
   }),
   law({
     name: 'bicubic: W even, W(0) = 1, W(±1) = W(±2) = 0',
-    cites: 'MATH.md §7',
+    cites: 'docs/math.md §7',
     arbitrary: fc.tuple(fc.double({ min: -3, max: 3, noNaN: true }), keysA),
     check: ([x, a]) => ({
       error: Math.max(
@@ -62,11 +62,11 @@ export const bicubicLaws: Law<unknown>[] = [
   }),
 ];
 
-/** Laws of bicubic up-interpolation (MATH.md §6 E3, §7). */
+/** Laws of bicubic up-interpolation (docs/math.md §6 E3, §7). */
 export const upInterpolationLaws: Law<unknown>[] = [
   law({
     name: 'up-interpolation: linear, up(αx + βy) = α·up(x) + β·up(y)',
-    cites: 'MATH.md §7',
+    cites: 'docs/math.md §7',
     arbitrary: fc.tuple(mapPair, fc.double({ min: -3, max: 3, noNaN: true }), fc.double({ min: -3, max: 3, noNaN: true }), targetSide(), targetSide()),
     check: ([[x, y], al, be, h2, w2]) => {
       const lhs = upInterpolate(combine(x, y, (u, v) => al * u + be * v), h2, w2);
@@ -79,7 +79,7 @@ export const upInterpolationLaws: Law<unknown>[] = [
   }),
   law({
     name: 'up-interpolation: constants are preserved',
-    cites: 'MATH.md §7 (partition of unity)',
+    cites: 'docs/math.md §7 (partition of unity)',
     arbitrary: fc.tuple(targetSide(5), targetSide(5), fc.double({ min: -10, max: 10, noNaN: true }), targetSide(), targetSide(), keysA),
     check: ([h, w, v, h2, w2, a]) => {
       const out = upInterpolate(featureMap(h, w, 1, new Array(h * w).fill(v)), h2, w2, { a });
@@ -90,13 +90,13 @@ export const upInterpolationLaws: Law<unknown>[] = [
   }),
   law({
     name: 'up-interpolation: identity at equal sizes',
-    cites: 'MATH.md §7',
+    cites: 'docs/math.md §7',
     arbitrary: anyFeatureMap(),
     check: (x) => ({ error: maxAbsDiff(upInterpolate(x, x.h, x.w).data, x.data), bound: 0 }),
   }),
   law({
     name: 'up-interpolation: ∞-Lipschitz with factor Λ_a²',
-    cites: 'MATH.md §6 E3',
+    cites: 'docs/math.md §6 E3',
     arbitrary: fc.tuple(mapPair, targetSide(), targetSide(), keysA),
     check: ([[x, y], h2, w2, a]) => {
       const diff = maxAbsDiff(upInterpolate(x, h2, w2, { a }).data, upInterpolate(y, h2, w2, { a }).data);
@@ -106,7 +106,7 @@ export const upInterpolationLaws: Law<unknown>[] = [
   }),
   law({
     name: 'up-interpolation: each output reads at most 16 source pixels',
-    cites: 'MATH.md §7',
+    cites: 'docs/math.md §7',
     arbitrary: fc.tuple(targetSide(6), targetSide(6), targetSide(), targetSide(), keysA),
     check: ([h, w, h2, w2, a]) => {
       // Impulse responses: count the sources that reach each output pixel.
@@ -122,7 +122,7 @@ export const upInterpolationLaws: Law<unknown>[] = [
   }),
   law({
     name: "up-interpolation: the paper's integer-offset form is nearest-neighbour sampling",
-    cites: 'MATH.md §7 (discrepancy note)',
+    cites: 'docs/math.md §7 (discrepancy note)',
     arbitrary: fc.tuple(anyFeatureMap(), targetSide(), targetSide()),
     check: ([x, h2, w2]) => {
       const out = upInterpolateIntegerOffset(x, h2, w2);
@@ -136,11 +136,11 @@ export const upInterpolationLaws: Law<unknown>[] = [
   }),
 ];
 
-/** Laws of area resizing (MATH.md §6 E3, §7). */
+/** Laws of area resizing (docs/math.md §6 E3, §7). */
 export const areaLaws: Law<unknown>[] = [
   law({
     name: 'area: constants are preserved',
-    cites: 'MATH.md §7',
+    cites: 'docs/math.md §7',
     arbitrary: fc.tuple(targetSide(8), targetSide(8), fc.double({ min: -10, max: 10, noNaN: true }), targetSide(), targetSide()),
     check: ([h, w, v, h2, w2]) => {
       const out = areaDownsample(featureMap(h, w, 1, new Array(h * w).fill(v)), h2, w2);
@@ -149,7 +149,7 @@ export const areaLaws: Law<unknown>[] = [
   }),
   law({
     name: 'area: the mean is preserved when the sizes divide',
-    cites: 'MATH.md §7',
+    cites: 'docs/math.md §7',
     arbitrary: fc
       .tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }))
       .chain(([h2, w2, fh, fw]) => fc.tuple(featureMapArb(h2 * fh, w2 * fw, 1), fc.constant(h2), fc.constant(w2))),
@@ -160,7 +160,7 @@ export const areaLaws: Law<unknown>[] = [
   }),
   law({
     name: 'area: non-expansive, ‖area(x) − area(y)‖∞ ≤ ‖x − y‖∞',
-    cites: 'MATH.md §6 E3 (factor 1)',
+    cites: 'docs/math.md §6 E3 (factor 1)',
     arbitrary: fc.tuple(mapPair, targetSide(), targetSide()),
     check: ([[x, y], h2, w2]) => ({
       error: maxAbsDiff(areaDownsample(x, h2, w2).data, areaDownsample(y, h2, w2).data),

@@ -1,5 +1,5 @@
 /**
- * The unit of the property battery: a {@link Law} is one fact of MATH.md, an arbitrary over
+ * The unit of the property battery: a {@link Law} is one fact of docs/math.md, an arbitrary over
  * its inputs, and a check that returns the observed error next to the allowed bound. One
  * record runs in vitest (through `@fast-check/vitest`) and in `varcheck verify`.
  * @module
@@ -16,7 +16,7 @@ export interface Outcome {
   detail?: string;
 }
 
-/** One fact of MATH.md, checkable on any input the arbitrary draws. */
+/** One fact of docs/math.md, checkable on any input the arbitrary draws. */
 export interface Law<T> {
   /**
    * Stable id, e.g. `attention.matches-spec` (battery laws: `battery.<fact>`, run per kernel):
@@ -25,7 +25,7 @@ export interface Law<T> {
   id?: string;
   /** Short name, `area: family — fact`. */
   name: string;
-  /** The MATH.md section (or paper object) it checks. */
+  /** The docs/math.md section (or paper object) it checks. */
   cites: string;
   /** Inputs. */
   arbitrary: fc.Arbitrary<T>;

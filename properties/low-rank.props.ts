@@ -49,11 +49,11 @@ function sampledRelativeError(coefficients: ArrayLike<number>, beta: number, ext
   return { worst, at };
 }
 
-/** Laws of the polynomials and features (MATH.md §5). */
+/** Laws of the polynomials and features (docs/math.md §5). */
 export const lowRankLaws: Law<unknown>[] = [
   law({
     name: 'polynomial: certified relative bound ≥ the true error (dense grid + random points)',
-    cites: 'MATH.md §5 (ε_T, E5; Chebyshev remainder)',
+    cites: 'docs/math.md §5 (ε_T, E5; Chebyshev remainder)',
     arbitrary: fc.tuple(kindArb, betaArb, fc.integer({ min: 0, max: 24 }), fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 16, maxLength: 16 })),
     numRuns: 60,
     check: ([kind, beta, g, us]) => {
@@ -115,7 +115,7 @@ export const lowRankLaws: Law<unknown>[] = [
   }),
   law({
     name: 'features: U1 U2ᵀ = P(s·QKᵀ) entrywise (1e-10 relative)',
-    cites: 'MATH.md §5 (multinomial theorem)',
+    cites: 'docs/math.md §5 (multinomial theorem)',
     arbitrary: fc
       .record({ d: fc.integer({ min: 1, max: 4 }), g: fc.integer({ min: 0, max: 6 }), lq: fc.integer({ min: 1, max: 6 }), lk: fc.integer({ min: 1, max: 6 }), kind: kindArb, sym: fc.boolean() })
       .chain((c) => fc.tuple(fc.constant(c), matrixArb(c.lq, c.d, 1.5), matrixArb(c.lk, c.d, 1.5))),
@@ -141,7 +141,7 @@ export const lowRankLaws: Law<unknown>[] = [
   }),
   law({
     name: 'features: rank = C(d+g, g) = #{α ∈ ℕᵈ : |α| ≤ g}, each multinomial t!/α! exact',
-    cites: 'MATH.md §5',
+    cites: 'docs/math.md §5',
     arbitrary: fc.tuple(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 5 })),
     check: ([d, g]) => {
       // Brute force: count d-tuples with entries 0..g and sum ≤ g.
@@ -161,7 +161,7 @@ export const lowRankLaws: Law<unknown>[] = [
   }),
   law({
     name: 'features: certified P keeps Ã = U1 U2ᵀ > 0 on the logit range',
-    cites: 'MATH.md §5–6 (E1 needs Ã > 0)',
+    cites: 'docs/math.md §5–6 (E1 needs Ã > 0)',
     arbitrary: fc.tuple(betaArb, epsArb, fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 32, maxLength: 32 })),
     numRuns: 40,
     check: ([beta, eps, us]) => {
@@ -172,7 +172,7 @@ export const lowRankLaws: Law<unknown>[] = [
   }),
   law({
     name: 'low-rank attention: prefix-sum block-causal = dense low-rank per allowed prefix',
-    cites: 'MATH.md §5 (block-causal variant)',
+    cites: 'docs/math.md §5 (block-causal variant)',
     arbitrary: pyramidArb(4, 3).chain((p) => fc.tuple(fc.constant(p), matrixArb(p.L, 2, 1), matrixArb(p.L, 2, 1), matrixArb(p.L, 2, 1), fc.integer({ min: 1, max: 5 }))),
     check: ([p, q, k, v, g]) => {
       const masked = attentionInput(q, k, v, { mask: blockCausalMask(p) });
@@ -190,7 +190,7 @@ export const lowRankLaws: Law<unknown>[] = [
   }),
   law({
     name: 'low-rank attention: error vs exact ≤ sharp E1 ½‖p̃ − p‖₁(ε_P)·(max V − min V) for the polynomial used',
-    cites: 'MATH.md §6 E1 + E5',
+    cites: 'docs/math.md §6 E1 + E5',
     arbitrary: fc
       .record({ L: fc.integer({ min: 1, max: 24 }), d: fc.integer({ min: 1, max: 4 }), B: fc.double({ min: 0.1, max: 1.5, noNaN: true }), g: fc.integer({ min: 1, max: 8 }), kind: kindArb })
       .chain((c) => fc.tuple(fc.constant(c), matrixArb(c.L, c.d, c.B), matrixArb(c.L, c.d, c.B), matrixArb(c.L, 2, c.B))),

@@ -1,6 +1,6 @@
 /**
  * Model-based property of the VAR transformer: KV-cached, scale-by-scale inference equals one
- * block-causal pass (MATH.md §7, "Consistency"), checked with `fc.commands` over appended scales.
+ * block-causal pass (docs/math.md §7, "Consistency"), checked with `fc.commands` over appended scales.
  * @module
  */
 import * as fc from 'fast-check';
@@ -63,11 +63,11 @@ const appendScale = fc
 
 const layerSeeds = fc.integer({ min: 1, max: 1_000_000 });
 
-/** Laws of the VAR transformer and recursion (MATH.md §7). */
+/** Laws of the VAR transformer and recursion (docs/math.md §7). */
 export const pipelineLaws: Law<unknown>[] = [
   law({
     name: 'transformer: KV-cached inference ≡ one block-causal pass (model-based, fc.commands)',
-    cites: 'MATH.md §7 (Consistency)',
+    cites: 'docs/math.md §7 (Consistency)',
     arbitrary: fc.tuple(layerSeeds, fc.commands([appendScale], { maxCommands: 5 })),
     check: ([seed, cmds]) => {
       const layers: TransformerLayer[] = varModel(scalePyramid({ sides: [1] }), { D, layers: 2, seed }).layers;
@@ -79,7 +79,7 @@ export const pipelineLaws: Law<unknown>[] = [
   }),
   law({
     name: 'VAR recursion: KV cache and per-step recompute generate the same token maps',
-    cites: 'MATH.md §4, §7',
+    cites: 'docs/math.md §4, §7',
     arbitrary: fc.tuple(pyramidArb(4, 4), layerSeeds),
     check: ([p, seed]) => {
       const model = varModel(p, { D, layers: 2, seed });
@@ -93,7 +93,7 @@ export const pipelineLaws: Law<unknown>[] = [
   }),
   law({
     name: 'transformer: masked prefix stability (the first L_k rows ignore later scales)',
-    cites: 'MATH.md §7 (Consistency)',
+    cites: 'docs/math.md §7 (Consistency)',
     arbitrary: pyramidArb(4, 3).chain((p) => fc.tuple(fc.constant(p), matrixArb(p.L, D, 2), layerSeeds)),
     check: ([p, x, seed]) => {
       const layers = varModel(p, { D, layers: 2, seed }).layers;

@@ -1,5 +1,5 @@
 /**
- * Properties of the scale pyramid and its exact attention cost (MATH.md §2, §4).
+ * Properties of the scale pyramid and its exact attention cost (docs/math.md §2, §4).
  * @module
  */
 import * as fc from 'fast-check';
@@ -7,11 +7,11 @@ import { allowed, attentionPairCounts, blockCausalMask, levelOf } from '../spec/
 import { rectPyramidArb } from './arbitraries.js';
 import { holds, law, type Law } from './law.js';
 
-/** Laws of the pyramid (MATH.md §2, §4). */
+/** Laws of the pyramid (docs/math.md §2, §4). */
 export const pyramidLaws: Law<unknown>[] = [
   law({
     name: 'pyramid: KV-cache pair count = #{(i, j) : level(i) ≥ level(j)}',
-    cites: 'MATH.md §4 (Σ_k h_k w_k L_k)',
+    cites: 'docs/math.md §4 (Σ_k h_k w_k L_k)',
     arbitrary: rectPyramidArb(5, 4),
     check: (p) => {
       const mask = blockCausalMask(p);
@@ -23,7 +23,7 @@ export const pyramidLaws: Law<unknown>[] = [
   }),
   law({
     name: 'pyramid: recompute pair count = Σ_k L_k², L_k = Σ_{i≤k} h_i w_i',
-    cites: 'MATH.md §2, §4',
+    cites: 'docs/math.md §2, §4',
     arbitrary: rectPyramidArb(6, 5),
     check: (p) => {
       let sum = 0;
@@ -37,7 +37,7 @@ export const pyramidLaws: Law<unknown>[] = [
   }),
   law({
     name: 'pyramid: level(t) is the scale whose block contains t',
-    cites: 'MATH.md §2',
+    cites: 'docs/math.md §2',
     arbitrary: rectPyramidArb(6, 5).chain((p) => fc.tuple(fc.constant(p), fc.integer({ min: 0, max: p.L - 1 }))),
     check: ([p, t]) => {
       const k = levelOf(p.blocks, t);

@@ -1,11 +1,11 @@
 /**
- * The published pyramid figures of MATH.md §2/§4, typed in by hand from MATH.md (not computed
+ * The published pyramid figures of docs/math.md §2/§4, typed in by hand from docs/math.md (not computed
  * by varcheck): token counts and exact attention pair counts of the VAR presets.
  */
 import { describe, expect, it } from 'vitest';
 import { attentionPairCounts, scalePyramid } from '../spec/index.js';
 
-describe('VAR presets (MATH.md §2, §4)', () => {
+describe('VAR presets (docs/math.md §2, §4)', () => {
   it('VAR-256: K = 10, L = 680, 286,434 pairs with a KV cache, 743,654 recomputing', () => {
     const p = scalePyramid('var-256');
     expect(p.blocks.length).toBe(10);

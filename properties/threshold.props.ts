@@ -18,7 +18,7 @@ import { holds, law, roundoff, type Law } from './law.js';
 export const thresholdLaws: Law<unknown>[] = [
   law({
     name: 'below the threshold: certified low-rank attention error ≤ its declared bound ≤ δ',
-    cites: 'MATH.md §5, §6 E1+E5',
+    cites: 'docs/math.md §5, §6 E1+E5',
     arbitrary: fc.tuple(
       fc.double({ min: 0.05, max: 1.5, noNaN: true }).chain((B) => fc.tuple(fc.constant(B), attentionInputArb({ B, maxL: 40, maxD: 4, maxDv: 3 }))),
       fc.constantFrom(1e-2, 1e-3, 1e-4, 1e-6),

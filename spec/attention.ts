@@ -1,5 +1,5 @@
 /**
- * Softmax attention Att(Q, K, V) = D⁻¹ A V with A = exp(s·QKᵀ) (MATH.md §3), masked
+ * Softmax attention Att(Q, K, V) = D⁻¹ A V with A = exp(s·QKᵀ) (docs/math.md §3), masked
  * block-causally over the VAR pyramid, and the AAttC approximation contract.
  * @module
  */
@@ -7,7 +7,7 @@ import { NonFiniteError, RangeArgumentError, ReferenceOverflowError, ShapeError 
 import { checkMask, keyLimits, NO_MASK, type Mask } from './mask.js';
 import { checkMatrix, matrix, maxAbsDiff, type Matrix } from './matrix.js';
 
-/** The input of every attention kernel (DESIGN.md contract). */
+/** The input of every attention kernel (the kernel contract (docs/guide-kernels.md)). */
 export interface AttentionInput {
   /** Queries, L_q × d. */
   q: Matrix;
@@ -15,14 +15,14 @@ export interface AttentionInput {
   k: Matrix;
   /** Values, L_k × d_v. */
   v: Matrix;
-  /** Logit scale s; AS23 and the paper use s = 1/d (MATH.md §3). */
+  /** Logit scale s; AS23 and the paper use s = 1/d (docs/math.md §3). */
   scale: number;
   /** `none`, or `block-causal` with Σ blocks = L_q = L_k. */
   mask: Mask;
 }
 
 /**
- * Build an {@link AttentionInput}, defaulting `scale` to 1/d (MATH.md §3) and `mask` to none,
+ * Build an {@link AttentionInput}, defaulting `scale` to 1/d (docs/math.md §3) and `mask` to none,
  * and validate it.
  */
 export function attentionInput(q: Matrix, k: Matrix, v: Matrix, options: { scale?: number; mask?: Mask } = {}): AttentionInput {
@@ -51,9 +51,9 @@ export function checkAttentionInput(input: unknown, argument = 'input'): Attenti
 
 /**
  * The float64 reference Att(Q, K, V) = D⁻¹ A V, A = exp(s·QKᵀ) with masked entries 0,
- * computed per row with a row-max shift (MATH.md §3). O(L_q·L_k·(d + d_v)), no L×L buffer.
+ * computed per row with a row-max shift (docs/math.md §3). O(L_q·L_k·(d + d_v)), no L×L buffer.
  * @throws {@link NonFiniteError} if a logit overflows to ±Infinity (never returns NaN).
- * @see MATH.md §3
+ * @see docs/math.md §3
  */
 export function attention(input: AttentionInput): Matrix {
   const x = checkAttentionInput(input);
@@ -69,7 +69,7 @@ export function attention(input: AttentionInput): Matrix {
  * {@link attention}`(input)`, computed the same way. Costs O(|rows|·L_k·(d + d_v)), so one
  * L = 21,845 case is judged from a few hundred sampled rows in well under a second.
  * @throws {@link RangeArgumentError} when a row index is not an integer in 0..L_q−1.
- * @see MATH.md §3
+ * @see docs/math.md §3
  */
 export function attentionRows(input: AttentionInput, rows: readonly number[]): Matrix {
   const x = checkAttentionInput(input);
@@ -110,7 +110,7 @@ function attentionRow(x: AttentionInput, i: number, lim: number, logits: Float64
 
 /**
  * The softmax weights of query row `i` over all keys (zeros where masked): row i of D⁻¹A.
- * @see MATH.md §3
+ * @see docs/math.md §3
  */
 export function attentionWeights(input: AttentionInput, i: number): Float64Array {
   const { q, k, scale, mask } = checkAttentionInput(input);
@@ -130,7 +130,7 @@ export function attentionWeights(input: AttentionInput, i: number): Float64Array
   return w;
 }
 
-/** The result of checking the AAttC contract (MATH.md §3). */
+/** The result of checking the AAttC contract (docs/math.md §3). */
 export interface AAttCResult {
   /** ‖T − Att(Q, K, V)‖∞. */
   error: number;
@@ -142,7 +142,7 @@ export interface AAttCResult {
 
 /**
  * AAttC(L, d, B, δ) check: does `t` approximate Att(Q, K, V) to additive ℓ∞ error δ?
- * @see MATH.md §3
+ * @see docs/math.md §3
  */
 export function checkAAttC(t: Matrix, input: AttentionInput, delta: number): AAttCResult {
   if (!(delta >= 0) || !Number.isFinite(delta)) throw new RangeArgumentError('delta', `expected a finite δ ≥ 0, got ${delta}`);
@@ -152,7 +152,7 @@ export function checkAAttC(t: Matrix, input: AttentionInput, delta: number): AAt
   return { error, delta, ok: error <= delta };
 }
 
-/** The logit bound β := s·d·B² of MATH.md §3 (|s⟨q, k⟩| ≤ β when ‖Q‖∞, ‖K‖∞ ≤ B). */
+/** The logit bound β := s·d·B² of docs/math.md §3 (|s⟨q, k⟩| ≤ β when ‖Q‖∞, ‖K‖∞ ≤ B). */
 export function logitBound(scale: number, d: number, B: number): number {
   return scale * d * B * B;
 }

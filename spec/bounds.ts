@@ -1,7 +1,7 @@
 /**
- * Error propagation (MATH.md §6): E1 kernel → output, E2 logit perturbation, E3 linear maps,
+ * Error propagation (docs/math.md §6): E1 kernel → output, E2 logit perturbation, E3 linear maps,
  * E4 range. Their composition through the stylised VAR pipeline is the a-posteriori bound of
- * spec/pipeline-bound.ts (docs/math.md §6–7). Every bound here is [derived] in MATH.md and used
+ * spec/pipeline-bound.ts (docs/math.md §6–7). Every bound here is [derived] in docs/math.md and used
  * as a test assertion.
  * @module
  */
@@ -108,7 +108,7 @@ export function e2Bound(eta: number, vInf: number, dV: number): number {
   return e2L1Bound(eta) * vInf + dV;
 }
 
-/** E3: ‖XW − X′W‖∞ ≤ ‖X − X′‖∞ · max_col Σ_row |W| — the factor of W. @see MATH.md §6 E3 */
+/** E3: ‖XW − X′W‖∞ ≤ ‖X − X′‖∞ · max_col Σ_row |W| — the factor of W. @see docs/math.md §6 E3 */
 export function linearFactor(w: Matrix): number {
   checkMatrix('w', w);
   let best = 0;
@@ -120,12 +120,12 @@ export function linearFactor(w: Matrix): number {
   return best;
 }
 
-/** E3 factor of bicubic up-interpolation: Λ_a² (1.890625 for a = −0.75). @see MATH.md §6 E3 */
+/** E3 factor of bicubic up-interpolation: Λ_a² (1.890625 for a = −0.75). @see docs/math.md §6 E3 */
 export function bicubicFactor(a: number = PYTORCH_BICUBIC_A): number {
   return bicubicLambda(a) ** 2;
 }
 
-/** E3 factor of area downsampling: 1. @see MATH.md §6 E3 */
+/** E3 factor of area downsampling: 1. @see docs/math.md §6 E3 */
 export const AREA_FACTOR = 1;
 
 /** E3 factor of φ(h) = ½h + ½Conv(h): ½ + ½·(conv factor). */

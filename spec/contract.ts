@@ -1,5 +1,5 @@
 /**
- * The kernel contract of DESIGN.md — the plug-in surface. Keep these names stable.
+ * The kernel contract of docs/guide-kernels.md — the plug-in surface. Keep these names stable.
  * @module
  */
 import type { AttentionInput } from './attention.js';
@@ -33,7 +33,7 @@ export interface AttentionKernel {
   /**
    * For float32 kernels whose formula is not exact attention (approximations): naive float32
    * and float64 evaluations of that formula, so the FlashAttention rule can measure the float
-   * error of the formula itself (DESIGN.md tolerance policy). Optional.
+   * error of the formula itself (docs/guide-kernels.md (Tolerance policy)). Optional.
    */
   formulaReference?(input: AttentionInput): FormulaReference;
   /** Compute Att(Q, K, V) (or its approximation). */

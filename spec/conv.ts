@@ -1,5 +1,5 @@
 /**
- * 3×3 convolution with zero padding and the VAR residual φ(h) = ½h + ½·Conv3×3(h) (MATH.md §7).
+ * 3×3 convolution with zero padding and the VAR residual φ(h) = ½h + ½·Conv3×3(h) (docs/math.md §7).
  * @module
  */
 import { ShapeError } from './errors.js';
@@ -19,7 +19,7 @@ export interface Conv3x3 {
 
 /**
  * y(i, j, o) = b_o + Σ_{c,p,q} Ker(o, c, p, q) · x(i+p−1, j+q−1, c), zero padding (same size).
- * @see MATH.md §7
+ * @see docs/math.md §7
  */
 export function conv3x3(x: FeatureMap, conv: Conv3x3): FeatureMap {
   checkFeatureMap('x', x, { c: conv.cIn });
@@ -53,7 +53,7 @@ export function conv3x3(x: FeatureMap, conv: Conv3x3): FeatureMap {
   return y;
 }
 
-/** The conv's ∞-Lipschitz factor max_o Σ_{c,p,q} |Ker(o, c, p, q)| (MATH.md §6 E3). */
+/** The conv's ∞-Lipschitz factor max_o Σ_{c,p,q} |Ker(o, c, p, q)| (docs/math.md §6 E3). */
 export function conv3x3Lipschitz(conv: Conv3x3): number {
   let best = 0;
   for (let o = 0; o < conv.cOut; o++) {
@@ -66,7 +66,7 @@ export function conv3x3Lipschitz(conv: Conv3x3): number {
 
 /**
  * The VAR residual φ(h) = ½h + ½·Conv3×3(h) (the `Phi` module of FoundationVision/VAR), c → c.
- * @see MATH.md §7
+ * @see docs/math.md §7
  */
 export function phiResidual(h: FeatureMap, conv: Conv3x3): FeatureMap {
   if (conv.cIn !== h.c || conv.cOut !== h.c) throw new ShapeError('conv', `expected a ${h.c}→${h.c} conv, got ${conv.cIn}→${conv.cOut}`);

@@ -53,7 +53,7 @@ export interface Criteria {
   delta: number;
   /** Logit scale s. */
   scale: number;
-  /** β = s·d·B², the logit bound (MATH.md §3). */
+  /** β = s·d·B², the logit bound (docs/math.md §3). */
   beta: number;
   /** Relative kernel error ε that sharp E1 turns into δ: ½‖p̃ − p‖₁(ε)·2B = δ (exact arithmetic). */
   eps: number;

@@ -1,5 +1,5 @@
 /**
- * The executable float64 specification of VAR attention and its pipeline (MATH.md §2, §3, §7).
+ * The executable float64 specification of VAR attention and its pipeline (docs/math.md §2, §3, §7).
  * Pure, small, slow on purpose; imports nothing from `src/` or `properties/`.
  * @module spec
  */

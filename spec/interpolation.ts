@@ -1,5 +1,5 @@
 /**
- * Up-interpolation and downsampling of the VAR pipeline (MATH.md §7): the Keys bicubic
+ * Up-interpolation and downsampling of the VAR pipeline (docs/math.md §7): the Keys bicubic
  * kernel, PyTorch's `F.interpolate(mode='bicubic', align_corners=False)`, the paper's
  * integer-offset form, area downsampling (`mode='area'`) and nearest ×2 upsampling.
  * @module
@@ -11,7 +11,7 @@ import { checkFeatureMap, featureMap, type FeatureMap } from './matrix.js';
 export const PYTORCH_BICUBIC_A = -0.75;
 
 /**
- * The Keys bicubic kernel W(x) (MATH.md §7), in PyTorch's Horner form:
+ * The Keys bicubic kernel W(x) (docs/math.md §7), in PyTorch's Horner form:
  * (a+2)|x|³ − (a+3)|x|² + 1 on |x| ≤ 1, a|x|³ − 5a|x|² + 8a|x| − 4a on 1 < |x| < 2, else 0.
  */
 export function bicubicWeight(x: number, a: number = PYTORCH_BICUBIC_A): number {
@@ -23,7 +23,7 @@ export function bicubicWeight(x: number, a: number = PYTORCH_BICUBIC_A): number 
   return 0;
 }
 
-/** Λ_a = 1 + |a|/2, the bound on Σ|weights| of one 1-D bicubic stencil for a ∈ [−1, 0] (MATH.md §6 E3). */
+/** Λ_a = 1 + |a|/2, the bound on Σ|weights| of one 1-D bicubic stencil for a ∈ [−1, 0] (docs/math.md §6 E3). */
 export function bicubicLambda(a: number = PYTORCH_BICUBIC_A): number {
   return 1 + Math.abs(a) / 2;
 }
@@ -81,9 +81,9 @@ function separable(x: FeatureMap, h2: number, w2: number, rowSt: Stencil[], colS
 
 /**
  * Bicubic up-interpolation h×w×c → h2×w2×c with PyTorch `align_corners=False` semantics
- * (MATH.md §7). Separable 4×4 = 16 taps; linear; equal sizes give the identity.
+ * (docs/math.md §7). Separable 4×4 = 16 taps; linear; equal sizes give the identity.
  * Works for down-sizing too (PyTorch's bicubic does not antialias).
- * @see MATH.md §7
+ * @see docs/math.md §7
  */
 export function upInterpolate(x: FeatureMap, h2: number, w2: number, options: { a?: number } = {}): FeatureMap {
   checkFeatureMap('x', x);
@@ -98,7 +98,7 @@ export function upInterpolate(x: FeatureMap, h2: number, w2: number, options: { 
 /**
  * The paper's up-interpolation, written with integer offsets: output (i, j) reads source
  * (⌊i·h/h2⌋ + p, ⌊j·w/w2⌋ + q), p, q ∈ {−1, 0, 1, 2}, with weights W(p)·W(q). Since W
- * vanishes at nonzero integers this collapses to nearest-neighbour sampling — MATH.md §7
+ * vanishes at nonzero integers this collapses to nearest-neighbour sampling — docs/math.md §7
  * keeps it only to document the discrepancy; the VAR code uses {@link upInterpolate}.
  */
 export function upInterpolateIntegerOffset(x: FeatureMap, h2: number, w2: number, options: { a?: number } = {}): FeatureMap {
@@ -138,9 +138,9 @@ export function areaWindow(
 }
 
 /**
- * Area resizing (PyTorch `mode='area'` = adaptive average pooling, MATH.md §7): output cell
+ * Area resizing (PyTorch `mode='area'` = adaptive average pooling, docs/math.md §7): output cell
  * (i, j) is the mean of its source window. Non-expansive in ‖·‖∞ (E3 factor 1).
- * @see MATH.md §7
+ * @see docs/math.md §7
  */
 export function areaDownsample(x: FeatureMap, h2: number, w2: number): FeatureMap {
   checkFeatureMap('x', x);
@@ -156,7 +156,7 @@ function areaStencil(size: number, size2: number, i: number): Stencil {
   return { index: Array.from({ length: n }, (_, m) => start + m), weight: new Array<number>(n).fill(1 / n) };
 }
 
-/** Nearest-neighbour upsampling by an integer factor (the VQ-VAE decoder uses ×2, MATH.md §7). */
+/** Nearest-neighbour upsampling by an integer factor (the VQ-VAE decoder uses ×2, docs/math.md §7). */
 export function nearestUpsample(x: FeatureMap, factor = 2): FeatureMap {
   checkFeatureMap('x', x);
   requireInteger('factor', factor, 1);
@@ -170,7 +170,7 @@ export function nearestUpsample(x: FeatureMap, factor = 2): FeatureMap {
   return out;
 }
 
-/** Throw unless a ∈ [−1, 0], the range where MATH.md §7's weight bounds hold. */
+/** Throw unless a ∈ [−1, 0], the range where docs/math.md §7's weight bounds hold. */
 export function requireKeysParameter(a: number): void {
   if (!(a >= -1 && a <= 0)) throw new RangeArgumentError('a', `expected a ∈ [−1, 0], got ${a}`);
 }

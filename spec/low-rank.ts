@@ -1,5 +1,5 @@
 /**
- * The polynomial method (MATH.md §5): graded multi-index enumeration, the feature maps
+ * The polynomial method (docs/math.md §5): graded multi-index enumeration, the feature maps
  * U1, U2 with (U1 U2ᵀ)_ij = P(s⟨q_i, k_j⟩), and low-rank attention — dense
  * (w = U1(U2ᵀ1), N = U1(U2ᵀV)) and block-causal with prefix sums over scale blocks.
  * @module
@@ -10,7 +10,7 @@ import { NonFiniteError, RangeArgumentError, requireInteger } from './errors.js'
 import { checkMatrix, matrix, type Matrix } from './matrix.js';
 import type { ExpPolynomial } from './polynomial.js';
 
-/** r = C(d+g, g): the number of monomials of degree ≤ g in d variables (MATH.md §5). */
+/** r = C(d+g, g): the number of monomials of degree ≤ g in d variables (docs/math.md §5). */
 export function rank(d: number, g: number): number {
   requireInteger('d', d, 1);
   requireInteger('g', g, 0);
@@ -132,7 +132,7 @@ export function featureRow(x: ArrayLike<number>, offset: number, set: MultiIndex
 
 /**
  * The feature matrix of `x` (L×d) for polynomial coefficients `c`, `side` query or key:
- * L×r, with (U1 U2ᵀ)_ij = Σ_t c_t (s⟨q_i, k_j⟩)ᵗ exactly in exact arithmetic (MATH.md §5).
+ * L×r, with (U1 U2ᵀ)_ij = Σ_t c_t (s⟨q_i, k_j⟩)ᵗ exactly in exact arithmetic (docs/math.md §5).
  * Built in O(L·r) by the graded parent-times-coordinate recurrence.
  */
 export function features(x: Matrix, set: MultiIndexSet, coefficients: ArrayLike<number>, scale: number, side: 'query' | 'key', form: FeatureForm): Matrix {
@@ -173,12 +173,12 @@ export function featurePair(input: AttentionInput, poly: ExpPolynomial, form?: F
 
 /**
  * Low-rank attention T̃ = diag(Ã1)⁻¹ Ã V with Ã = U1 U2ᵀ = P(s·QKᵀ), never forming the
- * L_q×L_k matrix (MATH.md §5). Without a mask: S = U2ᵀ[V | 1] (r×(d_v+1)), T̃ = U1 S then
+ * L_q×L_k matrix (docs/math.md §5). Without a mask: S = U2ᵀ[V | 1] (r×(d_v+1)), T̃ = U1 S then
  * divide by the last column. Block-causal: S_b = Σ_{i≤b} U2[block i]ᵀ[V_i | 1] by prefix sums,
  * rows of block b are U1[block b] S_b — O(L·r·d_v), the KV-cached order.
  * @throws {@link NonFiniteError} if a row's approximate normaliser is not positive (P not
  * certified on the input's logit range).
- * @see MATH.md §5
+ * @see docs/math.md §5
  */
 export function lowRankAttention(input: AttentionInput, poly: ExpPolynomial, form?: FeatureForm): Matrix {
   const { v, mask } = checkAttentionInput(input);

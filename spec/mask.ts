@@ -1,5 +1,5 @@
 /**
- * Attention masks (MATH.md §2): none, or block-causal over the scale pyramid, where a token
+ * Attention masks (docs/math.md §2): none, or block-causal over the scale pyramid, where a token
  * of scale k attends to every token of scales 1..k.
  * @module
  */
@@ -20,7 +20,7 @@ export type Mask =
       blocks: readonly number[];
     };
 
-/** The block-causal mask of a pyramid (MATH.md §2). */
+/** The block-causal mask of a pyramid (docs/math.md §2). */
 export function blockCausalMask(p: ScalePyramid): Mask {
   return { kind: 'block-causal', blocks: p.blocks };
 }
@@ -71,7 +71,7 @@ export function keyLimits(mask: Mask, lq: number, lk: number): Int32Array {
     .exhaustive();
 }
 
-/** allowed(i, j) ⇔ level(i) ≥ level(j) (MATH.md §2); always true without a mask. */
+/** allowed(i, j) ⇔ level(i) ≥ level(j) (docs/math.md §2); always true without a mask. */
 export function allowed(mask: Mask, i: number, j: number): boolean {
   return match(mask)
     .with({ kind: 'none' }, () => true)

@@ -1,6 +1,6 @@
 /**
- * Dense row-major matrices and HWC feature maps (the DESIGN.md kernel contract), their
- * constructors, validators and the entrywise max norm ‖M‖∞ of MATH.md §1.
+ * Dense row-major matrices and HWC feature maps (the the kernel contract (docs/guide-kernels.md)), their
+ * constructors, validators and the entrywise max norm ‖M‖∞ of docs/math.md §1.
  * @module
  */
 import { NonFiniteError, RangeArgumentError, ShapeError, requireInteger } from './errors.js';
@@ -149,7 +149,7 @@ export function checkFeatureMap(argument: string, x: unknown, expect: { c?: numb
   return x as FeatureMap;
 }
 
-/** ‖M‖∞ := max_ij |M_ij| (entrywise, MATH.md §1). */
+/** ‖M‖∞ := max_ij |M_ij| (entrywise, docs/math.md §1). */
 export function maxAbs(data: ArrayLike<number>): number {
   let m = 0;
   for (let k = 0; k < data.length; k++) {

@@ -1,5 +1,5 @@
 /**
- * The stylised VAR pipeline of MATH.md §7 with small deterministic random weights:
+ * The stylised VAR pipeline of docs/math.md §7 with small deterministic random weights:
  * a block-causal transformer, the K-step next-scale recursion (with a KV cache, or
  * recomputing every step), Phase 2 feature-map reconstruction and a Phase 3 decoder-lite.
  *
@@ -68,7 +68,7 @@ export function rowwiseBlock(h: Matrix, layer: TransformerLayer): Matrix {
 
 /**
  * One layer: H = X + Att(XW_Q, XW_K, XW_V; mask)·W_O, then the row-wise block g(H)
- * (MATH.md §7, "Transformer layer"). Scale 1/D (MATH.md §3).
+ * (docs/math.md §7, "Transformer layer"). Scale 1/D (docs/math.md §3).
  */
 export function transformerLayer(x: Matrix, layer: TransformerLayer, mask: Mask, attend: AttentionFn = attention): Matrix {
   const att = attend(attentionInput(matmul(x, layer.wq), matmul(x, layer.wk), matmul(x, layer.wv), { mask }));
@@ -77,7 +77,7 @@ export function transformerLayer(x: Matrix, layer: TransformerLayer, mask: Mask,
   return rowwiseBlock(h, layer);
 }
 
-/** TF = g_m ∘ Attn_m ∘ … ∘ g_1 ∘ Attn_1 with one mask for every layer (MATH.md §7). */
+/** TF = g_m ∘ Attn_m ∘ … ∘ g_1 ∘ Attn_1 with one mask for every layer (docs/math.md §7). */
 export function transformer(x: Matrix, layers: readonly TransformerLayer[], mask: Mask, attend: AttentionFn = attention): Matrix {
   if (layers.length === 0) throw new RangeArgumentError('layers', 'expected at least one layer');
   checkMatrix('x', x, { cols: layers[0].wq.rows });
@@ -87,7 +87,7 @@ export function transformer(x: Matrix, layers: readonly TransformerLayer[], mask
 /**
  * KV-cached block-causal inference: feed the tokens of one scale at a time; each layer
  * caches its keys and values, and the new queries attend to every cached token (all of
- * scales ≤ the current one). By MATH.md §7 "Consistency", the rows returned for scale k
+ * scales ≤ the current one). By docs/math.md §7 "Consistency", the rows returned for scale k
  * equal rows L_{k−1}..L_k−1 of one block-causal pass over all scales so far.
  */
 export class KvCache {
@@ -203,7 +203,7 @@ export interface VarRun {
 }
 
 /**
- * The K-step next-scale recursion of MATH.md §7: at step k run the transformer on scale k's
+ * The K-step next-scale recursion of docs/math.md §7: at step k run the transformer on scale k's
  * tokens, z_k = rows·head, f̂ ← f̂ + φ(bicubic(z_k → n×n)), and the next input is
  * area(f̂ → h_{k+1}×w_{k+1})·embed. `mode: 'kv-cache'` feeds one scale at a time through a
  * {@link KvCache} (Σ h_k w_k L_k pairs); `'recompute'` reruns one block-causal pass over all
@@ -242,7 +242,7 @@ export function varGenerate(model: VarModel, options: { mode?: 'kv-cache' | 'rec
 }
 
 /**
- * Phase 2, feature-map reconstruction (MATH.md §7): f̂ = Σ_k φ(up(z_k → n×n)). No attention.
+ * Phase 2, feature-map reconstruction (docs/math.md §7): f̂ = Σ_k φ(up(z_k → n×n)). No attention.
  */
 export function reconstruct(tokenMaps: readonly FeatureMap[], n: number, phi: Conv3x3): FeatureMap {
   requireInteger('n', n, 1);
@@ -293,7 +293,7 @@ export function decoderLite(c: number, C = 8, seed = 2, qkGain = 1): DecoderLite
 }
 
 /**
- * Phase 3, a VQ-VAE decoder-lite (MATH.md §7): conv3×3 (c→C), one single-head self-attention
+ * Phase 3, a VQ-VAE decoder-lite (docs/math.md §7): conv3×3 (c→C), one single-head self-attention
  * block with residual over all n² tokens (no mask — Θ(n⁴) exactly), nearest ×2, conv3×3 (C→3).
  */
 export function decode(fhat: FeatureMap, dec: DecoderLite, attend: AttentionFn = attention): FeatureMap {

@@ -1,5 +1,5 @@
 /**
- * Polynomial approximations of exp with certified error bounds (MATH.md §5, E5): the Taylor
+ * Polynomial approximations of exp with certified error bounds (docs/math.md §5, E5): the Taylor
  * polynomial P_g with ε_T(β, g) = β^{g+1} e^β/(g+1)!, and a Chebyshev interpolant on
  * [−β, β] with the classical interpolation remainder as its certificate.
  * @module
@@ -50,9 +50,9 @@ function checkBeta(beta: number): void {
 
 /**
  * ε_T(β, g) = β^{g+1} e^β / (g+1)!: the Lagrange-remainder bound on |P_g(x) − eˣ|/eˣ for
- * |x| ≤ β (MATH.md §5, E5; for x < 0 the remainder is |x|^{g+1}/(g+1)! ≤ that times e^{−x}·e^{x}).
+ * |x| ≤ β (docs/math.md §5, E5; for x < 0 the remainder is |x|^{g+1}/(g+1)! ≤ that times e^{−x}·e^{x}).
  * Computed in logs, so it never overflows.
- * @see MATH.md §5
+ * @see docs/math.md §5
  */
 export function taylorRelativeError(beta: number, g: number): number {
   checkBeta(beta);
@@ -65,7 +65,7 @@ export function taylorRelativeError(beta: number, g: number): number {
 export const MAX_DEGREE = 200;
 
 /**
- * g_T(β, ε) = min{g : ε_T(β, g) ≤ ε} (MATH.md §5), or `undefined` past {@link MAX_DEGREE}.
+ * g_T(β, ε) = min{g : ε_T(β, g) ≤ ε} (docs/math.md §5), or `undefined` past {@link MAX_DEGREE}.
  */
 export function taylorDegree(beta: number, eps: number): number | undefined {
   checkBeta(beta);

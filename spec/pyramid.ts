@@ -1,6 +1,6 @@
 /**
- * The VAR scale pyramid (MATH.md §2): scale sizes, token counts, block-causal levels and
- * the exact attention pair counts of MATH.md §4.
+ * The VAR scale pyramid (docs/math.md §2): scale sizes, token counts, block-causal levels and
+ * the exact attention pair counts of docs/math.md §4.
  * @module
  */
 import { match } from 'ts-pattern';
@@ -24,7 +24,7 @@ export interface ScalePyramid {
   n: number;
 }
 
-/** Names of the built-in pyramids (patch sides of the VAR checkpoints, MATH.md §2). */
+/** Names of the built-in pyramids (patch sides of the VAR checkpoints, docs/math.md §2). */
 export type PyramidPreset = 'var-256' | 'var-512' | 'var-1024';
 
 /** Patch sides of the VAR-256/512/1024 checkpoints (FoundationVision/VAR). */
@@ -53,7 +53,7 @@ export type PyramidSpec =
     };
 
 /**
- * Build a {@link ScalePyramid} (MATH.md §2). Square scales unless `heights`/`widths` are given.
+ * Build a {@link ScalePyramid} (docs/math.md §2). Square scales unless `heights`/`widths` are given.
  * Sides must be positive integers, nondecreasing, starting at 1×1.
  * @throws {@link RangeArgumentError} naming the bad side.
  */
@@ -96,7 +96,7 @@ export function scalePyramid(spec: PyramidSpec): ScalePyramid {
 }
 
 /**
- * level(t): the 0-based scale of token `t` given tokens-per-scale `blocks` (MATH.md §2).
+ * level(t): the 0-based scale of token `t` given tokens-per-scale `blocks` (docs/math.md §2).
  * @throws {@link RangeArgumentError} when t is outside 0..Σblocks−1.
  */
 export function levelOf(blocks: readonly number[], t: number): number {
@@ -120,7 +120,7 @@ export function levels(blocks: readonly number[]): Int32Array {
 }
 
 /**
- * Exact attention work of VAR inference in query–key pairs per layer (MATH.md §4):
+ * Exact attention work of VAR inference in query–key pairs per layer (docs/math.md §4):
  * with a KV cache Σ_k h_k w_k L_k; recomputing every step from scratch Σ_k L_k².
  */
 export function attentionPairCounts(p: ScalePyramid): {

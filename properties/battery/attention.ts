@@ -1,5 +1,5 @@
 /**
- * The attention battery: one suite written against the kernel contract (DESIGN.md), in the
+ * The attention battery: one suite written against the kernel contract (docs/guide-kernels.md), in the
  * style of fast-check's `assertProduceCorrectValues` — it takes a kernel and settings, and
  * returns laws that judge the kernel against the spec with the tolerance policy.
  * @module
@@ -127,7 +127,7 @@ export async function runKernel(kernel: AttentionKernel, input: AttentionInput):
 
 /**
  * Q' = [Q | c_i/s], K' = [K | 1]: adds c_i (cycling through `shifts`) to every logit of row i,
- * which softmax must ignore (MATH.md §3). A metamorphic input needing no reference.
+ * which softmax must ignore (docs/math.md §3). A metamorphic input needing no reference.
  */
 export function withRowShifts(x: AttentionInput, shifts: readonly number[]): AttentionInput {
   const d = x.q.cols;

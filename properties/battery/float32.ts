@@ -1,5 +1,5 @@
 /**
- * The float32 half of the tolerance policy (DESIGN.md): the FlashAttention rule — a float32
+ * The float32 half of the tolerance policy (docs/guide-kernels.md): the FlashAttention rule — a float32
  * kernel's error against the float64 spec may be at most twice the error of a *naive float32
  * evaluation of the same formula*, plus the output's own rounding noise, plus (from the
  * backend's measured exp accuracy) E1 of the exp error beyond correct rounding.

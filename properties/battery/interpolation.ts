@@ -1,6 +1,6 @@
 /**
  * The interpolation battery: laws every `upsample-bicubic` / `downsample-area` kernel must
- * satisfy against the spec (MATH.md §7), with the same tolerance policy as attention —
+ * satisfy against the spec (docs/math.md §7), with the same tolerance policy as attention —
  * float64 rounding, or for float32 kernels 2× a naive float32 evaluation of the same formula
  * plus the output's rounding noise.
  * @module
@@ -88,7 +88,7 @@ export function interpolationBattery(kernel: InterpolationKernel, settings: { nu
   return [
     law({
       name: `${kernel.name}: matches the spec (${kernel.op})`,
-      cites: 'MATH.md §7, DESIGN.md tolerance policy',
+      cites: 'docs/math.md §7, docs/guide-kernels.md (Tolerance policy)',
       arbitrary: cases,
       numRuns,
       check: async ([x, h2, w2]) => {
@@ -101,7 +101,7 @@ export function interpolationBattery(kernel: InterpolationKernel, settings: { nu
     }),
     law({
       name: `${kernel.name}: constants are preserved`,
-      cites: 'MATH.md §7 (partition of unity / averaging)',
+      cites: 'docs/math.md §7 (partition of unity / averaging)',
       arbitrary: fc.tuple(targetSide(side), targetSide(side), fc.double({ min: -8, max: 8, noNaN: true }), targetSide(side + 8), targetSide(side + 8)),
       numRuns,
       check: async ([h, w, v, h2, w2]) => {
@@ -112,7 +112,7 @@ export function interpolationBattery(kernel: InterpolationKernel, settings: { nu
     }),
     law({
       name: `${kernel.name}: identity at equal sizes`,
-      cites: 'MATH.md §7',
+      cites: 'docs/math.md §7',
       arbitrary: anyFeatureMap(side, 3),
       numRuns,
       check: async (x) => {

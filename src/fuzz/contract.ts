@@ -1,5 +1,5 @@
 /**
- * Validate a user's kernel object against the DESIGN.md contract before fuzzing it, naming
+ * Validate a user's kernel object against the the kernel contract (docs/guide-kernels.md) before fuzzing it, naming
  * every missing or wrong field.
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * The kernels under test and the registry (DESIGN.md kernel contract).
+ * The kernels under test and the registry (the kernel contract (docs/guide-kernels.md)).
  * @module kernels
  */
 export { cpuExact, exactAttentionCpu } from './cpu/exact.js';

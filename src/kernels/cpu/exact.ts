@@ -1,6 +1,6 @@
 /**
  * `cpu/exact`: exact float64 softmax attention, fast on one core. Block-causal inputs only
- * touch the allowed key prefix of each query (Σ_k h_k w_k L_k pairs, MATH.md §4); queries are
+ * touch the allowed key prefix of each query (Σ_k h_k w_k L_k pairs, docs/math.md §4); queries are
  * processed in tiles that share each key row while it is in cache; no L×L buffer.
  * @module
  */
