@@ -72,7 +72,7 @@ function positiveNumbers(name: string, text: string | undefined): number[] | und
   return xs;
 }
 
-const PARTS: readonly VerifyPart[] = ['spec', 'cpu', ...GPU_BACKENDS, 'chromium-webgl2', 'chromium-webgpu'];
+const PARTS: readonly VerifyPart[] = ['spec', 'builtin', ...GPU_BACKENDS, 'chromium-webgl2', 'chromium-webgpu'];
 
 async function verifyCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({

@@ -25,8 +25,8 @@ import { builtinRegistry, KernelRegistry, registerGpujsKernels } from '../kernel
 /** Chromium backends `verify` can run the gpu.js kernels in. */
 export type BrowserBackend = 'webgl2' | 'webgpu';
 
-/** One independent part of the run: the spec's laws, the CPU kernels, a gpu.js backend, or a Chromium backend. */
-export type VerifyPart = 'spec' | 'cpu' | GpuBackend | `chromium-${BrowserBackend}`;
+/** One independent part of the run: the spec's laws, the built-in CPU kernels, a gpu.js backend, or a Chromium backend. */
+export type VerifyPart = 'spec' | 'builtin' | GpuBackend | `chromium-${BrowserBackend}`;
 
 /** A row of the result: a law's result and the suite (spec area or kernel) it belongs to. */
 export type VerifyRow = LawResult & { suite: string };
@@ -70,14 +70,14 @@ export interface VerifyResult {
 /** The parts a run with these options covers, in a fixed order. */
 export function verifyParts(options: Pick<VerifyOptions, 'backends' | 'browser'>): VerifyPart[] {
   const browser = chromiumInstalled() ? (options.browser ?? ['webgl2', 'webgpu']) : [];
-  return ['spec', 'cpu', ...(options.backends ?? GPU_BACKENDS), ...browser.map((b) => `chromium-${b}` as const)];
+  return ['spec', 'builtin', ...(options.backends ?? GPU_BACKENDS), ...browser.map((b) => `chromium-${b}` as const)];
 }
 
 /** Suites of one part: the laws it runs, grouped by suite. */
 async function partSuites(part: VerifyPart, settings: BatterySettings, notes: string[], cleanup: (() => unknown)[]): Promise<{ suite: string; laws: readonly Law<unknown>[] }[]> {
   if (part === 'spec') return [{ suite: 'spec', laws: specLaws }, { suite: 'spec/low-rank', laws: lowRankSpecLaws }];
   let registry: KernelRegistry;
-  if (part === 'cpu') registry = builtinRegistry();
+  if (part === 'builtin') registry = builtinRegistry();
   else if (part.startsWith('chromium-')) {
     registry = new KernelRegistry();
     const b = part.slice('chromium-'.length) as BrowserBackend;
@@ -185,7 +185,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   if (!options.parts && !chromiumInstalled() && options.browser?.length !== 0) out(`backend chromium: unavailable — Chromium not installed (${CHROMIUM_PATH})`);
   const run = jobs > 1 && !options.parts ? await runShards(planShards(parts, jobs), options) : await runParts(parts, options);
   const order = new Map(parts.map((p, i) => [p, i]));
-  const rank = (suite: string): number => (suite.startsWith('spec') && !suite.includes('/') ? 0 : order.get((suite.split('@')[1] ?? 'cpu') as VerifyPart) ?? 1);
+  const rank = (suite: string): number => (suite.startsWith('spec') && !suite.includes('/') ? 0 : order.get((suite.split('@')[1] ?? 'builtin') as VerifyPart) ?? 1);
   const results = [...run.results].sort((a, b) => rank(a.suite) - rank(b.suite));
   for (const n of run.notes) out(n);
   out(
