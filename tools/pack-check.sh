@@ -6,9 +6,9 @@
 #   3. `npx varcheck verify` on the CPU kernels (fast filter), and the clear message when gpu.js is absent;
 #   4. `npx varcheck fuzz` on a user's .ts kernel written here;
 #   5. a vitest file using `describeKernel` from 'varcheck/vitest' (after `npm install -D vitest @fast-check/vitest`);
-#   6. gpu.js without its optional gl addon (`npm install gpu.js --omit=optional`), then
+#   6. gpu.js without building its optional gl addon (`npm install gpu.js --ignore-scripts`), then
 #      `npx varcheck verify --backends webasm --browser ''` (fast filter);
-#   7. only with PACK_CHECK_GL=1: `npm install gl` (builds headless-gl where no prebuilt binary downloads), timed.
+#   7. only with PACK_CHECK_GL=1: `npm rebuild gl` (builds headless-gl where no prebuilt binary downloads), timed.
 # Usage: tools/pack-check.sh            (env: PACK_CHECK_DIR to keep the work folder, PACK_CHECK_GL=1)
 # Uses a fresh npm cache in the work folder, so the install times are cold-cache times.
 set -euo pipefail
@@ -106,18 +106,21 @@ describeKernel(myKernel, { numRuns: 10 });
 EOF
 npx vitest run --reporter=dot kernels/my-kernel.test.ts
 
-step "gpu.js without the gl addon (npm install gpu.js --omit=optional), then the webasm backend"
+step "gpu.js without building the gl addon (npm install gpu.js --ignore-scripts), then the webasm backend"
 t0=$(date +%s)
-npm install gpu.js --omit=optional >/dev/null
-echo "install time (gpu.js, no gl): $(seconds "$t0") s"
+npm install gpu.js --ignore-scripts >/dev/null
+echo "install time (gpu.js, gl not built): $(seconds "$t0") s"
 npx varcheck verify --seed "$SEED" --runs 3 --filter 'matches the spec' --backends webasm --browser '' | tee "$WORK/verify-webasm.txt"
 grep -q '^gpujs/exact@webasm' "$WORK/verify-webasm.txt" || { echo "verify did not run gpujs/exact@webasm"; exit 1; }
 
+step "the user's vitest suite still runs after the gpu.js install"
+npx vitest run --reporter=dot kernels/my-kernel.test.ts >/dev/null && echo "vitest ok"
+
 if [ "${PACK_CHECK_GL:-}" = 1 ]; then
-  step "headless-gl opt-in: npm install gl (builds the addon where no prebuilt binary downloads)"
+  step "headless-gl opt-in: npm rebuild gl (builds the addon where no prebuilt binary downloads)"
   t0=$(date +%s)
-  npm install gl >/dev/null
-  echo "install time (gl): $(seconds "$t0") s"
+  npm rebuild gl >/dev/null
+  echo "build time (gl): $(seconds "$t0") s"
   test -f node_modules/gl/build/Release/webgl.node || { echo "the gl addon did not build"; exit 1; }
 fi
 

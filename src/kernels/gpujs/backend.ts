@@ -37,7 +37,7 @@ function loadGpujs(): Promise<GpuConstructor | string> {
     (m) => ((m as { default?: typeof gpujs }).default ?? (m as unknown as typeof gpujs)).GPU,
     (e: unknown) =>
       (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND'
-        ? 'not installed: the gpu.js backends need the optional peer dependency gpu.js (npm install gpu.js; it brings the gl addon for headless-gl; npm install webgpu for Dawn)'
+        ? 'not installed: the gpu.js backends need the optional peer dependency gpu.js (npm install gpu.js --ignore-scripts for webasm and cpu; npm install gpu.js gl, which builds the gl addon, for headless-gl; npm install webgpu for Dawn)'
         : `failed to load: ${(e as Error).message}`,
   );
   return gpujsModule;
