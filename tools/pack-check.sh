@@ -50,6 +50,13 @@ for peer in gpu.js gl webgpu playwright-core vitest @fast-check/vitest; do
 done
 echo "no optional peer installed (gpu.js, gl, webgpu, playwright-core, vitest, @fast-check/vitest)"
 
+step "missing optional peers are named, with the command that installs them"
+node --input-type=module -e "import('varcheck/vitest').then(() => process.exit(1), (e) => { console.log(e.name + ' ' + e.message); process.exit(e.code === 'MISSING_PEER' ? 0 : 1); })"
+if [ -x "${VARCHECK_CHROMIUM:-/usr/bin/chromium}" ]; then
+  npx varcheck verify --backends '' --browser webgl2 --filter 'no law has this name' | tee "$WORK/verify-browser.txt"
+  grep -q 'npm install playwright-core' "$WORK/verify-browser.txt" || { echo "verify --browser did not say how to install playwright-core"; exit 1; }
+fi
+
 step "npx varcheck verify on the CPU kernels (no gpu.js: the gpu.js backends say how to get them)"
 npx varcheck verify --seed "$SEED" --runs 5 --filter 'matches the spec' --browser '' | tee "$WORK/verify-cpu.txt"
 grep -q 'npm install gpu.js' "$WORK/verify-cpu.txt" || { echo "verify did not say how to install gpu.js"; exit 1; }
