@@ -28,7 +28,7 @@ export class IsolationError extends VarcheckError {
 // The worker boots from a two-line script that loads worker.js (dist: the published package and
 // `npx varcheck`, no tsx needed for varcheck itself) or, from the sources (vitest, tsx), registers
 // tsx in the worker (execArgv --import is not honoured by workers on every Node 20) and loads
-// worker.ts. Either way the user's kernel module is loaded by load.ts through tsx's tsImport.
+// worker.ts. Either way the user's kernel module is loaded by load.ts (through tsx).
 const tsxApi = ((): string => {
   try {
     return import.meta.resolve('tsx/esm/api');
