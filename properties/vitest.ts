@@ -3,14 +3,31 @@
  * per law, with the run's seed (printed by properties/setup.ts) and `{ seed, path }` on failure.
  * @module
  */
-import { describe, it } from 'vitest';
 import fc from 'fast-check';
 import { checkKnownGap, gapFor, type KnownGap } from './battery/known-gaps.js';
-import { test } from '@fast-check/vitest';
+import { VarcheckError } from '../spec/errors.js';
 import { within, type Law } from './law.js';
 import { attentionBattery, type BatterySettings } from './battery/attention.js';
 import { interpolationBattery } from './battery/interpolation.js';
 import type { AttentionKernel, InterpolationKernel, Kernel } from '../spec/contract.js';
+
+/** An optional peer dependency that this entry point needs is not installed (`argument` names the package). */
+export class MissingPeerError extends VarcheckError {
+  static override readonly code: string = 'MISSING_PEER';
+}
+
+// vitest and @fast-check/vitest are optional peer dependencies of varcheck: only this entry point
+// ('varcheck/vitest') needs them, so a CLI-only install does not pull in a test runner.
+const load = async <T>(name: string, get: () => Promise<T>): Promise<T> => {
+  try {
+    return await get();
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') throw new MissingPeerError(name, `'varcheck/vitest' needs the peer dependency ${name}: npm install -D vitest @fast-check/vitest`);
+    throw e;
+  }
+};
+const { describe, it } = await load('vitest', () => import('vitest'));
+const { test } = await load('@fast-check/vitest', () => import('@fast-check/vitest'));
 
 /** `describe(title)` with one property test per law; laws matched by `knownGaps` must keep failing. */
 export function describeLaws(title: string, laws: readonly Law<unknown>[], options: { kernel?: string; knownGaps?: readonly KnownGap[] } = {}): void {

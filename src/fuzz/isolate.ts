@@ -25,8 +25,10 @@ export class IsolationError extends VarcheckError {
   static override readonly code: string = 'ISOLATION';
 }
 
-// The worker boots from a two-line script that registers tsx in the worker (execArgv --import is
-// not honoured by workers on every Node 20), then loads worker.ts (sources) or worker.js (dist).
+// The worker boots from a two-line script that loads worker.js (dist: the published package and
+// `npx varcheck`, no tsx needed for varcheck itself) or, from the sources (vitest, tsx), registers
+// tsx in the worker (execArgv --import is not honoured by workers on every Node 20) and loads
+// worker.ts. Either way the user's kernel module is loaded by load.ts (through tsx).
 const tsxApi = ((): string => {
   try {
     return import.meta.resolve('tsx/esm/api');
@@ -35,8 +37,9 @@ const tsxApi = ((): string => {
     return pathToFileURL(resolve(pkg, '..', 'dist/esm/api/index.mjs')).href;
   }
 })();
-const workerModule = new URL(existsSync(new URL('./worker.ts', import.meta.url)) ? './worker.ts' : './worker.js', import.meta.url).href;
-const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerModule)}); });`;
+const fromSources = import.meta.url.endsWith('.ts') && existsSync(new URL('./worker.ts', import.meta.url));
+const workerModule = new URL(fromSources ? './worker.ts' : './worker.js', import.meta.url).href;
+const bootstrap = fromSources ? `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerModule)}); });` : `import(${JSON.stringify(workerModule)});`;
 
 /**
  * Wrap kernel `index` of `modulePath` so each call runs in a worker with `deadlineMs`.

@@ -1,20 +1,27 @@
 /**
  * Load a user's kernel module (.ts or .js, anywhere on disk) through tsx, and pick its kernels:
  * the default export (a kernel or an array of kernels) or a named export.
+ *
+ * tsx is registered process-wide (not `tsImport`, whose namespace gives every module the kernel
+ * imports, varcheck included, a second instance): a kernel's `import … from 'varcheck'` is then
+ * the very module instance the CLI runs (dist/), one copy at run time.
  * @module
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { tsImport } from 'tsx/esm/api';
+import { register } from 'tsx/esm/api';
 import type { Kernel } from '../../spec/contract.js';
 import { ContractError, validateKernel } from './contract.js';
+
+let tsxRegistered: unknown;
 
 /** The kernels a module exports (validated). */
 export async function loadKernels(modulePath: string, exportName?: string): Promise<Kernel[]> {
   const file = resolve(modulePath);
   if (!existsSync(file)) throw new ContractError('module', `no such file: ${file}`);
-  const mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+  tsxRegistered ??= register();
+  const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   const name = exportName ?? 'default';
   let value = mod[name];
   // A CommonJS module compiled by tsx may nest the default export.

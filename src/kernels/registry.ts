@@ -10,7 +10,7 @@ import type { AttentionKernel, InterpolationKernel, Kernel } from '../../spec/co
 import { cpuExact } from './cpu/exact.js';
 import { cpuLowRank } from './cpu/low-rank.js';
 import type { MeasuredPrecision } from '../../spec/contract.js';
-import { backendAvailable, GPU_BACKENDS, type GpuBackend } from './gpujs/backend.js';
+import { backendAvailable, GPU_BACKENDS, gpujsUnavailable, type GpuBackend } from './gpujs/backend.js';
 import { gpujsExact } from './gpujs/exact.js';
 import { gpujsDownsampleArea, gpujsUpsampleBicubic } from './gpujs/interpolation.js';
 import { gpujsLowRank } from './gpujs/low-rank.js';
@@ -110,7 +110,7 @@ export async function registerGpujsKernels(registry: KernelRegistry, backends: r
     if (!(await backendAvailable(backend))) {
       registry.unavailable.push({
         backend,
-        reason: backend === 'webgpu' ? 'no WebGPU adapter (webgpu@0.3.10 / Dawn found none)' : backend === 'headlessgl' ? 'no headless-gl context (needs the gl addon and an X display: xvfb-run -a)' : 'gpu.js cannot create it here',
+        reason: (await gpujsUnavailable()) ?? (backend === 'webgpu' ? 'no WebGPU adapter (webgpu@0.3.10 / Dawn found none)' : backend === 'headlessgl' ? 'no headless-gl context (needs the gl addon and an X display: xvfb-run -a)' : 'gpu.js cannot create it here'),
       });
       continue;
     }

@@ -41,7 +41,8 @@ export interface BrowserKernels {
 
 async function bundle(): Promise<string> {
   const esbuild = await import('esbuild');
-  const entry = fileURLToPath(new URL('./page-entry.ts', import.meta.url));
+  // page-entry.ts next to the sources, page-entry.js in the built package (dist/).
+  const entry = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './page-entry.ts' : './page-entry.js', import.meta.url));
   const out = await esbuild.build({ entryPoints: [entry], bundle: true, write: false, format: 'iife', platform: 'browser', target: 'chrome120', logLevel: 'silent' });
   return out.outputFiles[0].text;
 }
@@ -72,7 +73,11 @@ export function chromiumInstalled(): boolean {
  */
 export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = 'webgl2'): Promise<BrowserKernels> {
   if (!chromiumInstalled()) throw new BackendUnavailableError('chromium', `${CHROMIUM_PATH} not found (apt-get install chromium)`);
-  const { chromium } = await import('playwright-core');
+  const { chromium } = await import('playwright-core').catch((e: unknown) => {
+    // playwright-core is an optional peer dependency: only the browser kernels need it.
+    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') throw new BackendUnavailableError('playwright-core', 'not installed: the Chromium kernels need the optional peer dependency playwright-core (npm install playwright-core), or pass --browser \'\'');
+    throw e;
+  });
   const { server, url } = await serve(await bundle());
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: FLAGS });
   const close = async (): Promise<void> => {

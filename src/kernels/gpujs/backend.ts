@@ -3,13 +3,13 @@
  * one is missing (gpu.js silently falls back; varcheck does not).
  * @module
  */
-import gpujs from 'gpu.js';
+import type gpujs from 'gpu.js';
 import { VarcheckError } from '../../../spec/errors.js';
 
-const { GPU } = gpujs;
+type GpuConstructor = (typeof gpujs)['GPU'];
 
 /** A gpu.js `GPU` instance. */
-export type GpuInstance = InstanceType<typeof GPU>;
+export type GpuInstance = InstanceType<GpuConstructor>;
 
 /**
  * gpu.js backends (DESIGN.md "gpu.js facts"): in Node `headlessgl`, `webasm`, `cpu` and
@@ -23,6 +23,30 @@ export const GPU_BACKENDS: readonly GpuBackend[] = ['headlessgl', 'webasm', 'cpu
 /** A requested backend cannot run here (no X display for headless-gl, no WebGPU adapter, …). */
 export class BackendUnavailableError extends VarcheckError {
   static override readonly code: string = 'BACKEND_UNAVAILABLE';
+}
+
+let gpujsModule: Promise<GpuConstructor | string> | undefined;
+
+/**
+ * gpu.js is an optional peer dependency (it pulls in the `gl` addon, built from source where no
+ * prebuilt binary downloads): load it on first use. Resolves to its `GPU` class, or to the reason
+ * it cannot load (not installed: how to install it).
+ */
+function loadGpujs(): Promise<GpuConstructor | string> {
+  gpujsModule ??= import('gpu.js').then(
+    (m) => ((m as { default?: typeof gpujs }).default ?? (m as unknown as typeof gpujs)).GPU,
+    (e: unknown) =>
+      (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND'
+        ? 'not installed: the gpu.js backends need the optional peer dependency gpu.js (npm install gpu.js --ignore-scripts for webasm and cpu; npm install gpu.js gl, which builds the gl addon, for headless-gl; npm install webgpu for Dawn)'
+        : `failed to load: ${(e as Error).message}`,
+  );
+  return gpujsModule;
+}
+
+/** Why the gpu.js backends cannot run at all here (gpu.js not installed, or failing to load); undefined when gpu.js loads. */
+export async function gpujsUnavailable(): Promise<string | undefined> {
+  const GPU = await loadGpujs();
+  return typeof GPU === 'string' ? `gpu.js ${GPU}` : undefined;
 }
 
 let webgpuProbe: Promise<string | undefined> | undefined;
@@ -58,6 +82,8 @@ export function probeWebGPU(): Promise<string | undefined> {
 
 /** Is `backend` usable in this process? (headlessgl needs the gl addon and an X display.) */
 export async function backendAvailable(backend: GpuBackend): Promise<boolean> {
+  const GPU = await loadGpujs();
+  if (typeof GPU === 'string') return false;
   if (backend === 'webgpu') return (await probeWebGPU()) !== undefined;
   try {
     const gpu = new GPU({ mode: backend });
@@ -80,6 +106,8 @@ export async function availableBackends(): Promise<GpuBackend[]> {
  * A `GPU` on exactly `backend`, or {@link BackendUnavailableError} — never a silent fallback.
  */
 export async function createGpu(backend: GpuBackend): Promise<GpuInstance> {
+  const GPU = await loadGpujs();
+  if (typeof GPU === 'string') throw new BackendUnavailableError('gpu.js', GPU);
   if (backend === 'webgpu' && (await probeWebGPU()) === undefined) {
     throw new BackendUnavailableError('backend', 'webgpu: no WebGPU adapter here (webgpu@0.3.10 / Dawn found none)');
   }
