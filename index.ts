@@ -14,7 +14,7 @@ export * from './spec/index.js';
 export * as spec from './spec/index.js';
 export * as properties from './properties/index.js';
 export { checkLaw } from './properties/runner/check-law.js';
-export type { CheckOptions, LawResult, LawRun, LawStatus, Failure } from './properties/runner/check-law.js';
+export type { CheckOptions, LawResult, LawRun, LawStatus, Failure, PassedLaw, FailedLaw, InconclusiveLaw, SkippedLaw } from './properties/runner/check-law.js';
 export { replayLine, resultDetail, summaryLine, statusWord, exitCode, EXIT, fmt, table } from './properties/runner/format.js';
 export { resolveSeed } from './properties/runner/seed.js';
 export * from './src/kernels/index.js';

@@ -70,3 +70,12 @@ export const EPS = Number.EPSILON;
 export function roundoff(ops: number, magnitude: number): number {
   return ops * (EPS * magnitude + Number.MIN_VALUE);
 }
+
+/**
+ * Several yes/no facts at once, named: holds when all do, and a failure names each condition that
+ * broke (instead of one `holds(a && b && c)` that cannot say which).
+ */
+export function holdsAll(conditions: Readonly<Record<string, boolean>>, detail?: string): Outcome {
+  const broken = Object.entries(conditions).filter(([, ok]) => !ok).map(([name]) => name);
+  return holds(broken.length === 0, `broken: ${broken.join('; ')}${detail ? ` (${detail})` : ''}`);
+}

@@ -14,7 +14,7 @@ import { columnRanges, e1L1Bound } from '../spec/bounds.js';
 import { certifiedLowRankAttention, declaredLowRankBound, FLOAT32_GPUJS, lowRankCertificate } from '../spec/certificate.js';
 import { adversarialArb, lowRankFloat32 } from './adversarial.js';
 import { matrixArb, pyramidArb } from './arbitraries.js';
-import { holds, law, roundoff, type Law } from './law.js';
+import { holds, holdsAll, law, roundoff, type Law } from './law.js';
 
 /** |P_g(−β) − e^{−β}|/e^{−β} from the tail Σ_{t>g} (−β)ᵗ/t! (no cancellation against e^{−β}). */
 function taylorErrorAtMinusBeta(beta: number, g: number): number {
@@ -79,7 +79,7 @@ export const lowRankLaws: Law<unknown>[] = [
       const minimal = tMin === undefined || tMin === 0 || taylorRelativeError(bl, tMin - 1) > eh;
       const gc = chebyshevDegree(bh, el);
       const cOk = gc === undefined || (chebyshevPolynomial(bh, gc).relativeError <= el && (gc === 0 || chebyshevPolynomial(bh, gc - 1).relativeError > el));
-      return holds(mono && minimal && cOk, `β ∈ [${bl}, ${bh}], ε ∈ [${el}, ${eh}]: Taylor ${tMin}, Chebyshev ${gc}`);
+      return holdsAll({ 'degree monotone in β and ε': mono, 'Taylor degree minimal': minimal, 'Chebyshev certified': cOk }, `β ∈ [${bl}, ${bh}], ε ∈ [${el}, ${eh}]: Taylor ${tMin}, Chebyshev ${gc}`);
     },
   }),
   law({
@@ -156,7 +156,7 @@ export const lowRankLaws: Law<unknown>[] = [
       const sums = new Float64Array(g + 1);
       for (let m = 0; m < set.size; m++) sums[set.degree[m]] += set.multinomial[m];
       const multOk = Array.from(sums).every((s, t) => s === d ** t);
-      return holds(count === rank(d, g) && set.size === count && multOk, `count ${count}, rank ${rank(d, g)}, enumerated ${set.size}`);
+      return holdsAll({ 'count = C(d+g, g)': count === rank(d, g), 'enumeration has no duplicates': set.size === count, 'multinomial coefficients': multOk }, `count ${count}, rank ${rank(d, g)}, enumerated ${set.size}`);
     },
   }),
   law({

@@ -5,7 +5,7 @@
 import * as fc from 'fast-check';
 import { allowed, attentionPairCounts, blockCausalMask, levelOf } from '../spec/index.js';
 import { rectPyramidArb } from './arbitraries.js';
-import { holds, law, type Law } from './law.js';
+import { holds, holdsAll, law, type Law } from './law.js';
 
 /** Laws of the pyramid (docs/math.md §2, §4). */
 export const pyramidLaws: Law<unknown>[] = [
@@ -32,7 +32,7 @@ export const pyramidLaws: Law<unknown>[] = [
         Lk += h * p.widths[k];
         sum += Lk * Lk;
       });
-      return holds(sum === attentionPairCounts(p).recompute && Lk === p.L, `Σ L_k² = ${sum}, L = ${Lk}`);
+      return holdsAll({ 'Σ L_k² = recompute pair count': sum === attentionPairCounts(p).recompute, 'L_K = L': Lk === p.L }, `Σ L_k² = ${sum}, L = ${Lk}`);
     },
   }),
   law({
@@ -42,7 +42,7 @@ export const pyramidLaws: Law<unknown>[] = [
     check: ([p, t]) => {
       const k = levelOf(p.blocks, t);
       const start = k === 0 ? 0 : p.cumulative[k - 1];
-      return holds(start <= t && t < p.cumulative[k], `token ${t} placed at scale ${k}`);
+      return holdsAll({ 'token at or after its scale\'s start': start <= t, 'token before its scale\'s end': t < p.cumulative[k] }, `token ${t} placed at scale ${k}`);
     },
   }),
 ];

@@ -27,6 +27,20 @@ export interface BatterySettings extends AttentionSettings {
   measured?: MeasuredPrecision;
 }
 
+/** The battery's defaults for one kernel ({@link batteryPreset}). */
+export interface BatteryPreset {
+  /** Entry bound of the small random inputs. */
+  B: number;
+  /** Most tokens of the small random inputs. */
+  maxL: number;
+  /** Largest logit bound β of the hard regime. */
+  maxBeta: number;
+  /** Most keys of the large inputs. */
+  maxKeys: number;
+  /** Largest head dimension of the hard and large inputs (approximate kernels), or none. */
+  maxD?: number;
+}
+
 /**
  * The one place the battery's defaults live: small random inputs with entries ≤ 3 for exact
  * kernels and ≤ 1.5 for approximate ones (where a bound is certified), up to 24 tokens; the hard
@@ -34,7 +48,7 @@ export interface BatterySettings extends AttentionSettings {
  * and β = 36 for approximate ones (they certify or decline); up to 8,192 keys (`deep`: 21,845);
  * head dimension ≤ 4 in the hard and large families of approximate kernels (rank C(d + g, g)).
  */
-export function batteryPreset(kernel: AttentionKernel, reach: Reach = 'default'): Required<Pick<AttentionSettings, 'B' | 'maxL'>> & { maxBeta: number; maxKeys: number; maxD?: number } {
+export function batteryPreset(kernel: AttentionKernel, reach: Reach = 'default'): BatteryPreset {
   // Low-rank kernels are for small head dimensions (d = O(log n)): their rank C(d + g, g) grows fast with d.
   return { B: kernel.exact ? 3 : 1.5, maxL: 24, maxBeta: kernel.exact ? 1000 : 36, maxKeys: MAX_KEYS[reach], maxD: kernel.exact ? undefined : 4 };
 }

@@ -59,12 +59,38 @@ export interface Failure {
   thrown?: unknown;
 }
 
+/** Every case held. */
+export interface PassedLaw extends LawRun {
+  /** The verdict. */
+  status: 'passed';
+}
+
+/** A counterexample exists. */
+export interface FailedLaw extends LawRun {
+  /** The verdict. */
+  status: 'failed';
+  /** The shrunk counterexample and how to replay it. */
+  failure: Failure;
+}
+
+/** No case ran (no verdict): never a failure. */
+export interface InconclusiveLaw extends LawRun {
+  /** The verdict. */
+  status: 'inconclusive';
+  /** Why no case ran. */
+  reason: string;
+}
+
+/** The law does not apply to this kernel; never run. */
+export interface SkippedLaw extends LawRun {
+  /** The verdict. */
+  status: 'skipped';
+  /** Why it does not apply. */
+  reason: string;
+}
+
 /** The result of running one law: a discriminated union on `status`. */
-export type LawResult =
-  | (LawRun & { status: 'passed' })
-  | (LawRun & { status: 'failed'; failure: Failure })
-  | (LawRun & { status: 'inconclusive'; reason: string })
-  | (LawRun & { status: 'skipped'; reason: string });
+export type LawResult = PassedLaw | FailedLaw | InconclusiveLaw | SkippedLaw;
 
 /** The status of a {@link LawResult}. */
 export type LawStatus = LawResult['status'];

@@ -64,7 +64,16 @@ export function summaryLine(results: readonly LawResult[]): string {
 }
 
 /** Exit codes of the CLI: 0 all passed, 1 a law failed, 2 usage or contract error, 3 no failure but some law gave no verdict. */
-export const EXIT = { passed: 0, failed: 1, usage: 2, inconclusive: 3 } as const;
+export const EXIT: {
+  /** 0: every law passed (or was skipped with a reason). */
+  readonly passed: 0;
+  /** 1: a law failed — a counterexample exists. */
+  readonly failed: 1;
+  /** 2: usage or contract error. */
+  readonly usage: 2;
+  /** 3: no failure, but some law ran no case. */
+  readonly inconclusive: 3;
+} = { passed: 0, failed: 1, usage: 2, inconclusive: 3 };
 
 /** The exit code for a set of results ({@link EXIT}). */
 export function exitCode(results: readonly LawResult[]): number {
