@@ -14,6 +14,7 @@ import type { Mask } from '../../../spec/mask.js';
 import { BROWSER_LOW_RANK_DELTA } from './page-entry-config.js';
 import { requestWgslDevice, type WebGpuEntry } from '../wgsl/webgpu.js';
 import { wgslExact, type KernelTiming } from '../wgsl/exact.js';
+import { wgslLowRank } from '../wgsl/low-rank.js';
 
 const kernels = new Map<string, AttentionKernel | InterpolationKernel>();
 
@@ -28,7 +29,7 @@ const api = {
       // The hand-written WGSL kernels, on a device of their own with raised limits.
       const gpu = (globalThis as unknown as { navigator: { gpu?: WebGpuEntry } }).navigator.gpu;
       const dev = gpu ? await requestWgslDevice(gpu) : undefined;
-      if (dev) made.push(wgslExact(dev, { name: 'wgsl/exact@webgpu' }));
+      if (dev) made.push(wgslExact(dev, { name: 'wgsl/exact@webgpu' }), wgslLowRank(dev, { name: 'wgsl/low-rank@webgpu', delta: BROWSER_LOW_RANK_DELTA }));
     }
     for (const k of made) kernels.set(k.name, k);
     return { measured, kernels: made.map((k) => ({ name: k.name, op: k.op, exact: 'exact' in k ? k.exact : true })), userAgent: (globalThis as unknown as { navigator: { userAgent: string } }).navigator.userAgent };

@@ -7,8 +7,8 @@
  * tile computes the row's scores once, rescales (m, l, o) once, and adds each exp(s − m)·v_j
  * once (online softmax). Block-causal: the workgroup stops at the longest key prefix of its
  * rows, and each row stops at its own limit, so nothing is masked element by element inside a
- * scale; workgroups are dispatched longest key prefix first. Head sizes are compile-time
- * constants (one pipeline per (d, d_v), cached).
+ * scale; workgroups are dispatched longest key prefix first. Head sizes are compiled in
+ * power-of-two classes (one pipeline per class pair, cached).
  * @module
  */
 import { checkAttentionInput, type AttentionInput } from '../../../spec/attention.js';
@@ -44,14 +44,25 @@ function keyTile(cap: number): number {
   return Math.max(4, Math.min(64, Math.floor(2048 / cap)));
 }
 
-/** The WGSL source of `wgsl/exact` for head sizes d and d_v. */
+/** The power of two ≥ n (at least 4): head sizes are compiled in these classes. */
+export function headClass(n: number): number {
+  let c = 4;
+  while (c < n) c *= 2;
+  return c;
+}
+
+/**
+ * The WGSL source of `wgsl/exact` for head sizes up to DC = headClass(d) and DVC =
+ * headClass(d_v): register arrays and loops have those constant lengths (unrolled); the actual
+ * d and d_v are uniforms, guarded by uniform branches. One pipeline serves a whole class.
+ */
 export function wgslExactSource(d: number, dv: number): string {
-  let cap = 4;
-  while (cap < Math.max(d, dv)) cap *= 2;
-  const BK = keyTile(cap);
+  const DC = headClass(d);
+  const DVC = headClass(dv);
+  const BK = keyTile(Math.max(DC, DVC));
   const BQ = WGSL_QUERY_TILE;
   return /* wgsl */ `
-struct Params { lq: u32, lk: u32, tiles: u32, pad: u32, scale: f32, pad1: f32, pad2: f32, pad3: f32 };
+struct Params { lq: u32, tiles: u32, d: u32, dv: u32, scale: f32, pad1: f32, pad2: f32, pad3: f32 };
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> Q: array<f32>;
 @group(0) @binding(2) var<storage, read> K: array<f32>;
@@ -59,28 +70,31 @@ struct Params { lq: u32, lk: u32, tiles: u32, pad: u32, scale: f32, pad1: f32, p
 @group(0) @binding(4) var<storage, read> lim: array<u32>;
 @group(0) @binding(5) var<storage, read> tiles: array<vec2<u32>>;
 @group(0) @binding(6) var<storage, read_write> O: array<f32>;
-const D: u32 = ${d}u;
-const DV: u32 = ${dv}u;
+const DC: u32 = ${DC}u;
+const DVC: u32 = ${DVC}u;
 const BQ: u32 = ${BQ}u;
 const BK: u32 = ${BK}u;
-var<workgroup> Ks: array<f32, ${BK * d}>;
-var<workgroup> Vs: array<f32, ${BK * dv}>;
+var<workgroup> Ks: array<f32, ${BK * DC}>;
+var<workgroup> Vs: array<f32, ${BK * DVC}>;
 
 @compute @workgroup_size(${BQ})
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let t = tiles[wg.x];
   let keyEnd = t.y;
   let i = t.x + lid;
+  let D = P.d;
+  let DV = P.dv;
   let rowOk = i < P.lq;
   var li: u32 = 0u;
-  var q: array<f32, ${d}>;
-  var o: array<f32, ${dv}>;
+  var q: array<f32, ${DC}>;
+  var o: array<f32, ${DVC}>;
   var s: array<f32, ${BK}>;
-  if (rowOk) {
-    li = lim[i];
-    for (var c: u32 = 0u; c < D; c++) { q[c] = Q[i * D + c]; }
+  for (var c: u32 = 0u; c < DC; c++) {
+    q[c] = 0.0;
+    if (rowOk && c < D) { q[c] = Q[i * D + c]; }
   }
-  for (var c: u32 = 0u; c < DV; c++) { o[c] = 0.0; }
+  if (rowOk) { li = lim[i]; }
+  for (var c: u32 = 0u; c < DVC; c++) { o[c] = 0.0; }
   var m: f32 = -3.0e38;
   var l: f32 = 0.0;
   for (var j0: u32 = 0u; j0 < keyEnd; j0 += BK) {
@@ -94,25 +108,31 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
       var mt = m;
       for (var jj: u32 = 0u; jj < n; jj++) {
         var acc: f32 = 0.0;
-        for (var c: u32 = 0u; c < D; c++) { acc = fma(q[c], Ks[jj * D + c], acc); }
+        for (var c: u32 = 0u; c < DC; c++) {
+          if (c < D) { acc = fma(q[c], Ks[jj * D + c], acc); }
+        }
         let z = acc * P.scale;
         s[jj] = z;
         mt = max(mt, z);
       }
       let alpha = exp(m - mt);
       l = l * alpha;
-      for (var c: u32 = 0u; c < DV; c++) { o[c] = o[c] * alpha; }
+      for (var c: u32 = 0u; c < DVC; c++) { o[c] = o[c] * alpha; }
       for (var jj: u32 = 0u; jj < n; jj++) {
         let p = exp(s[jj] - mt);
         l = l + p;
-        for (var c: u32 = 0u; c < DV; c++) { o[c] = fma(p, Vs[jj * DV + c], o[c]); }
+        for (var c: u32 = 0u; c < DVC; c++) {
+          if (c < DV) { o[c] = fma(p, Vs[jj * DV + c], o[c]); }
+        }
       }
       m = mt;
     }
     workgroupBarrier();
   }
   if (rowOk) {
-    for (var c: u32 = 0u; c < DV; c++) { O[i * DV + c] = o[c] / l; }
+    for (var c: u32 = 0u; c < DVC; c++) {
+      if (c < DV) { O[i * DV + c] = o[c] / l; }
+    }
   }
 }
 `;
@@ -137,7 +157,8 @@ export function storageBuffer(device: WebGpuDevice, data: ArrayBufferView & { by
 }
 
 /**
- * Encode `passes` (each: pipeline, bind group, workgroup count) into one submission, copy
+ * Encode `passes` (each: pipeline, bind group, workgroup count — folded into a 2-D grid past
+ * 65,535) into one submission, copy
  * `result` (`bytes` long) back and, where the device has 'timestamp-query', time the passes.
  * Resolves to the bytes and the GPU milliseconds (null without timestamps).
  */
@@ -152,7 +173,9 @@ export async function dispatchAndRead(dev: WgslDevice, passes: readonly { pipeli
     const pass = enc.beginComputePass(ts);
     pass.setPipeline(p.pipeline);
     pass.setBindGroup(0, p.group);
-    pass.dispatchWorkgroups(p.workgroups);
+    // Past 65,535 workgroups the grid folds into y; shaders index wg.x + wg.y·num_workgroups.x.
+    const x = Math.min(p.workgroups, 65535);
+    pass.dispatchWorkgroups(x, Math.ceil(p.workgroups / x));
     pass.end();
   });
   const staging = device.createBuffer({ size: bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
@@ -231,7 +254,7 @@ export function wgslExact(dev: WgslDevice, options: WgslKernelOptions): WgslAtte
       const limits = keyLimits(mask, Lq, k.rows);
       const tiles = queryTiles(limits);
       if (tiles.length / 2 > 65535) throw new RangeArgumentError('input', `${Lq} query rows need more than 65,535 workgroups`);
-      const key = `${d},${dv}`;
+      const key = `${headClass(d)},${headClass(dv)}`;
       let pp = pipelines.get(key);
       if (!pp) {
         pp = computePipeline(device, wgslExactSource(d, dv));
@@ -239,7 +262,7 @@ export function wgslExact(dev: WgslDevice, options: WgslKernelOptions): WgslAtte
       }
       const pipeline = await pp;
       const params = new ArrayBuffer(32);
-      new Uint32Array(params, 0, 4).set([Lq, k.rows, tiles.length / 2, 0]);
+      new Uint32Array(params, 0, 4).set([Lq, tiles.length / 2, d, dv]);
       new Float32Array(params, 16, 1)[0] = scale;
       const ub = device.createBuffer({ size: 32, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
       device.queue.writeBuffer(ub, 0, new Uint8Array(params));
