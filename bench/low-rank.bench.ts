@@ -8,7 +8,8 @@
  * bench/onnx-attention.ts) — on the same inputs in the same process; the ratios; measured
  * ‖low-rank − exact‖∞ against the declared bound and δ; and at the end the least-squares
  * exponent of time in n. Absolute times are noise; ratios are the result. Writes
- * bench/results/low-rank.json. (--no-onnx skips the peer.)
+ * bench/results/low-rank.json. (--no-onnx skips the peer; --onnx-threads 1 runs it on one core,
+ * like cpu/low-rank.)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -21,7 +22,7 @@ import { fmt, table } from '../src/cli/table.js';
 import { onnxBlockCausal } from './onnx-attention.js';
 
 const { values } = parseArgs({
-  options: { sizes: { type: 'string', default: '16,32,64,128' }, d: { type: 'string', default: '4' }, B: { type: 'string', default: '1' }, delta: { type: 'string', default: '1e-3' }, reps: { type: 'string', default: '3' }, 'no-onnx': { type: 'boolean', default: false } },
+  options: { sizes: { type: 'string', default: '16,32,64,128' }, d: { type: 'string', default: '4' }, B: { type: 'string', default: '1' }, delta: { type: 'string', default: '1e-3' }, reps: { type: 'string', default: '3' }, 'no-onnx': { type: 'boolean', default: false }, 'onnx-threads': { type: 'string' } },
 });
 const sizes = String(values.sizes).split(',').map(Number);
 const d = Number(values.d);
@@ -76,7 +77,7 @@ for (const n of sizes) {
   let onnx: { ms: number; error: number } | null = null;
   if (!values['no-onnx']) {
     try {
-      const run = await onnxBlockCausal(d, d, input.scale);
+      const run = await onnxBlockCausal(d, d, input.scale, values['onnx-threads'] ? { intraOpNumThreads: Number(values['onnx-threads']) } : {});
       const [q32, k32, v32] = [input.q, input.k, input.v].map((m) => Float32Array.from(m.data));
       const o = await timeAsync(() => run(q32, k32, v32, p.blocks));
       onnx = { ms: o.ms, error: maxAbsDiff(o.out, exact.out.data) };
@@ -95,7 +96,7 @@ for (const n of sizes) {
 const exactExp = slope(sizes, results.map((r) => r.exactMs));
 const lowExp = slope(sizes, results.map((r) => r.lowRankMs));
 console.log(`cpu/exact and onnxruntime-node (exact, float32, per scale block) vs cpu/low-rank — block-causal geometric pyramids, d = ${d}, d_v = ${d}, B = ${B}, δ = ${delta}, median of ${reps} after one warm-up run`);
-console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}, Node ${process.version}\n`);
+console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}, Node ${process.version}; onnxruntime intra-op threads: ${values['onnx-threads'] ?? 'its default (one per core)'}\n`);
 console.log(table(['n', 'L', 'poly g', 'rank r', 'cpu/exact ms', 'onnxruntime ms', 'cpu/low-rank ms', '× cpu/exact', '× onnxruntime', '‖err‖∞', 'bound', 'err ≤ bound ≤ δ'], rows));
 console.log(`\nfitted exponent in n (least squares over n = ${sizes.join(', ')}): exact ${exactExp.toFixed(2)}, low-rank ${lowExp.toFixed(2)}`);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });

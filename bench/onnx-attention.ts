@@ -40,8 +40,14 @@ function valueInfo(name: string, dims: (number | string)[]) {
   };
 }
 
+/** onnxruntime session options used here: intra-op threads (default: onnxruntime's, one per core). */
+export interface OnnxOptions {
+  /** Threads for one operator; 1 compares against a single-core kernel on equal terms. */
+  intraOpNumThreads?: number;
+}
+
 /** An onnxruntime session computing exact attention for head dims d, d_v and scale s. */
-export async function onnxAttention(d: number, dv: number, scale: number): Promise<(q: Float32Array, k: Float32Array, v: Float32Array, lq: number, lk: number) => Promise<Float32Array>> {
+export async function onnxAttention(d: number, dv: number, scale: number, options: OnnxOptions = {}): Promise<(q: Float32Array, k: Float32Array, v: Float32Array, lq: number, lk: number) => Promise<Float32Array>> {
   const ort = await loadOrt();
   const A = onnx.AttributeProto.AttributeType;
   const model = onnx.ModelProto.create({
@@ -61,7 +67,7 @@ export async function onnxAttention(d: number, dv: number, scale: number): Promi
       output: [valueInfo('O', ['Lq', dv])],
     },
   });
-  const session = await ort.InferenceSession.create(onnx.ModelProto.encode(model).finish());
+  const session = await ort.InferenceSession.create(onnx.ModelProto.encode(model).finish(), options.intraOpNumThreads ? { intraOpNumThreads: options.intraOpNumThreads } : {});
   return async (q, k, v, lq, lk) => {
     const out = await session.run({
       Q: new ort.Tensor('float32', q, [lq, d]),
@@ -76,8 +82,8 @@ export async function onnxAttention(d: number, dv: number, scale: number): Promi
  * Exact block-causal attention in onnxruntime: one session run per scale block (the block's
  * rows of Q against the key prefix that ends with the block). Q, K, V are row-major float32.
  */
-export async function onnxBlockCausal(d: number, dv: number, scale: number): Promise<(q: Float32Array, k: Float32Array, v: Float32Array, blocks: readonly number[]) => Promise<Float32Array>> {
-  const run = await onnxAttention(d, dv, scale);
+export async function onnxBlockCausal(d: number, dv: number, scale: number, options: OnnxOptions = {}): Promise<(q: Float32Array, k: Float32Array, v: Float32Array, blocks: readonly number[]) => Promise<Float32Array>> {
+  const run = await onnxAttention(d, dv, scale, options);
   return async (q, k, v, blocks) => {
     const L = blocks.reduce((a, b) => a + b, 0);
     const out = new Float32Array(L * dv);
