@@ -3,9 +3,18 @@
  * and tolerance policy as in Node (the page's measured precision feeds the float32 rule).
  * Skipped when Chromium is not installed, unless REQUIRE_CHROMIUM=1 (CI), where that fails.
  * WebGPU in Chromium (`--enable-unsafe-webgpu`) is tried too: judged the same way when an adapter
- * appears (SwiftShader provides one here), reported unavailable otherwise.
+ * appears (SwiftShader provides one here), reported unavailable otherwise. The WebGPU session also
+ * carries the hand-written WGSL kernels (`wgsl/exact@chromium-webgpu`): the same battery, plus one
+ * larger block-causal pyramid judged row by row against the float64 spec. With
+ * REQUIRE_CHROMIUM_WEBGPU=1 (CI) a missing WebGPU adapter or WGSL kernel fails the suite.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { attention, attentionInput } from '../spec/attention.js';
+import { maxAbsDiff } from '../spec/matrix.js';
+import { blockCausalMask } from '../spec/mask.js';
+import { scalePyramid } from '../spec/pyramid.js';
+import { mulberry32, uniformMatrix } from '../spec/random.js';
+import { kernelTolerance } from './battery/attention.js';
 import { chromiumInstalled, chromiumKernels, type BrowserKernels } from '../src/kernels/browser/chromium.js';
 import { attentionBattery } from './battery/attention.js';
 import { interpolationBattery } from './battery/interpolation.js';
@@ -13,6 +22,7 @@ import { describeLaws } from './vitest.js';
 import { KNOWN_GAPS } from './battery/known-gaps.js';
 
 const required = process.env.REQUIRE_CHROMIUM === '1';
+const requireWebgpu = process.env.REQUIRE_CHROMIUM_WEBGPU === '1';
 const sessions: BrowserKernels[] = [];
 afterAll(async () => {
   for (const s of sessions) await s.close();
@@ -32,7 +42,7 @@ if (chromiumInstalled()) {
       session = await chromiumKernels(backend);
     } catch (e) {
       // WebGL2 must work in Chromium; WebGPU only where an adapter appears.
-      if (backend === 'webgl2') throw e;
+      if (backend === 'webgl2' || requireWebgpu) throw e;
       console.log(`[varcheck] chromium-${backend}: unavailable — ${(e as Error).message}`);
       continue;
     }
@@ -41,6 +51,30 @@ if (chromiumInstalled()) {
     console.log(`[varcheck] ${session.userAgent}\n[varcheck] chromium-${backend}: measured exp relative error ${m.expRelativeError.toExponential(2)}, sum relative error ${m.sumRelativeError.toExponential(2)}, flushes subnormals: ${m.flushesSubnormals}`);
     for (const k of session.attention) {
       describeLaws(`chromium › ${k.name}`, attentionBattery(k, { measured: m, numRuns: runs }), { kernel: k.name, knownGaps: KNOWN_GAPS });
+    }
+    if (backend === 'webgpu') {
+      const wgsl = session.attention.filter((k) => k.name.startsWith('wgsl/'));
+      describe(`chromium › WGSL kernels on ${session.backend}`, () => {
+        it.runIf(requireWebgpu)('REQUIRE_CHROMIUM_WEBGPU=1: wgsl/exact runs in the page', () => {
+          expect(wgsl.map((k) => k.name)).toContain('wgsl/exact@chromium-webgpu');
+        });
+        for (const k of wgsl) {
+          // exact: d = 16, B = 2; low-rank: d = 4, B = 1 (where its certified rank stays small)
+          const [d, B] = k.exact ? [16, 2] : [4, 1];
+          it(`${k.name}: block-causal geometric(32), L = 1365, d = ${d}, every row within its tolerance`, async () => {
+            const p = scalePyramid({ geometric: 32 });
+            const r = mulberry32(20250107);
+            const x = attentionInput(uniformMatrix(r, p.L, d, B), uniformMatrix(r, p.L, d, B), uniformMatrix(r, p.L, d, B), { mask: blockCausalMask(p) });
+            const got = await k.run(x);
+            const ref = attention(x);
+            const tol = kernelTolerance(k, x, ref, m);
+            const err = maxAbsDiff(got.data, ref.data);
+            console.log(`[varcheck] ${k.name} L = ${p.L}: error ${err.toExponential(2)} ≤ ${tol.toExponential(2)}; kernel ${k.lastTiming?.kernelMs?.toFixed(2) ?? '—'} ms (timestamp-query), end-to-end in page ${k.lastTiming?.endToEndMs.toFixed(1)} ms`);
+            expect(err).toBeLessThanOrEqual(tol);
+            expect(k.lastTiming?.endToEndMs).toBeGreaterThan(0);
+          }, 120_000);
+        }
+      });
     }
     for (const k of session.interpolation) describeLaws(`chromium › ${k.name}`, interpolationBattery(k, { numRuns: runs }), { kernel: k.name, knownGaps: KNOWN_GAPS });
   }

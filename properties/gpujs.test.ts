@@ -42,6 +42,14 @@ describe('gpu.js backends', () => {
   });
 });
 
+// gpujs/exact forced into many small probability tiles (the output carried across tiles in ping-pong).
+if (backends.includes('webasm')) {
+  const measured = await probePrecision('webasm');
+  const tiled = await gpujsExact({ backend: 'webasm', tileCells: 97, name: 'gpujs/exact@webasm (tiles of 97 cells)' });
+  kernels.push(tiled);
+  describeLaws(`battery › ${tiled.name}`, attentionBattery(tiled, { measured, numRuns: 50 }).slice(0, 2), { kernel: tiled.name, knownGaps: KNOWN_GAPS });
+}
+
 for (const backend of backends) {
   const measured = await probePrecision(backend);
   console.log(`[varcheck] ${backend}: measured exp relative error ${measured.expRelativeError.toExponential(2)}, 4096-term sum relative error ${measured.sumRelativeError.toExponential(2)}, flushes subnormals: ${measured.flushesSubnormals}`);

@@ -4,7 +4,7 @@
  *
  *   npx varcheck fuzz examples/kernels/my-kernel.ts
  *
- * A kernel is a plain object (DESIGN.md contract); the type import is only for the editor.
+ * A kernel is a plain object (the kernel contract (docs/guide-kernels.md)); the type import is only for the editor.
  */
 import type { AttentionKernel, AttentionInput, Matrix } from 'varcheck';
 

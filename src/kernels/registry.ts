@@ -15,6 +15,9 @@ import { gpujsExact } from './gpujs/exact.js';
 import { gpujsDownsampleArea, gpujsUpsampleBicubic } from './gpujs/interpolation.js';
 import { gpujsLowRank } from './gpujs/low-rank.js';
 import { probePrecision } from './gpujs/probe.js';
+import { wgslExact } from './wgsl/exact.js';
+import { wgslLowRank } from './wgsl/low-rank.js';
+import { nodeWgslDevice } from './wgsl/node.js';
 
 /** Registering a second kernel under a taken name. */
 export class DuplicateKernelError extends VarcheckError {
@@ -31,8 +34,8 @@ export interface KernelMeta {
 
 /** A backend that was asked for and is missing here. */
 export interface UnavailableBackend {
-  /** Which backend. */
-  backend: GpuBackend;
+  /** Which backend (`node-webgpu`: the WGSL kernels on Dawn). */
+  backend: GpuBackend | 'node-webgpu';
   /** Why (no adapter, no X display, …). */
   reason: string;
 }
@@ -121,5 +124,26 @@ export async function registerGpujsKernels(registry: KernelRegistry, backends: r
     registry.register(await gpujsUpsampleBicubic({ backend }), meta);
     registry.register(await gpujsDownsampleArea({ backend }), meta);
   }
+  return registry;
+}
+
+/**
+ * Register the hand-written WGSL kernels on Dawn (`wgsl/exact@node-webgpu`, and
+ * `wgsl/low-rank@node-webgpu`) when Dawn has an adapter here, with the precision gpu.js's
+ * webgpu backend measures on the same adapter; otherwise list `node-webgpu` in
+ * `registry.unavailable`. (In Chromium they run as `…@chromium-webgpu`: see
+ * `chromiumKernels('webgpu')`.) Entry points that call this must end with process.exit.
+ */
+export async function registerWgslKernels(registry: KernelRegistry): Promise<KernelRegistry> {
+  let dev;
+  try {
+    dev = await nodeWgslDevice();
+  } catch (e) {
+    registry.unavailable.push({ backend: 'node-webgpu', reason: (e as Error).message });
+    return registry;
+  }
+  const measured = await probePrecision('webgpu');
+  registry.register(wgslExact(dev, { name: 'wgsl/exact@node-webgpu' }), { backend: 'webgpu', measured });
+  registry.register(wgslLowRank(dev, { name: 'wgsl/low-rank@node-webgpu', delta: 1e-3 }), { backend: 'webgpu', measured });
   return registry;
 }

@@ -15,6 +15,7 @@ import { lowRankFormulaReference } from '../gpujs/low-rank.js';
 import { BROWSER_LOW_RANK_DELTA } from './page-entry-config.js';
 import type { FeatureMap, Matrix } from '../../../spec/matrix.js';
 import type { AttentionKernel, InterpolationKernel } from '../../../spec/contract.js';
+import type { KernelTiming } from '../wgsl/exact.js';
 import type { MeasuredPrecision } from '../../../spec/contract.js';
 
 /** Where Debian installs Chromium. */
@@ -31,8 +32,12 @@ export interface BrowserKernels {
   userAgent: string;
   /** The backend's precision measured inside the page. */
   measured: MeasuredPrecision;
-  /** Attention kernels (`gpujs/exact@chromium-webgl2`, …). */
-  attention: AttentionKernel[];
+  /**
+   * Attention kernels (`gpujs/exact@chromium-webgl2`, …; on WebGPU also `wgsl/exact@chromium-webgpu`).
+   * `lastTiming` is the page's timing of the last run (kernel ms from timestamp queries where
+   * the adapter has them; end-to-end ms inside the page, without the page crossing).
+   */
+  attention: (AttentionKernel & { readonly lastTiming: KernelTiming | undefined })[];
   /** Interpolation kernels. */
   interpolation: InterpolationKernel[];
   /** Close the page, the browser and the server. */
@@ -98,19 +103,21 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
       throw new BackendUnavailableError('backend', `chromium-${backend}: ${(e as Error).message.split('\n')[0]}${errors.length ? ` (${errors[0]})` : ''}`);
     }
     const tag = (name: string): string => name.replace(`@${backend}`, `@chromium-${backend}`);
-    const attention: AttentionKernel[] = init.kernels.filter((k) => k.op === 'attention').map((k) => {
+    const attention = init.kernels.filter((k) => k.op === 'attention').map((k) => {
+      let lastTiming: KernelTiming | undefined;
       const remote = async (x: AttentionInput): Promise<Matrix> => {
         const wire = (m: Matrix) => ({ rows: m.rows, cols: m.cols, data: Array.from(m.data) });
         const out = (await page.evaluate(
           ([n, q, kk, v, s, mask]) => (globalThis as unknown as { varcheck: { attention(...a: unknown[]): Promise<unknown> } }).varcheck.attention(n, q, kk, v, s, mask),
           [k.name, wire(x.q), wire(x.k), wire(x.v), x.scale, x.mask] as const,
-        )) as { rows: number; cols: number; data: number[] };
+        )) as { rows: number; cols: number; data: number[]; timing: KernelTiming };
+        lastTiming = out.timing;
         return { rows: out.rows, cols: out.cols, data: Float64Array.from(out.data) };
       };
-      const base: AttentionKernel = { name: tag(k.name), op: 'attention', exact: k.exact, masks: ['none', 'block-causal'], precision: 'float32', run: remote };
+      const base = { name: tag(k.name), op: 'attention' as const, exact: k.exact, masks: ['none', 'block-causal'] as const, precision: 'float32' as const, run: remote, get lastTiming() { return lastTiming; } };
       if (k.exact) return base;
       // The low-rank kernel's declared bound and formula reference are computed in Node, exactly as for gpujs/low-rank.
-      return { ...base, errorBound: declaredLowRankBound(BROWSER_LOW_RANK_DELTA, 'float32'), formulaReference: lowRankFormulaReference(BROWSER_LOW_RANK_DELTA) };
+      return Object.assign(base, { errorBound: declaredLowRankBound(BROWSER_LOW_RANK_DELTA, 'float32'), formulaReference: lowRankFormulaReference(BROWSER_LOW_RANK_DELTA) });
     });
     const interpolation: InterpolationKernel[] = init.kernels.filter((k) => k.op !== 'attention').map((k) => ({
       name: tag(k.name),

@@ -12,6 +12,9 @@ import { gpujsLowRank } from '../gpujs/low-rank.js';
 import { probePrecision } from '../gpujs/probe.js';
 import type { Mask } from '../../../spec/mask.js';
 import { BROWSER_LOW_RANK_DELTA } from './page-entry-config.js';
+import { requestWgslDevice, type WebGpuEntry } from '../wgsl/webgpu.js';
+import { wgslExact, type KernelTiming } from '../wgsl/exact.js';
+import { wgslLowRank } from '../wgsl/low-rank.js';
 
 const kernels = new Map<string, AttentionKernel | InterpolationKernel>();
 
@@ -21,15 +24,23 @@ interface WireMatrix { rows: number; cols: number; data: number[] }
 const api = {
   async init(backend: GpuBackend) {
     const measured = await probePrecision(backend);
-    const made = [await gpujsExact({ backend }), await gpujsLowRank({ backend, delta: BROWSER_LOW_RANK_DELTA }), await gpujsUpsampleBicubic({ backend }), await gpujsDownsampleArea({ backend })];
+    const made: (AttentionKernel | InterpolationKernel)[] = [await gpujsExact({ backend }), await gpujsLowRank({ backend, delta: BROWSER_LOW_RANK_DELTA }), await gpujsUpsampleBicubic({ backend }), await gpujsDownsampleArea({ backend })];
+    if (backend === 'webgpu') {
+      // The hand-written WGSL kernels, on a device of their own with raised limits.
+      const gpu = (globalThis as unknown as { navigator: { gpu?: WebGpuEntry } }).navigator.gpu;
+      const dev = gpu ? await requestWgslDevice(gpu) : undefined;
+      if (dev) made.push(wgslExact(dev, { name: 'wgsl/exact@webgpu' }), wgslLowRank(dev, { name: 'wgsl/low-rank@webgpu', delta: BROWSER_LOW_RANK_DELTA }));
+    }
     for (const k of made) kernels.set(k.name, k);
     return { measured, kernels: made.map((k) => ({ name: k.name, op: k.op, exact: 'exact' in k ? k.exact : true })), userAgent: (globalThis as unknown as { navigator: { userAgent: string } }).navigator.userAgent };
   },
   async attention(name: string, q: WireMatrix, k: WireMatrix, v: WireMatrix, scale: number, mask: Mask) {
     const kernel = kernels.get(name) as AttentionKernel;
     const m = (x: WireMatrix) => ({ rows: x.rows, cols: x.cols, data: Float64Array.from(x.data) });
+    const t0 = performance.now();
     const out = await kernel.run({ q: m(q), k: m(k), v: m(v), scale, mask });
-    return { rows: out.rows, cols: out.cols, data: Array.from(out.data) };
+    const timing: KernelTiming = (kernel as { lastTiming?: KernelTiming }).lastTiming ?? { kernelMs: null, endToEndMs: performance.now() - t0 };
+    return { rows: out.rows, cols: out.cols, data: Array.from(out.data), timing };
   },
   async resize(name: string, x: { h: number; w: number; c: number; data: number[] }, h2: number, w2: number) {
     const kernel = kernels.get(name) as InterpolationKernel;

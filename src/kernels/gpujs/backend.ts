@@ -12,7 +12,7 @@ type GpuConstructor = (typeof gpujs)['GPU'];
 export type GpuInstance = InstanceType<GpuConstructor>;
 
 /**
- * gpu.js backends (DESIGN.md "gpu.js facts"): in Node `headlessgl`, `webasm`, `cpu` and
+ * gpu.js backends (docs/guide-gpu.md): in Node `headlessgl`, `webasm`, `cpu` and
  * `webgpu` (Dawn); in a browser `webgl2`, `webgl`, `webgpu`.
  */
 export type GpuBackend = 'headlessgl' | 'webasm' | 'cpu' | 'webgpu' | 'webgl2' | 'webgl';

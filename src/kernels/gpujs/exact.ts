@@ -1,11 +1,19 @@
 /**
- * `gpujs/exact`: exact softmax attention as gpu.js kernels, float32, in four passes over tiles
- * of query rows — scores (O(d) per cell), row max and row sum (O(L) per row, their own
- * passes), then P·V (O(L) per output cell). Total O(L²(d + d_v)); no per-cell O(L)
- * recomputation of the softmax statistics, so never O(L³). Block-causal rows only use their
- * allowed key prefix. `loopMaxIterations` is set from the sizes (gpu.js's default, 1000,
- * silently truncates loops); sizes are kernel arguments with dynamic outputs, so one
- * compilation serves every shape under that bound.
+ * `gpujs/exact`: exact softmax attention as gpu.js kernels, float32, that stay on the device
+ * (docs/math.md §3 for the formula, §8 for the float32 rules):
+ *
+ * 1. Q, K, V are uploaded once per call into pipeline buffers (textures on GL).
+ * 2. Row maxima in two parallel passes: a partial maximum of s·⟨q_i, k_j⟩ per (row, chunk of
+ *    {@link MAX_CHUNK} keys), then the maximum over chunks — L_q·⌈L/chunk⌉ threads, not L_q.
+ * 3. Per tile of query rows: P = exp(S − m) over the row's allowed keys only (each exp computed
+ *    once), then the output rows Σ_j P_ij·V_j / Σ_j P_ij; the other rows are carried over from
+ *    the previous tile's output buffer (two kernels in ping-pong, so no kernel reads its own
+ *    output and no pipeline buffer is ever deleted).
+ *
+ * Only the final output is read back. Every loop is bounded by the row's key limit (a
+ * block-causal row stops at the end of its scale), and `loopMaxIterations` is set from the
+ * sizes (gpu.js's default, 1000, silently truncates loops). Sizes are kernel arguments with
+ * dynamic outputs, so one compilation serves every shape under that bound.
  * @module
  */
 import { checkAttentionInput, type AttentionInput } from '../../../spec/attention.js';
@@ -14,87 +22,125 @@ import { matrix, type Matrix } from '../../../spec/matrix.js';
 import type { AttentionKernel } from '../../../spec/contract.js';
 import { createGpu, flatOutput, type GpuBackend, type GpuInstance } from './backend.js';
 
-/** Largest tile (query rows × keys) scored per pass. */
-const TILE_CELLS = 1 << 22;
+/** Keys per partial row maximum (pass 2). */
+export const MAX_CHUNK = 256;
+
+/** Largest probability tile (query rows × keys), per backend: 128 MiB on WebGPU, 16 MiB elsewhere. */
+function tileCells(backend: GpuBackend): number {
+  return backend === 'webgpu' ? 1 << 25 : 1 << 22;
+}
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- gpu.js kernel bodies are untyped JS transpiled to shaders */
-type GpuKernelFn = (...args: any[]) => any;
+type GpuKernelFn = ((...args: any[]) => any) & { setOutput(o: number[]): void };
 
 interface Passes {
-  scores: GpuKernelFn & { setOutput(o: number[]): void };
-  rowMax: GpuKernelFn & { setOutput(o: number[]): void };
-  rowSum: GpuKernelFn & { setOutput(o: number[]): void };
-  out: GpuKernelFn & { setOutput(o: number[]): void };
+  upload: GpuKernelFn[];
+  maxPartial: GpuKernelFn;
+  rowMax: GpuKernelFn;
+  probs: GpuKernelFn;
+  outA: GpuKernelFn;
+  outB: GpuKernelFn;
 }
 
 /**
- * Compile the four passes for loops of up to `loopMax` iterations. Sizes are arguments and
- * outputs are dynamic, so one compilation serves every shape with L < loopMax.
+ * Compile the passes for loops of up to `loopMax` iterations. On device backends every kernel
+ * is a pipeline kernel: its result stays on the device and feeds the next pass. (gpu.js's `cpu`
+ * backend ignores `setOutput` on pipeline kernels, and has no device: there `pipeline` is off.)
  */
-function buildPasses(gpu: GpuInstance, loopMax: number): Passes {
-  const common = { loopMaxIterations: loopMax, precision: 'single' as const, tactic: 'precision' as const, dynamicArguments: true, dynamicOutput: true };
-  const scores = gpu.createKernel(
-    function (this: any, q: number[], k: number[], lim: number[], i0: number, lq: number, d: number, scale: number) {
-      const i = i0 + this.thread.y;
-      const j = this.thread.x;
-      if (i >= lq) return -1e30;
-      if (j >= lim[i]) return -1e30;
-      let s = 0;
-      for (let t = 0; t < d; t++) s += q[i * d + t] * k[j * d + t];
-      return s * scale;
+function buildPasses(gpu: GpuInstance, loopMax: number, pipeline: boolean): Passes {
+  const common = { loopMaxIterations: loopMax, precision: 'single' as const, tactic: 'precision' as const, dynamicArguments: true, dynamicOutput: true, pipeline };
+  const upload = [0, 1, 2].map(() => gpu.createKernel(
+    function (this: any, a: number[]) {
+      return a[this.thread.x];
     } as any,
-    { ...common, output: [1, 1] },
-  );
-  const rowMax = gpu.createKernel(
-    function (this: any, s: number[], lim: number[], i0: number, lq: number, L: number) {
-      const i = i0 + this.thread.x;
+    { ...common, output: [1] },
+  ) as GpuKernelFn);
+  // Cell (c, i): max of s·⟨q_i, k_j⟩ over keys j of chunk c below row i's limit (−1e30 if none).
+  const maxPartial = gpu.createKernel(
+    function (this: any, q: number[], k: number[], lim: number[], d: number, scale: number, chunk: number) {
+      const i = this.thread.y;
+      const j0 = this.thread.x * chunk;
+      const li = lim[i];
       let m = -1e30;
-      if (i < lq) {
-        for (let j = 0; j < L; j++) {
-          if (j < lim[i]) m = Math.max(m, s[this.thread.x * L + j]);
-        }
+      for (let n = 0; n < chunk; n++) {
+        const j = j0 + n;
+        if (j >= li) break;
+        let s = 0;
+        for (let t = 0; t < d; t++) s += q[i * d + t] * k[j * d + t];
+        m = Math.max(m, s * scale);
       }
       return m;
     } as any,
-    { ...common, output: [1] },
-  );
-  const rowSum = gpu.createKernel(
-    function (this: any, s: number[], m: number[], lim: number[], i0: number, lq: number, L: number) {
-      const i = i0 + this.thread.x;
-      let acc = 0;
-      if (i < lq) {
-        for (let j = 0; j < L; j++) {
-          if (j < lim[i]) acc += Math.exp(s[this.thread.x * L + j] - m[this.thread.x]);
-        }
-      }
-      return acc;
+    { ...common, output: [1, 1] },
+  ) as GpuKernelFn;
+  const rowMax = gpu.createKernel(
+    function (this: any, part: number[], chunks: number) {
+      const i = this.thread.x;
+      let m = -1e30;
+      for (let c = 0; c < chunks; c++) m = Math.max(m, part[i * chunks + c]);
+      return m;
     } as any,
     { ...common, output: [1] },
-  );
-  const out = gpu.createKernel(
-    function (this: any, s: number[], m: number[], l: number[], v: number[], lim: number[], i0: number, lq: number, L: number, dv: number) {
-      const r = this.thread.y;
-      const c = this.thread.x;
-      const i = i0 + r;
-      let acc = 0;
-      if (i < lq) {
-        for (let j = 0; j < L; j++) {
-          if (j < lim[i]) acc += Math.exp(s[r * L + j] - m[r]) * v[j * dv + c];
-        }
-        acc = acc / l[r];
-      }
-      return acc;
+  ) as GpuKernelFn;
+  // Cell (j, r) of a tile starting at row i0: exp(s·⟨q_i, k_j⟩ − m_i), 0 past the row's limit.
+  const probs = gpu.createKernel(
+    function (this: any, q: number[], k: number[], m: number[], lim: number[], i0: number, d: number, scale: number) {
+      const i = i0 + this.thread.y;
+      const j = this.thread.x;
+      if (j >= lim[i]) return 0;
+      let s = 0;
+      for (let t = 0; t < d; t++) s += q[i * d + t] * k[j * d + t];
+      return Math.exp(s * scale - m[i]);
     } as any,
     { ...common, output: [1, 1] },
-  );
-  return { scores, rowMax, rowSum, out };
+  ) as GpuKernelFn;
+  // Cell (c, i): rows of the tile get Σ_j P_ij·V_jc / Σ_j P_ij; other rows keep prev (0 on the first tile).
+  const outSource = function (this: any, p: number[], v: number[], prev: number[], lim: number[], i0: number, rows: number, width: number, dv: number, first: number) {
+    const i = this.thread.y;
+    const c = this.thread.x;
+    const r = i - i0;
+    if (r < 0 || r >= rows) {
+      if (first > 0) return 0;
+      return prev[i * dv + c];
+    }
+    const li = lim[i];
+    let acc = 0;
+    let den = 0;
+    for (let j = 0; j < li; j++) {
+      const pj = p[r * width + j];
+      acc += pj * v[j * dv + c];
+      den += pj;
+    }
+    return acc / den;
+  } as any;
+  const outA = gpu.createKernel(outSource, { ...common, output: [1, 1] }) as GpuKernelFn;
+  const outB = gpu.createKernel(outSource, { ...common, output: [1, 1] }) as GpuKernelFn;
+  return { upload, maxPartial, rowMax, probs, outA, outB };
 }
 
 /** The loop bound compiled for L keys: the next power of two above L (and ≥ d). */
 export function loopBound(L: number, d: number): number {
   let b = 1024;
-  while (b <= Math.max(L, d)) b *= 2;
+  while (b <= Math.max(L, d, MAX_CHUNK)) b *= 2;
   return b;
+}
+
+/** Read a pipeline result (a device buffer / texture handle, or an array on CPU backends) as one flat array. */
+export async function readResult(x: unknown): Promise<Float32Array> {
+  const v = await x;
+  if (v && typeof v === 'object' && typeof (v as { toArray?: unknown }).toArray === 'function') {
+    return flatOutput((v as { toArray(): unknown }).toArray());
+  }
+  return flatOutput(v);
+}
+
+/**
+ * A pass's result as the next pass's argument: device handles pass through; the cpu backend's
+ * 2-D results (arrays of rows) are flattened, since the kernels index them flat.
+ */
+export async function chain(x: unknown): Promise<unknown> {
+  const v = await x;
+  return Array.isArray(v) ? flatOutput(v) : v;
 }
 
 /** Options of {@link gpujsExact}. */
@@ -108,15 +154,18 @@ export interface GpujsKernelOptions {
    * 1000, gpu.js's own default, silently truncates every loop over more keys.
    */
   loopMaxIterations?: number;
+  /** Force the probability tile size in cells (default: 2²⁵ on WebGPU, 2²² elsewhere). Meta-tests use it to force several tiles. */
+  tileCells?: number;
 }
 
 /**
- * A `gpujs/exact` kernel on one backend. gpu.js kernels are compiled per shape and cached;
- * `dispose()` destroys the GPU (frees GL contexts).
+ * A `gpujs/exact` kernel on one backend. The passes are compiled once per loop bound and
+ * cached; `dispose()` destroys the GPU (frees GL contexts and device buffers).
  */
 export async function gpujsExact(options: GpujsKernelOptions): Promise<AttentionKernel> {
   const gpu = await createGpu(options.backend);
   const cache = new Map<number, Passes>();
+  const cells = options.tileCells ?? tileCells(options.backend);
   return {
     name: options.name ?? `gpujs/exact@${options.backend}`,
     op: 'attention',
@@ -129,31 +178,43 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<Attention
       const L = k.rows;
       const d = q.cols;
       const dv = v.cols;
-      const T = Math.max(1, Math.min(Lq, Math.floor(TILE_CELLS / L)));
       const loopMax = options.loopMaxIterations ?? loopBound(L, d);
       let p = cache.get(loopMax);
       if (!p) {
-        p = buildPasses(gpu, loopMax);
+        p = buildPasses(gpu, loopMax, options.backend !== 'cpu');
         cache.set(loopMax, p);
       }
-      p.scores.setOutput([L, T]);
-      p.rowMax.setOutput([T]);
-      p.rowSum.setOutput([T]);
-      p.out.setOutput([dv, T]);
-      const lim = Float32Array.from(keyLimits(mask, Lq, L));
-      const q32 = Float32Array.from(q.data);
-      const k32 = Float32Array.from(k.data);
-      const v32 = Float32Array.from(v.data);
-      const outM = matrix(Lq, dv);
-      for (let i0 = 0; i0 < Lq; i0 += T) {
-        const s = await flatOutput(p.scores(q32, k32, lim, i0, Lq, d, Math.fround(scale)));
-        const m = await flatOutput(p.rowMax(s, lim, i0, Lq, L));
-        const l = await flatOutput(p.rowSum(s, m, lim, i0, Lq, L));
-        const o = await flatOutput(p.out(s, m, l, v32, lim, i0, Lq, L, dv));
+      const limits = keyLimits(mask, Lq, L);
+      const lim = Float32Array.from(limits);
+      // 1. upload once
+      p.upload[0].setOutput([Lq * d]);
+      p.upload[1].setOutput([L * d]);
+      p.upload[2].setOutput([L * dv]);
+      const qh = await p.upload[0](Float32Array.from(q.data));
+      const kh = await p.upload[1](Float32Array.from(k.data));
+      const vh = await p.upload[2](Float32Array.from(v.data));
+      const s = Math.fround(scale);
+      // 2. row maxima
+      const chunks = Math.ceil(L / MAX_CHUNK);
+      p.maxPartial.setOutput([chunks, Lq]);
+      const part = await chain(p.maxPartial(qh, kh, lim, d, s, MAX_CHUNK));
+      p.rowMax.setOutput([Lq]);
+      const m = await chain(p.rowMax(part, chunks));
+      // 3. tiles of query rows; a tile is as wide as its longest row's key prefix
+      const T = Math.max(1, Math.min(Lq, Math.floor(cells / L)));
+      let prev: unknown = vh;
+      let tile = 0;
+      for (let i0 = 0; i0 < Lq; i0 += T, tile++) {
         const rows = Math.min(T, Lq - i0);
-        outM.data.set(o.subarray(0, rows * dv), i0 * dv);
+        let width = 1;
+        for (let i = i0; i < i0 + rows; i++) width = Math.max(width, limits[i]);
+        p.probs.setOutput([width, rows]);
+        const probs = await chain(p.probs(qh, kh, m, lim, i0, d, s));
+        const out = tile % 2 === 0 ? p.outA : p.outB;
+        out.setOutput([dv, Lq]);
+        prev = await chain(out(probs, vh, prev, lim, i0, rows, width, dv, tile === 0 ? 1 : 0));
       }
-      return outM;
+      return matrix(Lq, dv, Float64Array.from((await readResult(prev)).subarray(0, Lq * dv)));
     },
     dispose(): void {
       gpu.destroy();

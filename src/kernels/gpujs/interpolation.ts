@@ -1,5 +1,5 @@
 /**
- * `gpujs/upsample-bicubic` and `gpujs/downsample-area`: the resizes of MATH.md §7 as gpu.js
+ * `gpujs/upsample-bicubic` and `gpujs/downsample-area`: the resizes of docs/math.md §7 as gpu.js
  * kernels (float32), one output value per thread, weights computed in the shader.
  * Integer quotients use floor((n + ½)/m), exact even where a GPU divides by multiplying with
  * an approximate reciprocal.

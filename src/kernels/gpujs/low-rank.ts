@@ -1,10 +1,12 @@
 /**
- * `gpujs/low-rank`: the polynomial method (MATH.md §5) as gpu.js kernels, float32:
+ * `gpujs/low-rank`: the polynomial method (docs/math.md §5) as gpu.js kernels, float32:
  * features U = weight·(xs·x)^α per (row, monomial) cell; per-scale-block sums of U2ᵀ[V | 1];
  * their prefix sums over blocks (S_b); then each output row U1·S_{block(row)} divided by the
  * last column, clamped on the host to [min V, max V]. O(L·r·d_v) work. The polynomial and the
  * declared bound come from `certifyLowRank` with the float32 profile `FLOAT32_GPUJS` (what this
  * kernel's arithmetic does: docs/math.md §8); inputs whose certified total exceeds δ are declined.
+ * On device backends the passes are pipeline kernels: intermediate results stay on the device
+ * and only the output is read back.
  * @module
  */
 import { checkAttentionInput, type AttentionInput } from '../../../spec/attention.js';
@@ -15,7 +17,8 @@ import { levels } from '../../../spec/pyramid.js';
 import type { ExpPolynomial } from '../../../spec/polynomial.js';
 import type { AttentionKernel, FormulaReference } from '../../../spec/contract.js';
 import { clampToValueRange, declaredLowRankBound, FLOAT32_GPUJS, lowRankPolynomial, requireDelta } from '../../../spec/certificate.js';
-import { createGpu, flatOutput, type GpuBackend } from './backend.js';
+import { createGpu, type GpuBackend } from './backend.js';
+import { chain, readResult } from './exact.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- gpu.js kernel bodies are untyped */
 type K = ((...args: any[]) => any) & { setOutput(o: number[]): void };
@@ -80,9 +83,9 @@ export function naiveFloat32LowRank(input: AttentionInput, poly: ExpPolynomial):
   return out;
 }
 
-function kernels(gpu: any, loopMax: number) {
-  const common = { loopMaxIterations: loopMax, precision: 'single', tactic: 'precision', dynamicArguments: true, dynamicOutput: true };
-  const features = gpu.createKernel(
+function kernels(gpu: any, loopMax: number, pipeline: boolean) {
+  const common = { loopMaxIterations: loopMax, precision: 'single', tactic: 'precision', dynamicArguments: true, dynamicOutput: true, pipeline };
+  const featureSource =
     function (this: any, x: number[], alpha: number[], weight: number[], xs: number, d: number, r: number) {
       const m = this.thread.x;
       const i = this.thread.y;
@@ -94,9 +97,10 @@ function kernels(gpu: any, loopMax: number) {
         }
       }
       return p;
-    } as any,
-    { ...common, output: [1, 1], constants: { gMax: 64 } },
-  ) as K;
+    } as any;
+  // Two instances: a pipeline kernel's next call reuses its output buffer, and U1 must outlive U2's pass.
+  const featuresQ = gpu.createKernel(featureSource, { ...common, output: [1, 1], constants: { gMax: 64 } }) as K;
+  const featuresK = gpu.createKernel(featureSource, { ...common, output: [1, 1], constants: { gMax: 64 } }) as K;
   // Sum of U2ᵀ[V | 1] over one block: cell (m·w + c, b).
   const blockSums = gpu.createKernel(
     function (this: any, u2: number[], v: number[], starts: number[], ends: number[], r: number, dv: number, maxBlock: number) {
@@ -141,7 +145,7 @@ function kernels(gpu: any, loopMax: number) {
     } as any,
     { ...common, output: [1, 1] },
   ) as K;
-  return { features, blockSums, prefix, out };
+  return { featuresQ, featuresK, blockSums, prefix, out };
 }
 
 /** Options of {@link gpujsLowRank}. */
@@ -199,19 +203,20 @@ export async function gpujsLowRank(options: GpujsLowRankOptions): Promise<Attent
       while (loopMax <= Math.max(maxBlock, r, blocks.length)) loopMax *= 2;
       let ks = cache.get(loopMax);
       if (!ks) {
-        ks = kernels(gpu, loopMax);
+        ks = kernels(gpu, loopMax, options.backend !== 'cpu');
         cache.set(loopMax, ks);
       }
-      ks.features.setOutput([r, q.rows]);
-      const u1 = await flatOutput(ks.features(Float32Array.from(q.data), alpha, Float32Array.from(wq.weight), f(wq.xs), q.cols, r));
-      ks.features.setOutput([r, k.rows]);
-      const u2 = await flatOutput(ks.features(Float32Array.from(k.data), alpha, Float32Array.from(wk.weight), f(wk.xs), k.cols, r));
+      // Pipeline passes: each result stays on the device (a texture / storage buffer) and feeds the next; only the output is read back.
+      ks.featuresQ.setOutput([r, q.rows]);
+      const u1 = await chain(ks.featuresQ(Float32Array.from(q.data), alpha, Float32Array.from(wq.weight), f(wq.xs), q.cols, r));
+      ks.featuresK.setOutput([r, k.rows]);
+      const u2 = await chain(ks.featuresK(Float32Array.from(k.data), alpha, Float32Array.from(wk.weight), f(wk.xs), k.cols, r));
       ks.blockSums.setOutput([r * w, blocks.length]);
-      const sums = await flatOutput(ks.blockSums(u2, Float32Array.from(v.data), starts, ends, r, dv, maxBlock));
+      const sums = await chain(ks.blockSums(u2, Float32Array.from(v.data), starts, ends, r, dv, maxBlock));
       ks.prefix.setOutput([r * w, blocks.length]);
-      const S = await flatOutput(ks.prefix(sums, r * w));
+      const S = await chain(ks.prefix(sums, r * w));
       ks.out.setOutput([dv, q.rows]);
-      const o = await flatOutput(ks.out(u1, S, level, r, dv));
+      const o = await readResult(ks.out(u1, S, level, r, dv));
       return clampToValueRange(matrix(q.rows, dv, o), v);
     },
     dispose: () => gpu.destroy(),
