@@ -67,7 +67,16 @@ export function isolate(kernel: Kernel, modulePath: string, index: number, optio
     });
     return ready;
   };
-  const call = async (args: unknown[]): Promise<unknown> => {
+  // One call at a time: a call abandoned by its caller (a law cut off by its time limit) keeps the
+  // worker busy until it answers or its own deadline replaces the worker; the next call waits for
+  // that, and its deadline starts only when the worker takes it — so it is never blamed for the wait.
+  let inFlight: Promise<unknown> = Promise.resolve();
+  const call = (args: unknown[]): Promise<unknown> => {
+    const next = inFlight.catch(() => undefined).then(() => send(args));
+    inFlight = next;
+    return next;
+  };
+  const send = async (args: unknown[]): Promise<unknown> => {
     if (!worker) await start();
     await ready;
     const id = nextId++;
