@@ -59,8 +59,9 @@ if (chromiumInstalled()) {
           expect(wgsl.map((k) => k.name)).toContain('wgsl/exact@chromium-webgpu');
         });
         for (const k of wgsl) {
-          // exact: d = 16, B = 2; low-rank: d = 4, B = 1 (where its certified rank stays small)
-          const [d, B] = k.exact ? [16, 2] : [4, 1];
+          // exact: d = 16, B = 2; low-rank: d = 4, B = 0.25 — inside the float32 certificate's ceiling at
+          // L = 1365 (its prefix sums over L keys cost γ_L·e^{2β}: at B = 1 it rightly declines δ = 1e-3).
+          const [d, B] = k.exact ? [16, 2] : [4, 0.25];
           it(`${k.name}: block-causal geometric(32), L = 1365, d = ${d}, every row within its tolerance`, async () => {
             const p = scalePyramid({ geometric: 32 });
             const r = mulberry32(20250107);

@@ -38,6 +38,7 @@ interface Passes {
   maxPartial: GpuKernelFn;
   rowMax: GpuKernelFn;
   probs: GpuKernelFn;
+  outFirst: GpuKernelFn;
   outA: GpuKernelFn;
   outB: GpuKernelFn;
 }
@@ -113,9 +114,13 @@ function buildPasses(gpu: GpuInstance, loopMax: number, pipeline: boolean): Pass
     }
     return acc / den;
   } as any;
+  // The first tile reads V's upload as `prev` (ignored); later tiles alternate A and B, each always
+  // reading the other's 2D output — so every kernel always sees arguments of one type (gpu.js's
+  // dynamic arguments give up on a kernel whose argument types keep changing: argumentMismatch).
+  const outFirst = gpu.createKernel(outSource, { ...common, output: [1, 1] }) as GpuKernelFn;
   const outA = gpu.createKernel(outSource, { ...common, output: [1, 1] }) as GpuKernelFn;
   const outB = gpu.createKernel(outSource, { ...common, output: [1, 1] }) as GpuKernelFn;
-  return { upload, maxPartial, rowMax, probs, outA, outB };
+  return { upload, maxPartial, rowMax, probs, outFirst, outA, outB };
 }
 
 /** The loop bound compiled for L keys: the next power of two above L (and ≥ d). */
@@ -210,7 +215,7 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<Attention
         for (let i = i0; i < i0 + rows; i++) width = Math.max(width, limits[i]);
         p.probs.setOutput([width, rows]);
         const probs = await chain(p.probs(qh, kh, m, lim, i0, d, s));
-        const out = tile % 2 === 0 ? p.outA : p.outB;
+        const out = tile === 0 ? p.outFirst : tile % 2 === 1 ? p.outA : p.outB;
         out.setOutput([dv, Lq]);
         prev = await chain(out(probs, vh, prev, lim, i0, rows, width, dv, tile === 0 ? 1 : 0));
       }
