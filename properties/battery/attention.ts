@@ -23,6 +23,8 @@ export interface BatterySettings extends AttentionSettings {
   numRuns?: number;
   /** How far the generators reach (hard regime, key counts, pyramids). @defaultValue 'default' */
   reach?: Reach;
+  /** Cap the key count of the large inputs below the reach's (a time budget for slow backends). */
+  maxKeys?: number;
   /** The backend's measured float behaviour (float32 kernels; see `probePrecision`). */
   measured?: MeasuredPrecision;
 }
@@ -198,7 +200,7 @@ function families(kernel: AttentionKernel, s: BatterySettings) {
   const B = s.B ?? preset.B;
   const small = attentionInputArb({ ...s, B, maxL: Math.min(s.maxL ?? preset.maxL, cap), masks });
   if (reach === 'small') return { small, withHard: small, withLarge: small };
-  const maxKeys = Math.min(preset.maxKeys, cap);
+  const maxKeys = Math.min(s.maxKeys ?? preset.maxKeys, preset.maxKeys, cap);
   const hard = hardAttentionArb({ maxBeta: preset.maxBeta, masks, maxKeys: Math.min(64, maxKeys), maxD: preset.maxD }).filter(fits);
   const withHard = fc.oneof({ arbitrary: small, weight: 2 }, { arbitrary: hard, weight: 1 });
   if (maxKeys <= 1000) return { small, withHard, withLarge: withHard };
