@@ -64,7 +64,7 @@ interface Row {
   coldStartSeconds: number;
   limitSeconds: number;
   withinBudget: boolean;
-  failures: { law: string; message: string; counterexample?: string; replay?: string }[];
+  failures: { law: string; foundBy?: string; message: string; counterexample?: string; replay?: string }[];
 }
 
 console.log(`varcheck fuzz false alarms: ${kernels.length} kernels × ${seeds.length} seeds (${seeds[0]}..${seeds[seeds.length - 1]}), --time ${values.time}, slack ${values.slack}; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}`);
@@ -80,10 +80,10 @@ for (const k of kernels) {
     let cold = 0;
     const failures: Row['failures'] = [];
     try {
-      const r = JSON.parse(readFileSync(json, 'utf8')) as { coldStarts: { ms: number }[]; results: { status: string; id?: string; name: string; failure?: { message: string; counterexample?: string; path?: string } }[] };
+      const r = JSON.parse(readFileSync(json, 'utf8')) as { coldStarts: { ms: number }[]; results: { status: string; id?: string; name: string; foundBy?: string; failure?: { message: string; counterexample?: string; path?: string } }[] };
       cold = r.coldStarts.reduce((a, c) => a + c.ms, 0) / 1000;
       for (const x of r.results.filter((x) => x.status === 'failed' || x.status === 'inconclusive')) {
-        failures.push({ law: `${x.id ?? x.name} (${x.status})`, message: x.failure?.message ?? x.status, counterexample: x.failure?.counterexample?.slice(0, 2000), replay: x.failure?.path ? `{ seed: ${seed}, path: "${x.failure.path}" }` : undefined });
+        failures.push({ law: `${x.id ?? x.name} (${x.status})`, foundBy: x.foundBy, message: x.failure?.message ?? x.status, counterexample: x.failure?.counterexample?.slice(0, 2000), replay: x.failure?.path ? `{ seed: ${seed}, path: "${x.failure.path}" }` : undefined });
       }
     } catch {
       failures.push({ law: '(no JSON written)', message: `${p.stderr}`.slice(-2000) });
@@ -93,7 +93,7 @@ for (const k of kernels) {
     rows.push(row);
     const ok = p.status === 0 && row.withinBudget;
     console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${k.label} seed ${seed}: exit ${p.status}, ${s.toFixed(1)} s (cold start ${cold.toFixed(1)} s, limit ${limit.toFixed(1)} s)`);
-    for (const f of failures) console.log(`       ${f.law}: ${f.message}${f.replay ? `\n       replay: ${f.replay}` : ''}${f.counterexample ? `\n       input: ${f.counterexample.slice(0, 400)}` : ''}`);
+    for (const f of failures) console.log(`       ${f.law}${f.foundBy ? `, found by ${f.foundBy}` : ''}: ${f.message}${f.replay ? `\n       replay: ${f.replay}` : ''}${f.counterexample ? `\n       input: ${f.counterexample.slice(0, 400)}` : ''}`);
     if (p.status !== 0 && failures.length === 0) console.log(p.stdout.slice(-2000), p.stderr.slice(-2000));
     rmSync(dir, { recursive: true, force: true });
   }
