@@ -79,10 +79,14 @@ const MAX_KEYS = 8192;
  * well inside the per-call deadline.
  */
 const GROW_KEYS = 1200;
-/** Most multiply–adds (Lq·Lk·(d + d_v)) of a structurally grown input, so one evaluation stays short. */
+/** Most multiply–adds of a structurally grown input, so one evaluation stays short. */
 const MAX_WORK = 4e7;
 
-const work = (lq: number, lk: number, d: number, dv: number): number => lq * lk * (d + dv);
+/**
+ * Multiply–adds of one kernel call on an Lq×Lk input, counted as if d_v were at least L_k: a law may
+ * build V from the keys (rows-stochastic runs the kernel with V = the L_k×L_k identity).
+ */
+const work = (lq: number, lk: number, d: number, dv: number): number => lq * lk * (d + Math.max(dv, lk));
 
 /** Keep the first rows of m and fill up to `rows` rows (and `cols` columns) with fresh entries in ±B. */
 function resize(m: Matrix, rows: number, cols: number, rand: () => number, B: number): Matrix {
