@@ -11,7 +11,7 @@ export { GPU_BACKENDS, BackendUnavailableError, availableBackends, backendAvaila
 export type { GpuBackend, GpuInstance } from './gpujs/backend.js';
 export { gpujsExact, loopBound } from './gpujs/exact.js';
 export type { GpujsKernelOptions } from './gpujs/exact.js';
-export { gpujsLowRank, naiveFloat32LowRank, exponentTable, lowRankFormulaReference } from './gpujs/low-rank.js';
+export { gpujsLowRank, GPUJS_MAX_DEGREE, naiveFloat32LowRank, exponentTable, lowRankFormulaReference } from './gpujs/low-rank.js';
 export type { GpujsLowRankOptions } from './gpujs/low-rank.js';
 export { gpujsUpsampleBicubic, gpujsDownsampleArea } from './gpujs/interpolation.js';
 export type { GpujsInterpolationOptions } from './gpujs/interpolation.js';

@@ -25,9 +25,13 @@ import { createGpu, flatOutput, type GpuBackend, type GpuInstance } from './back
 /** Keys per partial row maximum (pass 2). */
 export const MAX_CHUNK = 256;
 
-/** Largest probability tile (query rows × keys), per backend: 128 MiB on WebGPU, 16 MiB elsewhere. */
+/**
+ * Largest probability tile (query rows × keys), per backend: 2²⁴ cells on WebGPU, 2²² elsewhere.
+ * Never above 2²⁴: gpu.js may compute a flat index r·width + j in float32, exact only below 2²⁴
+ * (a 5,461 × 5,461 tile on WebGPU read wrong cells — found by the battery's large inputs).
+ */
 function tileCells(backend: GpuBackend): number {
-  return backend === 'webgpu' ? 1 << 25 : 1 << 22;
+  return backend === 'webgpu' ? 1 << 24 : 1 << 22;
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- gpu.js kernel bodies are untyped JS transpiled to shaders */
@@ -159,7 +163,7 @@ export interface GpujsKernelOptions {
    * 1000, gpu.js's own default, silently truncates every loop over more keys.
    */
   loopMaxIterations?: number;
-  /** Force the probability tile size in cells (default: 2²⁵ on WebGPU, 2²² elsewhere). Meta-tests use it to force several tiles. */
+  /** Force the probability tile size in cells (default: 2²⁴ on WebGPU, 2²² elsewhere). Meta-tests use it to force several tiles. */
   tileCells?: number;
 }
 

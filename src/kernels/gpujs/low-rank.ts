@@ -10,7 +10,7 @@
  * @module
  */
 import { checkAttentionInput, type AttentionInput } from '../../../spec/attention.js';
-import { RangeArgumentError } from '../../../spec/errors.js';
+import { DeclinedInputError, RangeArgumentError } from '../../../spec/errors.js';
 import { defaultForm, featureWeights, lowRankAttention, multiIndices, type MultiIndexSet } from '../../../spec/low-rank.js';
 import { matrix, type Matrix } from '../../../spec/matrix.js';
 import { levels } from '../../../spec/pyramid.js';
@@ -169,9 +169,13 @@ export function lowRankFormulaReference(delta: number): (input: AttentionInput) 
   };
 }
 
+/** The largest polynomial degree the gpu.js low-rank shaders are compiled for; above it the kernel declines. */
+export const GPUJS_MAX_DEGREE = 64;
+
 /** A `gpujs/low-rank` kernel on one backend. */
 export async function gpujsLowRank(options: GpujsLowRankOptions): Promise<AttentionKernel> {
   const delta = requireDelta(options.delta ?? 1e-3);
+  const declared = declaredLowRankBound(delta, FLOAT32_GPUJS);
   const gpu = await createGpu(options.backend);
   const cache = new Map<number, ReturnType<typeof kernels>>();
   return {
@@ -180,12 +184,17 @@ export async function gpujsLowRank(options: GpujsLowRankOptions): Promise<Attent
     exact: false,
     masks: ['none', 'block-causal'],
     precision: 'float32',
-    errorBound: declaredLowRankBound(delta, FLOAT32_GPUJS),
+    errorBound: (input: AttentionInput): number => {
+      const bound = declared(input);
+      const { degree } = lowRankPolynomial(input, delta, FLOAT32_GPUJS);
+      if (degree > GPUJS_MAX_DEGREE) throw new DeclinedInputError('input', `gpujs/low-rank declines: certified degree ${degree} > ${GPUJS_MAX_DEGREE}, the largest its shaders are compiled for`);
+      return bound;
+    },
     formulaReference: lowRankFormulaReference(delta),
     async run(input: AttentionInput): Promise<Matrix> {
       const { q, k, v, scale, mask } = checkAttentionInput(input);
       const poly = lowRankPolynomial(input, delta, FLOAT32_GPUJS);
-      if (poly.degree > 64) throw new RangeArgumentError('input', `degree ${poly.degree} > 64 is not compiled for the GPU`);
+      if (poly.degree > GPUJS_MAX_DEGREE) throw new DeclinedInputError('input', `degree ${poly.degree} > ${GPUJS_MAX_DEGREE} is not compiled for the GPU`);
       const set = multiIndices(q.cols, poly.degree);
       const form = defaultForm(poly);
       const r = set.size;
