@@ -10,7 +10,7 @@
  * @module
  */
 import { checkAttentionInput, type AttentionInput } from '../../../spec/attention.js';
-import { DeclinedInputError, RangeArgumentError } from '../../../spec/errors.js';
+import { DeclinedInputError } from '../../../spec/errors.js';
 import { defaultForm, featureWeights, lowRankAttention, multiIndices, type MultiIndexSet } from '../../../spec/low-rank.js';
 import { matrix, type Matrix } from '../../../spec/matrix.js';
 import { levels } from '../../../spec/pyramid.js';
