@@ -16,7 +16,21 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { attention, attentionInput, chebyshevDegree, chebyshevPolynomial, chebyshevRelativeError, matrix, maxAbsDiff, mulberry32, rank, taylorDegree, taylorPolynomial, taylorRelativeError, lowRankAttention } from '../spec/index.js';
+import {
+  attention,
+  attentionInput,
+  chebyshevDegree,
+  chebyshevPolynomial,
+  chebyshevRelativeError,
+  matrix,
+  maxAbsDiff,
+  mulberry32,
+  rank,
+  taylorDegree,
+  taylorPolynomial,
+  taylorRelativeError,
+  lowRankAttention,
+} from '../spec/index.js';
 import { e1L1Bound, e2Bound } from '../spec/bounds.js';
 import { FLOAT32_GPUJS, FLOAT64_CPU, floatCeiling, lowRankCertificate, rowBetas } from '../spec/certificate.js';
 import type { AttentionKernel } from '../spec/contract.js';
@@ -27,8 +41,11 @@ import { adversarialInput, lowRankFloat32 } from '../properties/adversarial.js';
 
 const { values } = parseArgs({
   options: {
-    cases: { type: 'string', default: '10000' }, seed: { type: 'string', default: '1' }, backend: { type: 'string', default: 'cpu' },
-    deltas: { type: 'string', default: '1e-2,1e-3,1e-4' }, maxBeta: { type: 'string', default: '36' },
+    cases: { type: 'string', default: '10000' },
+    seed: { type: 'string', default: '1' },
+    backend: { type: 'string', default: 'cpu' },
+    deltas: { type: 'string', default: '1e-2,1e-3,1e-4' },
+    maxBeta: { type: 'string', default: '36' },
   },
 });
 const cases = Number(values.cases);
@@ -95,7 +112,9 @@ async function sweep(make: (delta: number) => Promise<AttentionKernel>, label: s
     ratio.push(err / bound);
   }
   for (const k of kernels.values()) k.dispose?.();
-  console.log(`${label}: ${cases} cases, ${declined} declined, ${cases - declined} accepted (row ${byStructure.row.accepted}, random ${byStructure.random.accepted}), largest accepted drawn β = s·d·B² ${maxAcceptedBeta.toFixed(2)} (largest per-row β_i with a nonzero bound ${maxAcceptedRowBeta.toFixed(2)}), violations ${violations}, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `${label}: ${cases} cases, ${declined} declined, ${cases - declined} accepted (row ${byStructure.row.accepted}, random ${byStructure.random.accepted}), largest accepted drawn β = s·d·B² ${maxAcceptedBeta.toFixed(2)} (largest per-row β_i with a nonzero bound ${maxAcceptedRowBeta.toFixed(2)}), violations ${violations}, ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   line('declared bound', bounds);
   line('measured ‖out − exact‖∞', measured);
   line('measured / declared', ratio);
@@ -155,7 +174,19 @@ for (let i = 0; i < 300; i++) {
   const L = 2 + Math.floor(23 * rand());
   const bb = Math.sqrt(beta);
   const p = taylorPolynomial(beta * (1 + 1e-9), Math.max(6 + Math.floor(9 * rand()), taylorDegree(beta * (1 + 1e-9), 0.1) as number));
-  const x = attentionInput(matrix(1, 1, [bb]), matrix(L, 1, Array.from({ length: L }, () => -bb * (1 - rand()))), matrix(L, 1, Array.from({ length: L }, (_, j) => (j % 2 ? 1 : -1))));
+  const x = attentionInput(
+    matrix(1, 1, [bb]),
+    matrix(
+      L,
+      1,
+      Array.from({ length: L }, () => -bb * (1 - rand())),
+    ),
+    matrix(
+      L,
+      1,
+      Array.from({ length: L }, (_, j) => (j % 2 ? 1 : -1)),
+    ),
+  );
   const cert = lowRankCertificate(x, p, { ...FLOAT32_GPUJS, clamps: false });
   rr.push(cert.roundingTerm / maxAbsDiff(lowRankFloat32(x, p).data, lowRankAttention(x, p).data));
 }
@@ -165,21 +196,39 @@ results.tightness = { e1: quantiles(e1r), e2: quantiles(e2r), taylor: quantiles(
 // Part 3: degree table and float ceilings.
 console.log('certified degrees: β, ε, Taylor g_T, a priori Chebyshev, certified Chebyshev g, certificate(g), rigorous lower bound at g − 1');
 const degrees: unknown[] = [];
-for (const eps of [1e-4, 1e-8]) for (const beta of [1, 2, 4, 8, 12, 16]) {
-  let old = 0;
-  while (chebyshevRelativeError(beta, old) > eps && old < 200) old++;
-  const g = chebyshevDegree(beta, eps) as number;
-  const row = { beta, eps, taylor: taylorDegree(beta, eps), aPriori: old, chebyshev: g, certificate: chebyshevPolynomial(beta, g).relativeError, lowerAtGMinus1: chebyshevPolynomial(beta, g - 1).lowerBound };
-  degrees.push(row);
-  console.log(`  β ${String(beta).padStart(2)}  ε ${eps}  Taylor ${row.taylor}  a priori ${old}  certified ${g}  cert ${e(row.certificate)}  lower(g−1) ${e(row.lowerAtGMinus1 as number)}`);
-}
+for (const eps of [1e-4, 1e-8])
+  for (const beta of [1, 2, 4, 8, 12, 16]) {
+    let old = 0;
+    while (chebyshevRelativeError(beta, old) > eps && old < 200) old++;
+    const g = chebyshevDegree(beta, eps) as number;
+    const row = {
+      beta,
+      eps,
+      taylor: taylorDegree(beta, eps),
+      aPriori: old,
+      chebyshev: g,
+      certificate: chebyshevPolynomial(beta, g).relativeError,
+      lowerAtGMinus1: chebyshevPolynomial(beta, g - 1).lowerBound,
+    };
+    degrees.push(row);
+    console.log(`  β ${String(beta).padStart(2)}  ε ${eps}  Taylor ${row.taylor}  a priori ${old}  certified ${g}  cert ${e(row.certificate)}  lower(g−1) ${e(row.lowerAtGMinus1 as number)}`);
+  }
 console.log('float ceilings β_max = ½ ln(ε(1−ε)/γ_K): d, ε, L, Taylor degree at β, r, float64, float32');
-for (const [d, eps, L] of [[1, 1e-3, 16], [1, 1e-6, 1000], [4, 1e-3, 1000], [4, 1e-6, 100000], [8, 1e-3, 10000]] as const) for (const beta of [2, 8]) {
-  const g = taylorDegree(beta, eps) as number;
-  const p = taylorPolynomial(beta, g);
-  const r = rank(d, g);
-  console.log(`  d ${d}  ε ${eps}  L ${L}  g ${g} (β = ${beta})  r ${r}  float64 ${floatCeiling(FLOAT64_CPU, p, r, L, eps).toFixed(2)}  float32 ${floatCeiling(FLOAT32_GPUJS, p, r, L, eps).toFixed(2)}`);
-}
+for (const [d, eps, L] of [
+  [1, 1e-3, 16],
+  [1, 1e-6, 1000],
+  [4, 1e-3, 1000],
+  [4, 1e-6, 100000],
+  [8, 1e-3, 10000],
+] as const)
+  for (const beta of [2, 8]) {
+    const g = taylorDegree(beta, eps) as number;
+    const p = taylorPolynomial(beta, g);
+    const r = rank(d, g);
+    console.log(
+      `  d ${d}  ε ${eps}  L ${L}  g ${g} (β = ${beta})  r ${r}  float64 ${floatCeiling(FLOAT64_CPU, p, r, L, eps).toFixed(2)}  float32 ${floatCeiling(FLOAT32_GPUJS, p, r, L, eps).toFixed(2)}`,
+    );
+  }
 results.degrees = degrees;
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/bounds.json', JSON.stringify({ cases, seed, deltas, maxBeta, backend: values.backend, results }, null, 2));

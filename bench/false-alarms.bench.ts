@@ -67,23 +67,48 @@ interface Row {
   failures: { law: string; foundBy?: string; message: string; counterexample?: string; replay?: string }[];
 }
 
-console.log(`varcheck fuzz false alarms: ${kernels.length} kernels × ${seeds.length} seeds (${seeds[0]}..${seeds[seeds.length - 1]}), --time ${values.time}, slack ${values.slack}; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}`);
+console.log(
+  `varcheck fuzz false alarms: ${kernels.length} kernels × ${seeds.length} seeds (${seeds[0]}..${seeds[seeds.length - 1]}), --time ${values.time}, slack ${values.slack}; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}`,
+);
 const rows: Row[] = [];
 for (const k of kernels) {
   for (const seed of seeds) {
     const dir = mkdtempSync(join(tmpdir(), 'varcheck-fa-'));
     const json = join(dir, 'fuzz.json');
-    const args = ['bin/varcheck.js', 'fuzz', k.module, ...(k.exportName ? ['--export', k.exportName] : []), '--seed', String(seed), '--time', String(values.time), '--corpus', join(dir, 'corpus'), '--json', json, ...(k.inProcess ? ['--in-process'] : [])];
+    const args = [
+      'bin/varcheck.js',
+      'fuzz',
+      k.module,
+      ...(k.exportName ? ['--export', k.exportName] : []),
+      '--seed',
+      String(seed),
+      '--time',
+      String(values.time),
+      '--corpus',
+      join(dir, 'corpus'),
+      '--json',
+      json,
+      ...(k.inProcess ? ['--in-process'] : []),
+    ];
     const t0 = performance.now();
     const p = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
     const s = (performance.now() - t0) / 1000;
     let cold = 0;
     const failures: Row['failures'] = [];
     try {
-      const r = JSON.parse(readFileSync(json, 'utf8')) as { coldStarts: { ms: number }[]; results: { status: string; id?: string; name: string; foundBy?: string; failure?: { message: string; counterexample?: string; path?: string } }[] };
+      const r = JSON.parse(readFileSync(json, 'utf8')) as {
+        coldStarts: { ms: number }[];
+        results: { status: string; id?: string; name: string; foundBy?: string; failure?: { message: string; counterexample?: string; path?: string } }[];
+      };
       cold = r.coldStarts.reduce((a, c) => a + c.ms, 0) / 1000;
       for (const x of r.results.filter((x) => x.status === 'failed' || x.status === 'inconclusive')) {
-        failures.push({ law: `${x.id ?? x.name} (${x.status})`, foundBy: x.foundBy, message: x.failure?.message ?? x.status, counterexample: x.failure?.counterexample?.slice(0, 2000), replay: x.failure?.path ? `{ seed: ${seed}, path: "${x.failure.path}" }` : undefined });
+        failures.push({
+          law: `${x.id ?? x.name} (${x.status})`,
+          foundBy: x.foundBy,
+          message: x.failure?.message ?? x.status,
+          counterexample: x.failure?.counterexample?.slice(0, 2000),
+          replay: x.failure?.path ? `{ seed: ${seed}, path: "${x.failure.path}" }` : undefined,
+        });
       }
     } catch {
       failures.push({ law: '(no JSON written)', message: `${p.stderr}`.slice(-2000) });
@@ -93,20 +118,30 @@ for (const k of kernels) {
     rows.push(row);
     const ok = p.status === 0 && row.withinBudget;
     console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${k.label} seed ${seed}: exit ${p.status}, ${s.toFixed(1)} s (cold start ${cold.toFixed(1)} s, limit ${limit.toFixed(1)} s)`);
-    for (const f of failures) console.log(`       ${f.law}${f.foundBy ? `, found by ${f.foundBy}` : ''}: ${f.message}${f.replay ? `\n       replay: ${f.replay}` : ''}${f.counterexample ? `\n       input: ${f.counterexample.slice(0, 400)}` : ''}`);
+    for (const f of failures)
+      console.log(
+        `       ${f.law}${f.foundBy ? `, found by ${f.foundBy}` : ''}: ${f.message}${f.replay ? `\n       replay: ${f.replay}` : ''}${f.counterexample ? `\n       input: ${f.counterexample.slice(0, 400)}` : ''}`,
+      );
     if (p.status !== 0 && failures.length === 0) console.log(p.stdout.slice(-2000), p.stderr.slice(-2000));
     rmSync(dir, { recursive: true, force: true });
   }
 }
 const alarms = rows.filter((r) => r.exitCode !== 0);
 const slow = rows.filter((r) => !r.withinBudget);
-console.log(`\n${rows.length} runs: ${rows.length - alarms.length} exit 0, ${alarms.length} false alarm(s); ${slow.length} over time (budget + cold start + slack); max wall ${Math.max(...rows.map((r) => r.seconds)).toFixed(1)} s`);
+console.log(
+  `\n${rows.length} runs: ${rows.length - alarms.length} exit 0, ${alarms.length} false alarm(s); ${slow.length} over time (budget + cold start + slack); max wall ${Math.max(...rows.map((r) => r.seconds)).toFixed(1)} s`,
+);
 for (const k of kernels) {
   const mine = rows.filter((r) => r.kernel === k.label);
   const ws = mine.map((r) => r.seconds).sort((a, b) => a - b);
-  console.log(`  ${k.label.padEnd(30)} ${mine.filter((r) => r.exitCode === 0).length}/${mine.length} pass, wall median ${ws[Math.floor(ws.length / 2)]?.toFixed(1)} s, max ${ws[ws.length - 1]?.toFixed(1)} s`);
+  console.log(
+    `  ${k.label.padEnd(30)} ${mine.filter((r) => r.exitCode === 0).length}/${mine.length} pass, wall median ${ws[Math.floor(ws.length / 2)]?.toFixed(1)} s, max ${ws[ws.length - 1]?.toFixed(1)} s`,
+  );
 }
 mkdirSync('bench/results', { recursive: true });
-writeFileSync(String(values.out), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, args: { seeds, time: values.time, slack: values.slack }, falseAlarms: alarms.length, overTime: slow.length, rows }, null, 2)}\n`);
+writeFileSync(
+  String(values.out),
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, args: { seeds, time: values.time, slack: values.slack }, falseAlarms: alarms.length, overTime: slow.length, rows }, null, 2)}\n`,
+);
 console.log(`wrote ${values.out}`);
 if (alarms.length > 0 || slow.length > 0) process.exitCode = 1;

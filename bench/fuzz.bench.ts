@@ -19,7 +19,18 @@ import { parseArgs } from 'node:util';
 import { fuzz } from '../src/fuzz/fuzz.js';
 import * as subtle from '../properties/fixtures/mutants/subtle.js';
 
-const CLASSIC = ['wrongScale', 'maskOffByOneScale', 'noMaxShift', 'missingFactorial', 'degreeTooLow', 'loopTruncated', 'bicubicWrongA', 'alignCorners', 'denominatorOverMaskedKeys', 'transposedOutput'];
+const CLASSIC = [
+  'wrongScale',
+  'maskOffByOneScale',
+  'noMaxShift',
+  'missingFactorial',
+  'degreeTooLow',
+  'loopTruncated',
+  'bicubicWrongA',
+  'alignCorners',
+  'denominatorOverMaskedKeys',
+  'transposedOutput',
+];
 const SUBTLE_MODULE = 'properties/fixtures/mutants/subtle.ts';
 const CLASSIC_MODULE = 'properties/fixtures/mutants/fuzz-mutants.ts';
 
@@ -80,7 +91,9 @@ const median = (xs: number[]): number => {
 const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '—');
 
 const seeds = Array.from({ length: seedCount }, (_, i) => baseSeed + i);
-console.log(`varcheck fuzz mutation score: ${targets.length} mutants × ${seeds.length} seeds (${seeds[0]}..${seeds[seeds.length - 1]}), --time ${values.time}, in process, stop at first failure; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load ${os.loadavg()[0].toFixed(1)}`);
+console.log(
+  `varcheck fuzz mutation score: ${targets.length} mutants × ${seeds.length} seeds (${seeds[0]}..${seeds[seeds.length - 1]}), --time ${values.time}, in process, stop at first failure; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load ${os.loadavg()[0].toFixed(1)}`,
+);
 const runs: Run[] = [];
 const rows: string[][] = [];
 for (const t of targets) {
@@ -93,7 +106,14 @@ for (const t of targets) {
   }
   const times = mine.filter((r) => r.caught).map((r) => r.seconds);
   const by = (p: string): number => mine.filter((r) => r.foundBy === p).length;
-  rows.push([t.name, `${times.length}/${mine.length}`, `${by('random')}/${by('guided')}`, f1(median(times)), f1(times.length ? Math.max(...times) : NaN), [...new Set(mine.filter((r) => r.law).map((r) => r.law))].join(' ')]);
+  rows.push([
+    t.name,
+    `${times.length}/${mine.length}`,
+    `${by('random')}/${by('guided')}`,
+    f1(median(times)),
+    f1(times.length ? Math.max(...times) : NaN),
+    [...new Set(mine.filter((r) => r.law).map((r) => r.law))].join(' '),
+  ]);
 }
 const controlRuns: Run[] = [];
 for (const seed of seeds.slice(0, Math.min(3, seeds.length))) controlRuns.push(await once(control, seed));
@@ -118,10 +138,24 @@ const summary = {
   foundByGuided: runs.filter((r) => r.foundBy === 'guided').length,
   controlFalseAlarms: controlRuns.filter((r) => r.caught).length,
 };
-console.log(`\nscore: ${summary.caughtRuns}/${summary.runs} runs caught (${((100 * summary.caughtRuns) / Math.max(1, summary.runs)).toFixed(1)}%), ${summary.caughtWithin60s} within 60 s; ${mutantsAlways}/${targets.length} mutants caught on every seed`);
+console.log(
+  `\nscore: ${summary.caughtRuns}/${summary.runs} runs caught (${((100 * summary.caughtRuns) / Math.max(1, summary.runs)).toFixed(1)}%), ${summary.caughtWithin60s} within 60 s; ${mutantsAlways}/${targets.length} mutants caught on every seed`,
+);
 console.log(`time to catch: median ${f1(summary.medianSeconds)} s, max ${f1(summary.maxSeconds)} s; found by random ${summary.foundByRandom}, guided ${summary.foundByGuided}`);
-console.log(`control (unmutated kernel, ${controlRuns.length} seeds): ${summary.controlFalseAlarms === 0 ? 'never caught' : `FALSE ALARM on ${summary.controlFalseAlarms} seed(s): ${controlRuns.filter((r) => r.caught).map((r) => `${r.seed} ${r.law} ${r.message}`).join('; ')}`}`);
+console.log(
+  `control (unmutated kernel, ${controlRuns.length} seeds): ${
+    summary.controlFalseAlarms === 0
+      ? 'never caught'
+      : `FALSE ALARM on ${summary.controlFalseAlarms} seed(s): ${controlRuns
+          .filter((r) => r.caught)
+          .map((r) => `${r.seed} ${r.law} ${r.message}`)
+          .join('; ')}`
+  }`,
+);
 mkdirSync('bench/results', { recursive: true });
-writeFileSync(String(values.out), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, args: { seeds, time: values.time, only: values.only ?? null, classic: values.classic }, summary, runs, control: controlRuns }, null, 2)}\n`);
+writeFileSync(
+  String(values.out),
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, args: { seeds, time: values.time, only: values.only ?? null, classic: values.classic }, summary, runs, control: controlRuns }, null, 2)}\n`,
+);
 console.log(`wrote ${values.out}`);
 if (summary.controlFalseAlarms > 0) process.exitCode = 1;

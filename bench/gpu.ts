@@ -76,12 +76,22 @@ const elapsed = (): number => performance.now() - started;
 const PEAK_FP32 = 67e12;
 
 const adapter = await probeWebGPU();
-const backends: GpuBackend[] = values.backends
-  ? (values.backends.split(',') as GpuBackend[])
-  : (await availableBackends()).filter((b) => b === 'webgpu' || (adapter === undefined && b === 'webasm'));
-console.log(`varcheck GPU benchmark — ${os.cpus()[0]?.model ?? '?'} × ${os.cpus().length}, Node ${process.version}; WebGPU adapter: ${adapter ?? 'none'}; gpu.js backends: ${backends.join(', ') || 'none'}; seed ${seed}${quick ? '; --quick' : ''}`);
+const backends: GpuBackend[] = values.backends ? (values.backends.split(',') as GpuBackend[]) : (await availableBackends()).filter((b) => b === 'webgpu' || (adapter === undefined && b === 'webasm'));
+console.log(
+  `varcheck GPU benchmark — ${os.cpus()[0]?.model ?? '?'} × ${os.cpus().length}, Node ${process.version}; WebGPU adapter: ${adapter ?? 'none'}; gpu.js backends: ${backends.join(', ') || 'none'}; seed ${seed}${quick ? '; --quick' : ''}`,
+);
 
-const out: Record<string, unknown> = { date: new Date().toISOString(), machine: `${os.cpus()[0]?.model ?? '?'} × ${os.cpus().length}`, node: process.version, adapter: adapter ?? null, backends, seed, quick, sampleRows, peakFp32: PEAK_FP32 };
+const out: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  machine: `${os.cpus()[0]?.model ?? '?'} × ${os.cpus().length}`,
+  node: process.version,
+  adapter: adapter ?? null,
+  backends,
+  seed,
+  quick,
+  sampleRows,
+  peakFp32: PEAK_FP32,
+};
 function save(): void {
   mkdirSync(dirname(jsonPath), { recursive: true });
   writeFileSync(jsonPath, `${JSON.stringify(out, null, 2)}\n`);
@@ -89,14 +99,20 @@ function save(): void {
 
 // ---------------------------------------------------------------- kernels
 type Timed = AttentionKernel & { readonly lastTiming?: KernelTiming };
-interface Entry { kernel: Timed; measured: MeasuredPrecision; where: string }
+interface Entry {
+  kernel: Timed;
+  measured: MeasuredPrecision;
+  where: string;
+}
 const entries: Entry[] = [];
 const resizers: { kernel: InterpolationKernel; where: string }[] = [];
 const unavailable: string[] = [];
 const closers: (() => unknown)[] = [];
 for (const backend of backends) {
   const measured = await probePrecision(backend);
-  console.log(`gpu.js ${backend}: exp relative error ${measured.expRelativeError.toExponential(2)}, sum relative error ${measured.sumRelativeError.toExponential(2)}, flushes subnormals ${measured.flushesSubnormals}`);
+  console.log(
+    `gpu.js ${backend}: exp relative error ${measured.expRelativeError.toExponential(2)}, sum relative error ${measured.sumRelativeError.toExponential(2)}, flushes subnormals ${measured.flushesSubnormals}`,
+  );
   entries.push({ kernel: await gpujsExact({ backend }), measured, where: backend }, { kernel: await gpujsLowRank({ backend, delta: 1e-3 }), measured, where: backend });
   resizers.push({ kernel: await gpujsUpsampleBicubic({ backend }), where: backend }, { kernel: await gpujsDownsampleArea({ backend }), where: backend });
 }
@@ -104,7 +120,10 @@ try {
   const dev = await nodeWgslDevice();
   const measured = await probePrecision('webgpu');
   console.log(`wgsl on Dawn: adapter ${dev.adapter}, timestamp-query ${dev.timestamps}`);
-  entries.push({ kernel: wgslExact(dev, { name: 'wgsl/exact@node-webgpu' }), measured, where: 'node-webgpu' }, { kernel: wgslLowRank(dev, { name: 'wgsl/low-rank@node-webgpu', delta: 1e-3 }), measured, where: 'node-webgpu' });
+  entries.push(
+    { kernel: wgslExact(dev, { name: 'wgsl/exact@node-webgpu' }), measured, where: 'node-webgpu' },
+    { kernel: wgslLowRank(dev, { name: 'wgsl/low-rank@node-webgpu', delta: 1e-3 }), measured, where: 'node-webgpu' },
+  );
 } catch (e) {
   unavailable.push(`node-webgpu: ${(e as Error).message}`);
 }
@@ -141,7 +160,12 @@ for (const { kernel } of resizers) {
   }
 }
 console.log(`\n(a) conformance battery — ${numRuns} cases per law, seed ${seed} (${fmt(elapsed() / 1000)} s so far)\n`);
-console.log(table(['property', 'cases', 'worst error / bound', 'ms', 'status'], battery.map((c) => [c.property, String(c.cases), `${fmt(c.error)} / ${fmt(c.bound)}`, fmt(c.ms), c.passed ? 'pass' : 'FAIL'])));
+console.log(
+  table(
+    ['property', 'cases', 'worst error / bound', 'ms', 'status'],
+    battery.map((c) => [c.property, String(c.cases), `${fmt(c.error)} / ${fmt(c.bound)}`, fmt(c.ms), c.passed ? 'pass' : 'FAIL']),
+  ),
+);
 out.battery = battery;
 save();
 
@@ -203,21 +227,36 @@ function pick(m: Matrix, rows: readonly number[]): Matrix {
 function groupInput(x: AttentionInput, start: number, end: number, lim: number): AttentionInput {
   const d = x.q.cols;
   const dv = x.v.cols;
-  return attentionInput(
-    matrix(end - start, d, x.q.data.subarray(start * d, end * d)),
-    matrix(lim, d, x.k.data.subarray(0, lim * d)),
-    matrix(lim, dv, x.v.data.subarray(0, lim * dv)),
-    { scale: x.scale },
-  );
+  return attentionInput(matrix(end - start, d, x.q.data.subarray(start * d, end * d)), matrix(lim, d, x.k.data.subarray(0, lim * d)), matrix(lim, dv, x.v.data.subarray(0, lim * dv)), {
+    scale: x.scale,
+  });
 }
 
 const specs: { label: string; spec: PyramidSpec }[] = quick
-  ? [{ label: 'geometric(16)', spec: { geometric: 16 } }, { label: 'var-256', spec: 'var-256' }]
-  : [{ label: 'geometric(128)', spec: { geometric: 128 } }, { label: 'var-1024', spec: 'var-1024' }];
+  ? [
+      { label: 'geometric(16)', spec: { geometric: 16 } },
+      { label: 'var-256', spec: 'var-256' },
+    ]
+  : [
+      { label: 'geometric(128)', spec: { geometric: 128 } },
+      { label: 'var-1024', spec: 'var-1024' },
+    ];
 interface Row {
-  kernel: string; pyramid: string; L: number; d: number; compileMs: number | null; kernelMs: number | null; endToEndMs: number | null;
-  gflops: number | null; peakFraction: number | null; speedupCpuExactEst: number | null; speedupOnnx: number | null;
-  error: number | null; bound: number | null; passed: boolean | null; note?: string;
+  kernel: string;
+  pyramid: string;
+  L: number;
+  d: number;
+  compileMs: number | null;
+  kernelMs: number | null;
+  endToEndMs: number | null;
+  gflops: number | null;
+  peakFraction: number | null;
+  speedupCpuExactEst: number | null;
+  speedupOnnx: number | null;
+  error: number | null;
+  bound: number | null;
+  passed: boolean | null;
+  note?: string;
 }
 const rows: Row[] = [];
 out.large = rows;
@@ -242,7 +281,22 @@ for (const { label, spec } of specs) {
     for (const s of subs) exactAttentionCpu(s);
     const cpuEst = ((performance.now() - t0) * p.L) / sampled.length;
     const flops = d === 64 ? pairs * (2 * d + 2 * d) : 2 * p.L * rank(d, lowRankPolynomial(x, 1e-3).degree) * (2 + 2 * (d + 1));
-    rows.push({ kernel: 'cpu/exact (estimate: sampled rows × L/rows)', pyramid: label, L: p.L, d, compileMs: null, kernelMs: null, endToEndMs: cpuEst, gflops: (pairs * 4 * d) / cpuEst / 1e6, peakFraction: null, speedupCpuExactEst: 1, speedupOnnx: null, error: null, bound: null, passed: null });
+    rows.push({
+      kernel: 'cpu/exact (estimate: sampled rows × L/rows)',
+      pyramid: label,
+      L: p.L,
+      d,
+      compileMs: null,
+      kernelMs: null,
+      endToEndMs: cpuEst,
+      gflops: (pairs * 4 * d) / cpuEst / 1e6,
+      peakFraction: null,
+      speedupCpuExactEst: 1,
+      speedupOnnx: null,
+      error: null,
+      bound: null,
+      passed: null,
+    });
     let onnxMs: number | null = null;
     try {
       const onnx = await onnxBlockCausal(d, d, x.scale);
@@ -254,9 +308,40 @@ for (const { label, spec } of specs) {
       await onnx(q32, k32, v32, blocks);
       onnxMs = performance.now() - t1;
       const err = maxAbsDiff(pick(matrix(p.L, d, o1), sampled).data, ref.data);
-      rows.push({ kernel: 'onnxruntime-node exact (CPU, per block)', pyramid: label, L: p.L, d, compileMs: null, kernelMs: null, endToEndMs: onnxMs, gflops: (pairs * 4 * d) / onnxMs / 1e6, peakFraction: null, speedupCpuExactEst: cpuEst / onnxMs, speedupOnnx: 1, error: err, bound: null, passed: null });
+      rows.push({
+        kernel: 'onnxruntime-node exact (CPU, per block)',
+        pyramid: label,
+        L: p.L,
+        d,
+        compileMs: null,
+        kernelMs: null,
+        endToEndMs: onnxMs,
+        gflops: (pairs * 4 * d) / onnxMs / 1e6,
+        peakFraction: null,
+        speedupCpuExactEst: cpuEst / onnxMs,
+        speedupOnnx: 1,
+        error: err,
+        bound: null,
+        passed: null,
+      });
     } catch (e) {
-      rows.push({ kernel: 'onnxruntime-node exact (CPU, per block)', pyramid: label, L: p.L, d, compileMs: null, kernelMs: null, endToEndMs: null, gflops: null, peakFraction: null, speedupCpuExactEst: null, speedupOnnx: null, error: null, bound: null, passed: null, note: `unavailable: ${(e as Error).message.split('\n')[0]}` });
+      rows.push({
+        kernel: 'onnxruntime-node exact (CPU, per block)',
+        pyramid: label,
+        L: p.L,
+        d,
+        compileMs: null,
+        kernelMs: null,
+        endToEndMs: null,
+        gflops: null,
+        peakFraction: null,
+        speedupCpuExactEst: null,
+        speedupOnnx: null,
+        error: null,
+        bound: null,
+        passed: null,
+        note: `unavailable: ${(e as Error).message.split('\n')[0]}`,
+      });
     }
     if (d === 4) {
       const low = cpuLowRank({ delta: 1e-3 });
@@ -264,12 +349,40 @@ for (const { label, spec } of specs) {
       const t2 = performance.now();
       await low.run(x);
       const ms = performance.now() - t2;
-      rows.push({ kernel: 'cpu/low-rank (δ = 1e-3)', pyramid: label, L: p.L, d, compileMs: null, kernelMs: null, endToEndMs: ms, gflops: flops / ms / 1e6, peakFraction: null, speedupCpuExactEst: cpuEst / ms, speedupOnnx: onnxMs ? onnxMs / ms : null, error: null, bound: null, passed: null });
+      rows.push({
+        kernel: 'cpu/low-rank (δ = 1e-3)',
+        pyramid: label,
+        L: p.L,
+        d,
+        compileMs: null,
+        kernelMs: null,
+        endToEndMs: ms,
+        gflops: flops / ms / 1e6,
+        peakFraction: null,
+        speedupCpuExactEst: cpuEst / ms,
+        speedupOnnx: onnxMs ? onnxMs / ms : null,
+        error: null,
+        bound: null,
+        passed: null,
+      });
     }
     for (const { kernel, measured } of users) {
       const base = { kernel: kernel.name, pyramid: label, L: p.L, d };
       if (elapsed() > budgetMs) {
-        rows.push({ ...base, compileMs: null, kernelMs: null, endToEndMs: null, gflops: null, peakFraction: null, speedupCpuExactEst: null, speedupOnnx: null, error: null, bound: null, passed: null, note: `skipped: over the ${budgetMs / 1000} s budget` });
+        rows.push({
+          ...base,
+          compileMs: null,
+          kernelMs: null,
+          endToEndMs: null,
+          gflops: null,
+          peakFraction: null,
+          speedupCpuExactEst: null,
+          speedupOnnx: null,
+          error: null,
+          bound: null,
+          passed: null,
+          note: `skipped: over the ${budgetMs / 1000} s budget`,
+        });
         continue;
       }
       try {
@@ -284,9 +397,34 @@ for (const { label, spec } of specs) {
         const floatTol = float32Tolerance(x, ref, measured, naive ? { float32: naive, float64: ref } : kernel.formulaReference?.(x));
         const bound = kernel.exact ? floatTol : (kernel.errorBound?.(x) ?? 0) + floatTol;
         const ms = kernelMs ?? e2e;
-        rows.push({ ...base, compileMs: Math.max(0, first - e2e), kernelMs, endToEndMs: e2e, gflops: flops / ms / 1e6, peakFraction: flops / (ms / 1e3) / PEAK_FP32, speedupCpuExactEst: cpuEst / e2e, speedupOnnx: onnxMs ? onnxMs / e2e : null, error, bound, passed: error <= bound });
+        rows.push({
+          ...base,
+          compileMs: Math.max(0, first - e2e),
+          kernelMs,
+          endToEndMs: e2e,
+          gflops: flops / ms / 1e6,
+          peakFraction: flops / (ms / 1e3) / PEAK_FP32,
+          speedupCpuExactEst: cpuEst / e2e,
+          speedupOnnx: onnxMs ? onnxMs / e2e : null,
+          error,
+          bound,
+          passed: error <= bound,
+        });
       } catch (e) {
-        rows.push({ ...base, compileMs: null, kernelMs: null, endToEndMs: null, gflops: null, peakFraction: null, speedupCpuExactEst: null, speedupOnnx: null, error: null, bound: null, passed: false, note: `threw: ${(e as Error).message.split('\n')[0]}` });
+        rows.push({
+          ...base,
+          compileMs: null,
+          kernelMs: null,
+          endToEndMs: null,
+          gflops: null,
+          peakFraction: null,
+          speedupCpuExactEst: null,
+          speedupOnnx: null,
+          error: null,
+          bound: null,
+          passed: false,
+          note: `threw: ${(e as Error).message.split('\n')[0]}`,
+        });
       }
       save();
       console.log(`  ${kernel.name} ${label} d = ${d}: done (${fmt(elapsed() / 1000)} s)`);
@@ -294,9 +432,39 @@ for (const { label, spec } of specs) {
   }
 }
 const o = (x: number | null, suffix = ''): string => (x === null ? '—' : `${fmt(x)}${suffix}`);
-const header = ['kernel', 'pyramid', 'L', 'd', 'compile ms', 'kernel ms', 'end-to-end ms', 'GFLOP/s', '% of 67 TFLOP/s', '× cpu/exact (est.)', '× onnxruntime', `error / bound (${sampleRows} rows)`, 'status'];
-const body = rows.map((r) => [r.kernel, r.pyramid, String(r.L), String(r.d), o(r.compileMs), o(r.kernelMs), o(r.endToEndMs), o(r.gflops), r.peakFraction === null ? '—' : fmt(100 * r.peakFraction), o(r.speedupCpuExactEst, '×'), o(r.speedupOnnx, '×'), r.error === null ? '—' : `${fmt(r.error)} / ${r.bound === null ? '—' : fmt(r.bound)}`, r.note ?? (r.passed === null ? '' : r.passed ? 'pass' : 'FAIL')]);
-console.log(`\n(b) large block-causal cases — exact kernels d = d_v = 64, low-rank d = d_v = 4 (δ = 1e-3), B = 1; one timed run after a first (compiling) run; kernel ms from timestamp-query where the adapter has it, GFLOP/s from kernel ms when known, else end-to-end\n`);
+const header = [
+  'kernel',
+  'pyramid',
+  'L',
+  'd',
+  'compile ms',
+  'kernel ms',
+  'end-to-end ms',
+  'GFLOP/s',
+  '% of 67 TFLOP/s',
+  '× cpu/exact (est.)',
+  '× onnxruntime',
+  `error / bound (${sampleRows} rows)`,
+  'status',
+];
+const body = rows.map((r) => [
+  r.kernel,
+  r.pyramid,
+  String(r.L),
+  String(r.d),
+  o(r.compileMs),
+  o(r.kernelMs),
+  o(r.endToEndMs),
+  o(r.gflops),
+  r.peakFraction === null ? '—' : fmt(100 * r.peakFraction),
+  o(r.speedupCpuExactEst, '×'),
+  o(r.speedupOnnx, '×'),
+  r.error === null ? '—' : `${fmt(r.error)} / ${r.bound === null ? '—' : fmt(r.bound)}`,
+  r.note ?? (r.passed === null ? '' : r.passed ? 'pass' : 'FAIL'),
+]);
+console.log(
+  `\n(b) large block-causal cases — exact kernels d = d_v = 64, low-rank d = d_v = 4 (δ = 1e-3), B = 1; one timed run after a first (compiling) run; kernel ms from timestamp-query where the adapter has it, GFLOP/s from kernel ms when known, else end-to-end\n`,
+);
 console.log(table(header, body));
 out.elapsedMs = elapsed();
 save();
@@ -304,16 +472,22 @@ if (values.md) {
   mkdirSync(dirname(values.md), { recursive: true });
   const mdRow = (r: readonly string[]): string => `| ${r.join(' | ')} |`;
   const failed = battery.filter((b) => !b.passed);
-  writeFileSync(values.md, [
-    `# bench/gpu.ts — ${out.date}`,
-    '',
-    `Machine: ${String(out.machine)}, Node ${process.version}; WebGPU adapter: ${adapter ?? 'none'}; gpu.js backends: ${backends.join(', ') || 'none'}; seed ${seed}; total ${fmt(elapsed() / 1000)} s.`,
-    unavailable.length ? `Unavailable: ${unavailable.join('; ')}.` : '',
-    '',
-    `Battery: ${battery.length - failed.length}/${battery.length} laws pass (${numRuns} cases each)${failed.length ? `; failing: ${failed.map((b) => b.property).join('; ')}` : ''}.`,
-    '',
-    mdRow(header), mdRow(header.map(() => '---')), ...body.map(mdRow), '',
-  ].join('\n'));
+  writeFileSync(
+    values.md,
+    [
+      `# bench/gpu.ts — ${out.date}`,
+      '',
+      `Machine: ${String(out.machine)}, Node ${process.version}; WebGPU adapter: ${adapter ?? 'none'}; gpu.js backends: ${backends.join(', ') || 'none'}; seed ${seed}; total ${fmt(elapsed() / 1000)} s.`,
+      unavailable.length ? `Unavailable: ${unavailable.join('; ')}.` : '',
+      '',
+      `Battery: ${battery.length - failed.length}/${battery.length} laws pass (${numRuns} cases each)${failed.length ? `; failing: ${failed.map((b) => b.property).join('; ')}` : ''}.`,
+      '',
+      mdRow(header),
+      mdRow(header.map(() => '---')),
+      ...body.map(mdRow),
+      '',
+    ].join('\n'),
+  );
   console.log(`wrote ${values.md}`);
 }
 console.log(`\nwrote ${jsonPath} (${fmt(elapsed() / 1000)} s)`);

@@ -29,7 +29,15 @@ const sizes = String(values.sizes).split(',').map(Number);
 const budgetMs = Number(values.budget) * 1000;
 const backends = values.backends ? (values.backends.split(',') as GpuBackend[]) : await availableBackends();
 
-interface Row { family: string; impl: string; L: number; ms?: number; skipped?: string; ratio?: number; error?: number }
+interface Row {
+  family: string;
+  impl: string;
+  L: number;
+  ms?: number;
+  skipped?: string;
+  ratio?: number;
+  error?: number;
+}
 const rows: Row[] = [];
 const last = new Map<string, { L: number; ms: number }>();
 
@@ -71,7 +79,15 @@ for (const L of sizes) {
   rows.push({ family: 'exact d=64', impl: 'cpu/exact', L, ms: base.ms, skipped: base.skipped, ratio: base.ms ? 1 : undefined });
   const ref = base.out;
   const o = await timed('onnxruntime-node', L, 2, () => onnx(Float32Array.from(x.q.data), Float32Array.from(x.k.data), Float32Array.from(x.v.data), L, L));
-  rows.push({ family: 'exact d=64', impl: 'onnxruntime-node (CPU)', L, ms: o.ms, skipped: o.skipped, ratio: base.ms && o.ms ? base.ms / o.ms : undefined, error: ref && o.out ? maxAbsDiff(o.out, ref) : undefined });
+  rows.push({
+    family: 'exact d=64',
+    impl: 'onnxruntime-node (CPU)',
+    L,
+    ms: o.ms,
+    skipped: o.skipped,
+    ratio: base.ms && o.ms ? base.ms / o.ms : undefined,
+    error: ref && o.out ? maxAbsDiff(o.out, ref) : undefined,
+  });
   for (const [b, k] of gpuExact) {
     const g = await timed(k.name, L, 2, () => runKernel(k, x));
     rows.push({ family: 'exact d=64', impl: k.name, L, ms: g.ms, skipped: g.skipped, ratio: base.ms && g.ms ? base.ms / g.ms : undefined, error: ref && g.out ? maxAbsDiff(g.out, ref) : undefined });
@@ -97,14 +113,37 @@ for (const L of sizes) {
   rows.push({ family: 'low-rank d=4', impl: 'cpu/low-rank', L, ms: base.ms, ratio: 1, error: exact.out && base.out ? maxAbsDiff(base.out, exact.out) : undefined });
   for (const k of gpuLR.values()) {
     const g = await timed(k.name, L, 1, () => runKernel(k, x));
-    rows.push({ family: 'low-rank d=4', impl: k.name, L, ms: g.ms, skipped: g.skipped, ratio: base.ms && g.ms ? base.ms / g.ms : undefined, error: exact.out && g.out ? maxAbsDiff(g.out, exact.out) : undefined });
+    rows.push({
+      family: 'low-rank d=4',
+      impl: k.name,
+      L,
+      ms: g.ms,
+      skipped: g.skipped,
+      ratio: base.ms && g.ms ? base.ms / g.ms : undefined,
+      error: exact.out && g.out ? maxAbsDiff(g.out, exact.out) : undefined,
+    });
   }
 }
 for (const k of gpuLR.values()) k.dispose?.();
 
 console.log(`gpu.js vs CPU kernels vs onnxruntime-node — ${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}, Node ${process.version}, backends: ${backends.join(', ')}`);
 console.log('ratio = time of the CPU kernel of the family (cpu/exact or cpu/low-rank) / time of this row, same run; error vs cpu/exact\n');
-console.log(table(['family', 'L', 'implementation', 'ms', 'speed-up vs CPU kernel', '‖err‖∞ vs cpu/exact'], rows.map((r) => [r.family, String(r.L), r.impl, r.ms === undefined ? `skipped (${r.skipped})` : fmt(r.ms), r.ratio === undefined ? '—' : `${fmt(r.ratio)}×`, r.error === undefined ? '—' : fmt(r.error)])));
+console.log(
+  table(
+    ['family', 'L', 'implementation', 'ms', 'speed-up vs CPU kernel', '‖err‖∞ vs cpu/exact'],
+    rows.map((r) => [
+      r.family,
+      String(r.L),
+      r.impl,
+      r.ms === undefined ? `skipped (${r.skipped})` : fmt(r.ms),
+      r.ratio === undefined ? '—' : `${fmt(r.ratio)}×`,
+      r.error === undefined ? '—' : fmt(r.error),
+    ]),
+  ),
+);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/gpujs.json', import.meta.url), `${JSON.stringify({ date: new Date().toISOString(), machine: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, backends, rows }, null, 2)}\n`);
+writeFileSync(
+  new URL('./results/gpujs.json', import.meta.url),
+  `${JSON.stringify({ date: new Date().toISOString(), machine: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, backends, rows }, null, 2)}\n`,
+);
 process.exit(0);

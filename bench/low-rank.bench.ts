@@ -22,7 +22,15 @@ import { fmt, table } from '../src/cli/table.js';
 import { onnxBlockCausal } from './onnx-attention.js';
 
 const { values } = parseArgs({
-  options: { sizes: { type: 'string', default: '16,32,64,128' }, d: { type: 'string', default: '4' }, B: { type: 'string', default: '1' }, delta: { type: 'string', default: '1e-3' }, reps: { type: 'string', default: '3' }, 'no-onnx': { type: 'boolean', default: false }, 'onnx-threads': { type: 'string' } },
+  options: {
+    sizes: { type: 'string', default: '16,32,64,128' },
+    d: { type: 'string', default: '4' },
+    B: { type: 'string', default: '1' },
+    delta: { type: 'string', default: '1e-3' },
+    reps: { type: 'string', default: '3' },
+    'no-onnx': { type: 'boolean', default: false },
+    'onnx-threads': { type: 'string' },
+  },
 });
 const sizes = String(values.sizes).split(',').map(Number);
 const d = Number(values.d);
@@ -61,7 +69,10 @@ function slope(xs: number[], ys: number[]): number {
   const my = ly.reduce((a, b) => a + b) / ly.length;
   let num = 0;
   let den = 0;
-  lx.forEach((x, i) => { num += (x - mx) * (ly[i] - my); den += (x - mx) ** 2; });
+  lx.forEach((x, i) => {
+    num += (x - mx) * (ly[i] - my);
+    den += (x - mx) ** 2;
+  });
   return num / den;
 }
 
@@ -89,15 +100,56 @@ for (const n of sizes) {
   const error = maxAbsDiff(low.out.data, exact.out.data);
   const bound = kernel.errorBound!(input);
   const c = criteria({ pyramid: p, d, B, delta });
-  const r = { n, L: p.L, degree: poly.degree, polynomial: poly.kind, rank: c.rank, exactMs: exact.ms, lowRankMs: low.ms, ratio: exact.ms / low.ms, onnxMs: onnx?.ms ?? null, onnxError: onnx?.error ?? null, lowRankVsOnnx: onnx ? onnx.ms / low.ms : null, error, bound, delta, withinBound: error <= bound, boundWithinDelta: bound <= delta };
+  const r = {
+    n,
+    L: p.L,
+    degree: poly.degree,
+    polynomial: poly.kind,
+    rank: c.rank,
+    exactMs: exact.ms,
+    lowRankMs: low.ms,
+    ratio: exact.ms / low.ms,
+    onnxMs: onnx?.ms ?? null,
+    onnxError: onnx?.error ?? null,
+    lowRankVsOnnx: onnx ? onnx.ms / low.ms : null,
+    error,
+    bound,
+    delta,
+    withinBound: error <= bound,
+    boundWithinDelta: bound <= delta,
+  };
   results.push(r);
-  rows.push([String(n), String(p.L), `${poly.kind} ${poly.degree}`, String(c.rank), fmt(exact.ms), onnx ? fmt(onnx.ms) : '—', fmt(low.ms), `${fmt(r.ratio)}×`, onnx ? `${fmt(onnx.ms / low.ms)}×` : '—', fmt(error), fmt(bound), r.withinBound && r.boundWithinDelta ? 'yes' : 'NO']);
+  rows.push([
+    String(n),
+    String(p.L),
+    `${poly.kind} ${poly.degree}`,
+    String(c.rank),
+    fmt(exact.ms),
+    onnx ? fmt(onnx.ms) : '—',
+    fmt(low.ms),
+    `${fmt(r.ratio)}×`,
+    onnx ? `${fmt(onnx.ms / low.ms)}×` : '—',
+    fmt(error),
+    fmt(bound),
+    r.withinBound && r.boundWithinDelta ? 'yes' : 'NO',
+  ]);
 }
-const exactExp = slope(sizes, results.map((r) => r.exactMs));
-const lowExp = slope(sizes, results.map((r) => r.lowRankMs));
-console.log(`cpu/exact and onnxruntime-node (exact, float32, per scale block) vs cpu/low-rank — block-causal geometric pyramids, d = ${d}, d_v = ${d}, B = ${B}, δ = ${delta}, median of ${reps} after one warm-up run`);
+const exactExp = slope(
+  sizes,
+  results.map((r) => r.exactMs),
+);
+const lowExp = slope(
+  sizes,
+  results.map((r) => r.lowRankMs),
+);
+console.log(
+  `cpu/exact and onnxruntime-node (exact, float32, per scale block) vs cpu/low-rank — block-causal geometric pyramids, d = ${d}, d_v = ${d}, B = ${B}, δ = ${delta}, median of ${reps} after one warm-up run`,
+);
 console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}, Node ${process.version}; onnxruntime intra-op threads: ${values['onnx-threads'] ?? 'its default (one per core)'}\n`);
 console.log(table(['n', 'L', 'poly g', 'rank r', 'cpu/exact ms', 'onnxruntime ms', 'cpu/low-rank ms', '× cpu/exact', '× onnxruntime', '‖err‖∞', 'bound', 'err ≤ bound ≤ δ'], rows));
 console.log(`\nfitted exponent in n (least squares over n = ${sizes.join(', ')}): exact ${exactExp.toFixed(2)}, low-rank ${lowExp.toFixed(2)}`);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/low-rank.json', import.meta.url), `${JSON.stringify({ date: new Date().toISOString(), machine: os.cpus()[0]?.model, node: process.version, d, B, delta, reps, results, exactExp, lowExp }, null, 2)}\n`);
+writeFileSync(
+  new URL('./results/low-rank.json', import.meta.url),
+  `${JSON.stringify({ date: new Date().toISOString(), machine: os.cpus()[0]?.model, node: process.version, d, B, delta, reps, results, exactExp, lowExp }, null, 2)}\n`,
+);

@@ -47,7 +47,12 @@ export interface OnnxOptions {
 }
 
 /** An onnxruntime session computing exact attention for head dims d, d_v and scale s. */
-export async function onnxAttention(d: number, dv: number, scale: number, options: OnnxOptions = {}): Promise<(q: Float32Array, k: Float32Array, v: Float32Array, lq: number, lk: number) => Promise<Float32Array>> {
+export async function onnxAttention(
+  d: number,
+  dv: number,
+  scale: number,
+  options: OnnxOptions = {},
+): Promise<(q: Float32Array, k: Float32Array, v: Float32Array, lq: number, lk: number) => Promise<Float32Array>> {
   const ort = await loadOrt();
   const A = onnx.AttributeProto.AttributeType;
   const model = onnx.ModelProto.create({
@@ -82,7 +87,12 @@ export async function onnxAttention(d: number, dv: number, scale: number, option
  * Exact block-causal attention in onnxruntime: one session run per scale block (the block's
  * rows of Q against the key prefix that ends with the block). Q, K, V are row-major float32.
  */
-export async function onnxBlockCausal(d: number, dv: number, scale: number, options: OnnxOptions = {}): Promise<(q: Float32Array, k: Float32Array, v: Float32Array, blocks: readonly number[]) => Promise<Float32Array>> {
+export async function onnxBlockCausal(
+  d: number,
+  dv: number,
+  scale: number,
+  options: OnnxOptions = {},
+): Promise<(q: Float32Array, k: Float32Array, v: Float32Array, blocks: readonly number[]) => Promise<Float32Array>> {
   const run = await onnxAttention(d, dv, scale, options);
   return async (q, k, v, blocks) => {
     const L = blocks.reduce((a, b) => a + b, 0);

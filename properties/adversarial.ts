@@ -41,9 +41,21 @@ export function adversarialInput(rand: () => number, settings: AdversarialSettin
     const lq = int(1, 3);
     const dv = int(1, 2);
     const amp = rand() < 0.5 ? 1 : 0.1 + 4 * rand();
-    const q = matrix(lq, d, Array.from({ length: lq * d }, (_, t) => b * (Math.floor(t / d) === 0 ? 1 : 1 - 0.02 * rand())));
-    const k = matrix(lk, d, Array.from({ length: lk * d }, () => -b * (1 - 0.01 * rand())));
-    const v = matrix(lk, dv, Array.from({ length: lk * dv }, (_, t) => (Math.floor(t / dv) % 2 === 0 ? amp : -amp) * (1 - 0.1 * rand())));
+    const q = matrix(
+      lq,
+      d,
+      Array.from({ length: lq * d }, (_, t) => b * (Math.floor(t / d) === 0 ? 1 : 1 - 0.02 * rand())),
+    );
+    const k = matrix(
+      lk,
+      d,
+      Array.from({ length: lk * d }, () => -b * (1 - 0.01 * rand())),
+    );
+    const v = matrix(
+      lk,
+      dv,
+      Array.from({ length: lk * dv }, (_, t) => (Math.floor(t / dv) % 2 === 0 ? amp : -amp) * (1 - 0.1 * rand())),
+    );
     return { input: attentionInput(q, k, v), structure: 'row', beta };
   }
   const d = int(1, 4);
@@ -52,7 +64,12 @@ export function adversarialInput(rand: () => number, settings: AdversarialSettin
   const pyr = scalePyramid({ sides: [1, int(1, 2), int(2, 3)] });
   const lk = masked ? pyr.L : int(1, maxL);
   const lq = masked ? pyr.L : int(1, 8);
-  const fill = (rows: number, cols: number, B: number) => matrix(rows, cols, Array.from({ length: rows * cols }, () => (2 * rand() - 1) * B));
+  const fill = (rows: number, cols: number, B: number) =>
+    matrix(
+      rows,
+      cols,
+      Array.from({ length: rows * cols }, () => (2 * rand() - 1) * B),
+    );
   // s = 1/d, so s·d·B² = B² = β with B = b.
   return { input: attentionInput(fill(lq, d, b), fill(lk, d, b), fill(lk, dv, 1 + 3 * rand()), { mask: masked ? blockCausalMask(pyr) : NO_MASK }), structure: 'random', beta };
 }
@@ -75,11 +92,12 @@ export function lowRankFloat32(x: AttentionInput, p: ExpPolynomial): Matrix {
   const dv = x.v.cols;
   const out = matrix(x.q.rows, dv);
   const S = new Float32Array(r * (dv + 1));
-  for (let j = 0; j < x.k.rows; j++) for (let m = 0; m < r; m++) {
-    const u = f32(u2.data[j * r + m]);
-    for (let c = 0; c < dv; c++) S[m * (dv + 1) + c] = f32(S[m * (dv + 1) + c] + f32(u * f32(x.v.data[j * dv + c])));
-    S[m * (dv + 1) + dv] = f32(S[m * (dv + 1) + dv] + u);
-  }
+  for (let j = 0; j < x.k.rows; j++)
+    for (let m = 0; m < r; m++) {
+      const u = f32(u2.data[j * r + m]);
+      for (let c = 0; c < dv; c++) S[m * (dv + 1) + c] = f32(S[m * (dv + 1) + c] + f32(u * f32(x.v.data[j * dv + c])));
+      S[m * (dv + 1) + dv] = f32(S[m * (dv + 1) + dv] + u);
+    }
   for (let i = 0; i < x.q.rows; i++) {
     const acc = new Float64Array(dv + 1);
     for (let m = 0; m < r; m++) for (let c = 0; c <= dv; c++) acc[c] = f32(acc[c] + f32(f32(u1.data[i * r + m]) * S[m * (dv + 1) + c]));

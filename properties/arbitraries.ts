@@ -4,7 +4,20 @@
  * @module
  */
 import * as fc from 'fast-check';
-import { attentionInput, blockCausalMask, featureMap, matrix, mulberry32, NO_MASK, scalePyramid, type AttentionInput, type FeatureMap, type Mask, type Matrix, type ScalePyramid } from '../spec/index.js';
+import {
+  attentionInput,
+  blockCausalMask,
+  featureMap,
+  matrix,
+  mulberry32,
+  NO_MASK,
+  scalePyramid,
+  type AttentionInput,
+  type FeatureMap,
+  type Mask,
+  type Matrix,
+  type ScalePyramid,
+} from '../spec/index.js';
 
 /** Entries uniform-ish on [−B, B] (fast-check's doubles, biased to edge cases). */
 export function entries(n: number, B: number): fc.Arbitrary<number[]> {
@@ -23,9 +36,7 @@ export function featureMapArb(h: number, w: number, c: number, B = 4): fc.Arbitr
 
 /** Feature maps of random small sizes (1..maxSide, 1..maxC channels). */
 export function anyFeatureMap(maxSide = 6, maxC = 2, B = 4): fc.Arbitrary<FeatureMap> {
-  return fc
-    .record({ h: fc.integer({ min: 1, max: maxSide }), w: fc.integer({ min: 1, max: maxSide }), c: fc.integer({ min: 1, max: maxC }) })
-    .chain(({ h, w, c }) => featureMapArb(h, w, c, B));
+  return fc.record({ h: fc.integer({ min: 1, max: maxSide }), w: fc.integer({ min: 1, max: maxSide }), c: fc.integer({ min: 1, max: maxC }) }).chain(({ h, w, c }) => featureMapArb(h, w, c, B));
 }
 
 /** A target size 1..max for resizing. */
@@ -33,13 +44,11 @@ export const targetSide = (max = 9): fc.Arbitrary<number> => fc.integer({ min: 1
 
 /** Square scale pyramids: sides start at 1 and are nondecreasing, up to `maxScales` scales. */
 export function pyramidArb(maxScales = 4, maxSide = 4): fc.Arbitrary<ScalePyramid> {
-  return fc
-    .array(fc.integer({ min: 0, max: 2 }), { minLength: 0, maxLength: maxScales - 1 })
-    .map((steps) => {
-      const sides = [1];
-      for (const s of steps) sides.push(Math.min(maxSide, sides[sides.length - 1] + s));
-      return scalePyramid({ sides });
-    });
+  return fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 0, maxLength: maxScales - 1 }).map((steps) => {
+    const sides = [1];
+    for (const s of steps) sides.push(Math.min(maxSide, sides[sides.length - 1] + s));
+    return scalePyramid({ sides });
+  });
 }
 
 /** Rectangular pyramids (nondecreasing heights and widths independently). */
@@ -86,9 +95,7 @@ export function attentionInputArb(settings: AttentionSettings = {}): fc.Arbitrar
     })
     .chain(({ mask, lq, lk, d, dv, pyr }) => {
       const [rq, rk] = mask === 'none' ? [lq, lk] : [pyr.L, pyr.L];
-      return fc
-        .tuple(matrixArb(rq, d, B), matrixArb(rk, d, B), matrixArb(rk, dv, B))
-        .map(([q, k, v]) => attentionInput(q, k, v, { mask: mask === 'none' ? NO_MASK : blockCausalMask(pyr) }));
+      return fc.tuple(matrixArb(rq, d, B), matrixArb(rk, d, B), matrixArb(rk, dv, B)).map(([q, k, v]) => attentionInput(q, k, v, { mask: mask === 'none' ? NO_MASK : blockCausalMask(pyr) }));
     });
 }
 
@@ -224,7 +231,13 @@ export function largeAttentionArb(s: LargeSettings): fc.Arbitrary<AttentionInput
   const families = s.masks.map((m) =>
     m === 'none'
       ? fc
-          .record({ lq: fc.integer({ min: 1, max: 32 }), lk: fc.integer({ min: 1001, max: Math.max(1001, s.maxKeys) }), d: fc.integer({ min: 1, max: 128 }), dv: fc.integer({ min: 1, max: 4 }), seed: fc.nat() })
+          .record({
+            lq: fc.integer({ min: 1, max: 32 }),
+            lk: fc.integer({ min: 1001, max: Math.max(1001, s.maxKeys) }),
+            d: fc.integer({ min: 1, max: 128 }),
+            dv: fc.integer({ min: 1, max: 4 }),
+            seed: fc.nat(),
+          })
           .map((p) => ({ ...p, mask: NO_MASK as Mask }))
       : fc
           .record({ p: manyScalePyramidArb(s.maxKeys, 1), d: fc.integer({ min: 1, max: Math.min(8, s.maxD ?? 8) }), dv: fc.integer({ min: 1, max: 4 }), seed: fc.nat() })

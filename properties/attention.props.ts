@@ -3,9 +3,7 @@
  * @module
  */
 import * as fc from 'fast-check';
-import {
-  attention, attentionInput, blockCausalMask, levelOf, matrix, maxAbs, maxAbsDiff, NO_MASK, type AttentionInput, type Matrix,
-} from '../spec/index.js';
+import { attention, attentionInput, blockCausalMask, levelOf, matrix, maxAbs, maxAbsDiff, NO_MASK, type AttentionInput, type Matrix } from '../spec/index.js';
 import { attentionInputArb, matrixArb, pyramidArb } from './arbitraries.js';
 import { law, roundoff, type Law } from './law.js';
 import { withRowShifts } from './battery/attention.js';
@@ -128,9 +126,7 @@ export const attentionLaws: Law<unknown>[] = [
   law({
     name: 'attention: a masked row equals unmasked attention over its allowed keys',
     cites: 'docs/math.md §2 (allowed(i, j) ⇔ level(i) ≥ level(j)), §3',
-    arbitrary: pyramidArb(4, 3).chain((p) =>
-      fc.tuple(fc.constant(p), matrixArb(p.L, 3, 2), matrixArb(p.L, 3, 2), matrixArb(p.L, 2, 2), fc.integer({ min: 0, max: p.L - 1 })),
-    ),
+    arbitrary: pyramidArb(4, 3).chain((p) => fc.tuple(fc.constant(p), matrixArb(p.L, 3, 2), matrixArb(p.L, 3, 2), matrixArb(p.L, 2, 2), fc.integer({ min: 0, max: p.L - 1 }))),
     check: ([p, q, k, v, i]) => {
       const masked = attention(attentionInput(q, k, v, { mask: blockCausalMask(p) }));
       const keep = Array.from({ length: p.L }, (_, j) => j).filter((j) => levelOf(p.blocks, i) >= levelOf(p.blocks, j));

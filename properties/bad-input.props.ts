@@ -5,9 +5,33 @@
  */
 import * as fc from 'fast-check';
 import {
-  areaDownsample, attention, bicubicWeight, conv3x3, criteria, e1Bound, evaluatePolynomial, featureMap, hardInstance, layerNorm, linearFactor,
-  MaskError, matmul, matrix, NonFiniteError, RangeArgumentError, rank, reconstruct, scalePyramid, ShapeError, taylorDegree, transformer,
-  upInterpolate, varModel, VarcheckError, type AttentionInput, type Matrix,
+  areaDownsample,
+  attention,
+  bicubicWeight,
+  conv3x3,
+  criteria,
+  e1Bound,
+  evaluatePolynomial,
+  featureMap,
+  hardInstance,
+  layerNorm,
+  linearFactor,
+  MaskError,
+  matmul,
+  matrix,
+  NonFiniteError,
+  RangeArgumentError,
+  rank,
+  reconstruct,
+  scalePyramid,
+  ShapeError,
+  taylorDegree,
+  transformer,
+  upInterpolate,
+  varModel,
+  VarcheckError,
+  type AttentionInput,
+  type Matrix,
 } from '../spec/index.js';
 import { attentionInputArb } from './arbitraries.js';
 import { holds, law, type Law } from './law.js';
@@ -67,39 +91,38 @@ const malformedResize: fc.Arbitrary<Malformed> = fc
     return cases[which];
   });
 
-const malformedPyramid: fc.Arbitrary<Malformed> = fc
-  .tuple(fc.integer({ min: 2, max: 9 }), fc.integer({ min: 0, max: 2 }))
-  .map(([s, which]): Malformed => [
-    { what: 'first scale not 1×1', call: () => scalePyramid({ sides: [s, s + 1] }), error: RangeArgumentError, argument: 'sides[0]' },
-    { what: 'decreasing sides', call: () => scalePyramid({ sides: [1, s, s - 1] }), error: RangeArgumentError, argument: 'sides[2]' },
-    { what: 'no scales', call: () => scalePyramid({ sides: [] }), error: RangeArgumentError, argument: 'sides' },
-  ][which]);
+const malformedPyramid: fc.Arbitrary<Malformed> = fc.tuple(fc.integer({ min: 2, max: 9 }), fc.integer({ min: 0, max: 2 })).map(
+  ([s, which]): Malformed =>
+    [
+      { what: 'first scale not 1×1', call: () => scalePyramid({ sides: [s, s + 1] }), error: RangeArgumentError, argument: 'sides[0]' },
+      { what: 'decreasing sides', call: () => scalePyramid({ sides: [1, s, s - 1] }), error: RangeArgumentError, argument: 'sides[2]' },
+      { what: 'no scales', call: () => scalePyramid({ sides: [] }), error: RangeArgumentError, argument: 'sides' },
+    ][which],
+);
 
-const malformedOther: fc.Arbitrary<Malformed> = fc
-  .tuple(nonFinite, fc.integer({ min: 0, max: 14 }), fc.integer({ min: 1, max: 4 }))
-  .map(([bad, which, n]): Malformed => {
-    const m = matrix(n, n);
-    const mBad = { ...m, data: Float64Array.from(m.data, (v, i) => (i === 0 ? bad : v)) };
-    const model = varModel(scalePyramid({ sides: [1, 2] }), { D: 4, layers: 1 });
-    const cases: Malformed[] = [
-      { what: 'bicubicWeight(NaN)', call: () => bicubicWeight(bad), error: NonFiniteError, argument: 'x' },
-      { what: 'matmul with a non-finite entry', call: () => matmul(mBad, m), error: NonFiniteError, argument: 'a' },
-      { what: 'matmul with mismatched sizes', call: () => matmul(m, matrix(n + 1, 2)), error: ShapeError, argument: 'b' },
-      { what: 'layerNorm with ε = 0', call: () => layerNorm(m, 0), error: RangeArgumentError, argument: 'eps' },
-      { what: 'transformer on rows of the wrong width', call: () => transformer(matrix(3, 5), model.layers, { kind: 'none' }), error: ShapeError, argument: 'x' },
-      { what: 'evaluatePolynomial at NaN', call: () => evaluatePolynomial([1, 1], bad), error: NonFiniteError, argument: 'x' },
-      { what: 'e1Bound with non-finite ‖V‖∞', call: () => e1Bound(0.1, bad), error: RangeArgumentError, argument: 'vInf' },
-      { what: 'linearFactor of a non-finite matrix', call: () => linearFactor(mBad), error: NonFiniteError, argument: 'w' },
-      { what: 'criteria with non-finite B', call: () => criteria({ L: 10, d: 2, B: bad, delta: 1e-3 }), error: NonFiniteError, argument: 'B' },
-      { what: 'criteria with δ = 0', call: () => criteria({ L: 10, d: 2, B: 1, delta: 0 }), error: RangeArgumentError, argument: 'delta' },
-      { what: 'taylorDegree with ε = 0', call: () => taylorDegree(1, 0), error: RangeArgumentError, argument: 'eps' },
-      { what: 'rank with d = 0', call: () => rank(0, 2), error: RangeArgumentError, argument: 'd' },
-      { what: 'hardInstance with n = 0', call: () => hardInstance({ n: 0 }), error: RangeArgumentError, argument: 'n' },
-      { what: 'conv3x3 with too few weights', call: () => conv3x3(featureMap(2, 2, 1), { cIn: 1, cOut: 1, weight: new Float64Array(8) }), error: ShapeError, argument: 'conv.weight' },
-      { what: 'reconstruct with no token maps', call: () => reconstruct([], 4, model.phi), error: ShapeError, argument: 'tokenMaps' },
-    ];
-    return cases[which];
-  });
+const malformedOther: fc.Arbitrary<Malformed> = fc.tuple(nonFinite, fc.integer({ min: 0, max: 14 }), fc.integer({ min: 1, max: 4 })).map(([bad, which, n]): Malformed => {
+  const m = matrix(n, n);
+  const mBad = { ...m, data: Float64Array.from(m.data, (v, i) => (i === 0 ? bad : v)) };
+  const model = varModel(scalePyramid({ sides: [1, 2] }), { D: 4, layers: 1 });
+  const cases: Malformed[] = [
+    { what: 'bicubicWeight(NaN)', call: () => bicubicWeight(bad), error: NonFiniteError, argument: 'x' },
+    { what: 'matmul with a non-finite entry', call: () => matmul(mBad, m), error: NonFiniteError, argument: 'a' },
+    { what: 'matmul with mismatched sizes', call: () => matmul(m, matrix(n + 1, 2)), error: ShapeError, argument: 'b' },
+    { what: 'layerNorm with ε = 0', call: () => layerNorm(m, 0), error: RangeArgumentError, argument: 'eps' },
+    { what: 'transformer on rows of the wrong width', call: () => transformer(matrix(3, 5), model.layers, { kind: 'none' }), error: ShapeError, argument: 'x' },
+    { what: 'evaluatePolynomial at NaN', call: () => evaluatePolynomial([1, 1], bad), error: NonFiniteError, argument: 'x' },
+    { what: 'e1Bound with non-finite ‖V‖∞', call: () => e1Bound(0.1, bad), error: RangeArgumentError, argument: 'vInf' },
+    { what: 'linearFactor of a non-finite matrix', call: () => linearFactor(mBad), error: NonFiniteError, argument: 'w' },
+    { what: 'criteria with non-finite B', call: () => criteria({ L: 10, d: 2, B: bad, delta: 1e-3 }), error: NonFiniteError, argument: 'B' },
+    { what: 'criteria with δ = 0', call: () => criteria({ L: 10, d: 2, B: 1, delta: 0 }), error: RangeArgumentError, argument: 'delta' },
+    { what: 'taylorDegree with ε = 0', call: () => taylorDegree(1, 0), error: RangeArgumentError, argument: 'eps' },
+    { what: 'rank with d = 0', call: () => rank(0, 2), error: RangeArgumentError, argument: 'd' },
+    { what: 'hardInstance with n = 0', call: () => hardInstance({ n: 0 }), error: RangeArgumentError, argument: 'n' },
+    { what: 'conv3x3 with too few weights', call: () => conv3x3(featureMap(2, 2, 1), { cIn: 1, cOut: 1, weight: new Float64Array(8) }), error: ShapeError, argument: 'conv.weight' },
+    { what: 'reconstruct with no token maps', call: () => reconstruct([], 4, model.phi), error: ShapeError, argument: 'tokenMaps' },
+  ];
+  return cases[which];
+});
 
 function rejects(m: Malformed) {
   try {
@@ -116,5 +139,10 @@ export const badInputLaws: Law<unknown>[] = [
   law({ name: 'bad input: attention rejects malformed input with a typed error', cites: 'docs/guide-kernels.md (validate at the boundary)', arbitrary: malformedAttention, check: rejects }),
   law({ name: 'bad input: resizing rejects malformed maps and sizes', cites: 'docs/guide-kernels.md (validate at the boundary)', arbitrary: malformedResize, check: rejects }),
   law({ name: 'bad input: scalePyramid rejects malformed sides', cites: 'docs/math.md §2', arbitrary: malformedPyramid, check: rejects }),
-  law({ name: 'bad input: pipeline, polynomial, bound and criteria functions reject malformed arguments', cites: 'docs/guide-kernels.md (validate at the boundary)', arbitrary: malformedOther, check: rejects }),
+  law({
+    name: 'bad input: pipeline, polynomial, bound and criteria functions reject malformed arguments',
+    cites: 'docs/guide-kernels.md (validate at the boundary)',
+    arbitrary: malformedOther,
+    check: rejects,
+  }),
 ];

@@ -5,9 +5,30 @@
  */
 import * as fc from 'fast-check';
 import {
-  attention, bicubicLambda, bicubicStencil, decode, decoderLite, e1Bound, e2Bound, featureMap, keyLimits, logitPerturbation, matrix,
-  maxAbs, maxAbsDiff, scalePyramid, upInterpolate, varGenerate, varModel, type AttentionFn, type AttentionInput, type DecoderLite, type FeatureMap, type Matrix,
-  type ScalePyramid, type VarModel,
+  attention,
+  bicubicLambda,
+  bicubicStencil,
+  decode,
+  decoderLite,
+  e1Bound,
+  e2Bound,
+  featureMap,
+  keyLimits,
+  logitPerturbation,
+  matrix,
+  maxAbs,
+  maxAbsDiff,
+  scalePyramid,
+  upInterpolate,
+  varGenerate,
+  varModel,
+  type AttentionFn,
+  type AttentionInput,
+  type DecoderLite,
+  type FeatureMap,
+  type Matrix,
+  type ScalePyramid,
+  type VarModel,
 } from '../spec/index.js';
 import { certifiedLowRankAttention, declaredLowRankBound, inputBeta, lowRankPolynomial } from '../spec/certificate.js';
 import { e1L1Bound, e2L1Bound } from '../spec/bounds.js';
@@ -47,7 +68,12 @@ function perturb(m: Matrix, by: readonly number[], size: number): Matrix {
 /** The largest β = s·d·‖Q‖∞‖K‖∞ over the exact pipeline's attention calls. */
 function pipelineBeta(model: VarModel): number {
   let beta = 0;
-  varGenerate(model, { attend: (x) => { beta = Math.max(beta, inputBeta(x)); return attention(x); } });
+  varGenerate(model, {
+    attend: (x) => {
+      beta = Math.max(beta, inputBeta(x));
+      return attention(x);
+    },
+  });
   return beta;
 }
 
@@ -69,7 +95,10 @@ export function modelAtBeta(p: ScalePyramid, seed: number, target: number): { mo
 /** A decoder-lite (C = 4) whose attention has β = target on the exact f̂ (β scales exactly with gain²). */
 export function decoderAtBeta(fhat: FeatureMap, c: number, seed: number, target: number): DecoderLite {
   let beta = 0;
-  decode(fhat, decoderLite(c, 4, seed), (x) => { beta = inputBeta(x); return attention(x); });
+  decode(fhat, decoderLite(c, 4, seed), (x) => {
+    beta = inputBeta(x);
+    return attention(x);
+  });
   return decoderLite(c, 4, seed, beta > 0 ? Math.sqrt(target / beta) : 1);
 }
 
@@ -133,9 +162,7 @@ export type CompositionCase = [ScalePyramid, number, number, number];
 
 /** Inputs of the composition law (sides ≤ 3 keep a case near 30 ms; the report samples sides ≤ 4). */
 export function compositionCaseArb(maxSide = 3): fc.Arbitrary<CompositionCase> {
-  return fc.tuple(
-    multiScalePyramidArb(maxSide), fc.integer({ min: 1, max: 100_000 }), fc.constantFrom(1e-2, 1e-3, 1e-5), fc.double({ min: 1, max: 4, noNaN: true }),
-  );
+  return fc.tuple(multiScalePyramidArb(maxSide), fc.integer({ min: 1, max: 100_000 }), fc.constantFrom(1e-2, 1e-3, 1e-5), fc.double({ min: 1, max: 4, noNaN: true }));
 }
 
 /** What one composition case measured. */
@@ -180,7 +207,8 @@ export function measureComposition([p, seed, delta, target]: CompositionCase, fa
         const sl = roundoff(64 * (x.k.rows + 16), maxAbs(x.v.data));
         last.diff.forEach((err, e) => {
           const b = (typeof d === 'number' ? d : d.length === x.q.rows ? d[Math.floor(e / dv)] : d[e]) + sl;
-          if (!(err / b <= kernel.worst.error / kernel.worst.bound)) kernel.worst = { error: err, bound: b, detail: `kernel exceeds its declared bound at ${site.stage} scale ${site.scale} layer ${site.layer}, entry ${e}` };
+          if (!(err / b <= kernel.worst.error / kernel.worst.bound))
+            kernel.worst = { error: err, bound: b, detail: `kernel exceeds its declared bound at ${site.stage} scale ${site.scale} layer ${site.layer}, entry ${e}` };
         });
       }
       return d;
@@ -323,7 +351,11 @@ export const compositionWitnessLaws: Law<unknown>[] = [
       const { model } = modelAtBeta(p, seed, target);
       // The bound for a kernel that declares τ on every call, traced along the exact run.
       const trace = tracePipelineBound(model, { attend: attention, declared: () => tau });
-      const argmax = (xs: ArrayLike<number>): number => { let o = 0; for (let e = 1; e < xs.length; e++) if (xs[e] > xs[o]) o = e; return o; };
+      const argmax = (xs: ArrayLike<number>): number => {
+        let o = 0;
+        for (let e = 1; e < xs.length; e++) if (xs[e] > xs[o]) o = e;
+        return o;
+      };
       // Two targets: the largest f̂ bound (the pipeline) and the largest transformer-output bound
       // (the layer stack of one scale, fed by the earlier scales).
       const targets = [
@@ -340,7 +372,9 @@ export const compositionWitnessLaws: Law<unknown>[] = [
           const one = new Float64Array(size);
           one[e] = tau;
           const run = varGenerate(model, { attend: perturbedCalls(new Map([[c, one]])) });
-          targets.forEach((t, k) => { signs[k][e] = (t.read(run)[t.o] >= t.read(base)[t.o] ? 1 : -1) * tau; });
+          targets.forEach((t, k) => {
+            signs[k][e] = (t.read(run)[t.o] >= t.read(base)[t.o] ? 1 : -1) * tau;
+          });
         }
         perturb.forEach((m, k) => m.set(c, signs[k]));
       });
@@ -370,7 +404,11 @@ export const compositionWitnessLaws: Law<unknown>[] = [
       // x = (6/9)(4 + ½) − ½ = 2.5: t = ½, taps on rows 1..4 (no clamping); Σ|w| = Λ_a per axis.
       const st = bicubicStencil(6, 9, 4, a);
       const x = featureMap(6, 6, 1);
-      st.index.forEach((r, p) => st.index.forEach((c, q) => { x.data[r * 6 + c] = Math.sign(st.weight[p] * st.weight[q]); }));
+      st.index.forEach((r, p) =>
+        st.index.forEach((c, q) => {
+          x.data[r * 6 + c] = Math.sign(st.weight[p] * st.weight[q]);
+        }),
+      );
       const reached = Math.abs(upInterpolate(x, 9, 9, { a }).data[4 * 9 + 4]);
       const lam2 = bicubicLambda(a) ** 2;
       // Reaches Λ_a² up to rounding (16 taps), and the stencil really is the t = ½ one.

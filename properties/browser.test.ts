@@ -48,7 +48,9 @@ if (chromiumInstalled()) {
     }
     sessions.push(session);
     const m = session.measured;
-    console.log(`[varcheck] ${session.userAgent}\n[varcheck] chromium-${backend}: measured exp relative error ${m.expRelativeError.toExponential(2)}, sum relative error ${m.sumRelativeError.toExponential(2)}, flushes subnormals: ${m.flushesSubnormals}`);
+    console.log(
+      `[varcheck] ${session.userAgent}\n[varcheck] chromium-${backend}: measured exp relative error ${m.expRelativeError.toExponential(2)}, sum relative error ${m.sumRelativeError.toExponential(2)}, flushes subnormals: ${m.flushesSubnormals}`,
+    );
     for (const k of session.attention) {
       describeLaws(`chromium › ${k.name}`, attentionBattery(k, { measured: m, numRuns: runs }), { kernel: k.name, knownGaps: KNOWN_GAPS });
     }
@@ -70,7 +72,9 @@ if (chromiumInstalled()) {
             const ref = attention(x);
             const tol = kernelTolerance(k, x, ref, m);
             const err = maxAbsDiff(got.data, ref.data);
-            console.log(`[varcheck] ${k.name} L = ${p.L}: error ${err.toExponential(2)} ≤ ${tol.toExponential(2)}; kernel ${k.lastTiming?.kernelMs?.toFixed(2) ?? '—'} ms (timestamp-query), end-to-end in page ${k.lastTiming?.endToEndMs.toFixed(1)} ms`);
+            console.log(
+              `[varcheck] ${k.name} L = ${p.L}: error ${err.toExponential(2)} ≤ ${tol.toExponential(2)}; kernel ${k.lastTiming?.kernelMs?.toFixed(2) ?? '—'} ms (timestamp-query), end-to-end in page ${k.lastTiming?.endToEndMs.toFixed(1)} ms`,
+            );
             expect(err).toBeLessThanOrEqual(tol);
             expect(k.lastTiming?.endToEndMs).toBeGreaterThan(0);
           }, 120_000);

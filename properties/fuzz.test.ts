@@ -27,7 +27,18 @@ async function fuzzOne(exportName: string, corpus = mkdtempSync(join(tmpdir(), '
 }
 
 describe('varcheck fuzz catches mutants', () => {
-  for (const name of ['wrongScale', 'maskOffByOneScale', 'noMaxShift', 'missingFactorial', 'degreeTooLow', 'loopTruncated', 'bicubicWrongA', 'alignCorners', 'denominatorOverMaskedKeys', 'transposedOutput']) {
+  for (const name of [
+    'wrongScale',
+    'maskOffByOneScale',
+    'noMaxShift',
+    'missingFactorial',
+    'degreeTooLow',
+    'loopTruncated',
+    'bicubicWrongA',
+    'alignCorners',
+    'denominatorOverMaskedKeys',
+    'transposedOutput',
+  ]) {
     it(`catches ${name} within 60 s`, async () => {
       const r = await fuzzOne(name);
       const failure = r.results.find((x) => x.status === 'failed');
@@ -80,9 +91,17 @@ describe('varcheck fuzz robustness', () => {
     expect(p.stderr).toMatch(/masks: expected a non-empty array/);
   });
   it('the CLI exits 1 when a property fails and 0 when all pass', () => {
-    const fail = spawnSync(process.execPath, ['bin/varcheck.js', 'fuzz', 'examples/kernels/favor-plus.ts', '--time', '5s', '--runs', '30', '--seed', String(seed), '--corpus', mkdtempSync(join(tmpdir(), 'vc-'))], { encoding: 'utf8' });
+    const fail = spawnSync(
+      process.execPath,
+      ['bin/varcheck.js', 'fuzz', 'examples/kernels/favor-plus.ts', '--time', '5s', '--runs', '30', '--seed', String(seed), '--corpus', mkdtempSync(join(tmpdir(), 'vc-'))],
+      { encoding: 'utf8' },
+    );
     expect(fail.status).toBe(1);
-    const ok = spawnSync(process.execPath, ['bin/varcheck.js', 'fuzz', 'examples/kernels/my-kernel.ts', '--time', '3s', '--runs', '20', '--seed', String(seed), '--corpus', mkdtempSync(join(tmpdir(), 'vc-'))], { encoding: 'utf8' });
+    const ok = spawnSync(
+      process.execPath,
+      ['bin/varcheck.js', 'fuzz', 'examples/kernels/my-kernel.ts', '--time', '3s', '--runs', '20', '--seed', String(seed), '--corpus', mkdtempSync(join(tmpdir(), 'vc-'))],
+      { encoding: 'utf8' },
+    );
     expect(ok.status).toBe(0);
   });
 });

@@ -7,10 +7,32 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { areaDownsample, attention, attentionInput, featureMap, matrix, maxAbs, maxAbsDiff, NO_MASK } from '../spec/index.js';
 
-interface ResizeCase { mode: 'bicubic' | 'area'; h: number; w: number; c: number; h2: number; w2: number; x: number[]; expected: number[] }
-interface AttentionCase { lq: number; lk: number; d: number; dv: number; scale: number; blocks: number[] | null; q: number[]; k: number[]; v: number[]; expected: number[] }
+interface ResizeCase {
+  mode: 'bicubic' | 'area';
+  h: number;
+  w: number;
+  c: number;
+  h2: number;
+  w2: number;
+  x: number[];
+  expected: number[];
+}
+interface AttentionCase {
+  lq: number;
+  lk: number;
+  d: number;
+  dv: number;
+  scale: number;
+  blocks: number[] | null;
+  q: number[];
+  k: number[];
+  v: number[];
+  expected: number[];
+}
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/pytorch-golden.json', import.meta.url), 'utf8')) as {
-  torch: string; resize: ResizeCase[]; attention: AttentionCase[];
+  torch: string;
+  resize: ResizeCase[];
+  attention: AttentionCase[];
 };
 
 const TOL = 1e-12;

@@ -35,7 +35,12 @@ describe('gpu.js backends', () => {
   it.runIf(process.env.REQUIRE_HEADLESSGL === '1')('REQUIRE_HEADLESSGL=1: headless-gl really runs here', async () => {
     expect(backends).toContain('headlessgl');
     const gpu = await createGpu('headlessgl');
-    const k = gpu.createKernel(function (this: { thread: { x: number } }) { return this.thread.x * 2; }, { output: [3] });
+    const k = gpu.createKernel(
+      function (this: { thread: { x: number } }) {
+        return this.thread.x * 2;
+      },
+      { output: [3] },
+    );
     expect(Array.from(k() as Float32Array)).toEqual([0, 2, 4]);
     expect(gpu.mode).toBe('headlessgl');
     gpu.destroy();
@@ -52,7 +57,9 @@ if (backends.includes('webasm')) {
 
 for (const backend of backends) {
   const measured = await probePrecision(backend);
-  console.log(`[varcheck] ${backend}: measured exp relative error ${measured.expRelativeError.toExponential(2)}, 4096-term sum relative error ${measured.sumRelativeError.toExponential(2)}, flushes subnormals: ${measured.flushesSubnormals}`);
+  console.log(
+    `[varcheck] ${backend}: measured exp relative error ${measured.expRelativeError.toExponential(2)}, 4096-term sum relative error ${measured.sumRelativeError.toExponential(2)}, flushes subnormals: ${measured.flushesSubnormals}`,
+  );
   const kernel = await gpujsExact({ backend });
   kernels.push(kernel);
   describeLaws(`battery › ${kernel.name}`, attentionBattery(kernel, { measured, numRuns: 100 }), { kernel: kernel.name, knownGaps: KNOWN_GAPS });

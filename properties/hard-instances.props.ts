@@ -8,7 +8,18 @@
  */
 import * as fc from 'fast-check';
 import {
-  attention, criteria, decodeHardInstance, e1Bound, hardInstance, lowRankAttention, NonFiniteError, rank, taylorPolynomial, taylorRelativeError, type HardInstance, type Matrix,
+  attention,
+  criteria,
+  decodeHardInstance,
+  e1Bound,
+  hardInstance,
+  lowRankAttention,
+  NonFiniteError,
+  rank,
+  taylorPolynomial,
+  taylorRelativeError,
+  type HardInstance,
+  type Matrix,
 } from '../spec/index.js';
 import { holds, law, roundoff, type Law } from './law.js';
 
@@ -16,11 +27,13 @@ import { holds, law, roundoff, type Law } from './law.js';
 function hammingFromInput(h: HardInstance, m: number): number[][] {
   const { q, k } = h.input;
   const d = q.cols;
-  return Array.from({ length: q.rows }, (_, i) => Array.from({ length: k.rows - 1 }, (_, j) => {
-    let ham = 0;
-    for (let l = 0; l < m; l++) if (Math.sign(q.data[i * d + l]) !== Math.sign(k.data[j * d + l])) ham++;
-    return ham;
-  }));
+  return Array.from({ length: q.rows }, (_, i) =>
+    Array.from({ length: k.rows - 1 }, (_, j) => {
+      let ham = 0;
+      for (let l = 0; l < m; l++) if (Math.sign(q.data[i * d + l]) !== Math.sign(k.data[j * d + l])) ham++;
+      return ham;
+    }),
+  );
 }
 
 /** Logit s·⟨q_i, k_j⟩ recomputed from the input. */
@@ -60,7 +73,7 @@ export const hardInstanceLaws: Law<unknown>[] = [
       const L = x.k.rows;
       const B2 = h.B * h.B;
       // The promise of the construction: gap ≥ B²εt/d, and δ > 0.
-      if (!(h.gap >= (B2 * epsGap * t) / x.q.cols * (1 - 1e-12)) || !(h.delta > 0)) return holds(false, `advertised gap ${h.gap} < B²εt/d or δ = ${h.delta} ≤ 0`);
+      if (!(h.gap >= ((B2 * epsGap * t) / x.q.cols) * (1 - 1e-12)) || !(h.delta > 0)) return holds(false, `advertised gap ${h.gap} < B²εt/d or δ = ${h.delta} ≤ 0`);
       const tol = 1e-9 * B2;
       for (let i = 0; i < n; i++) {
         const zRef = logit(x, i, L - 1);
@@ -117,7 +130,10 @@ export const hardInstanceLaws: Law<unknown>[] = [
         try {
           out = lowRankAttention(input, taylorPolynomial(beta, g));
         } catch (e) {
-          if (e instanceof NonFiniteError) { details.push(`g=${g}: normaliser ≤ 0`); continue; }
+          if (e instanceof NonFiniteError) {
+            details.push(`g=${g}: normaliser ≤ 0`);
+            continue;
+          }
           throw e;
         }
         const exact = attention(input);

@@ -16,15 +16,7 @@ export * from './arbitraries.js';
 export { attentionLaws, badInputLaws, areaLaws, bicubicLaws, upInterpolationLaws, pipelineLaws, pyramidLaws };
 
 /** Every law about the float64 specification itself. */
-export const specLaws: readonly Law<unknown>[] = [
-  ...bicubicLaws,
-  ...upInterpolationLaws,
-  ...areaLaws,
-  ...attentionLaws,
-  ...pyramidLaws,
-  ...pipelineLaws,
-  ...badInputLaws,
-];
+export const specLaws: readonly Law<unknown>[] = [...bicubicLaws, ...upInterpolationLaws, ...areaLaws, ...attentionLaws, ...pyramidLaws, ...pipelineLaws, ...badInputLaws];
 
 import { lowRankLaws } from './low-rank.props.js';
 import { boundLaws, compositionWitnessLaws } from './bounds.props.js';
@@ -37,7 +29,21 @@ export type { AdversarialSettings, AdversarialCase } from './adversarial.js';
 /** Laws of the low-rank constructions, error bounds, threshold criteria and hard instances (docs/math.md §4–6). */
 export const lowRankSpecLaws: readonly Law<unknown>[] = [...lowRankLaws, ...boundLaws, ...compositionWitnessLaws, ...thresholdLaws, ...hardInstanceLaws];
 
-export { attentionBattery, batteryPreset, sampledRows, referenceRows, pickRows, floatTolerance, FULL_REFERENCE_ROWS, float64Tolerance, kernelTolerance, runKernel, mismatch, declines, withRowShifts } from './battery/attention.js';
+export {
+  attentionBattery,
+  batteryPreset,
+  sampledRows,
+  referenceRows,
+  pickRows,
+  floatTolerance,
+  FULL_REFERENCE_ROWS,
+  float64Tolerance,
+  kernelTolerance,
+  runKernel,
+  mismatch,
+  declines,
+  withRowShifts,
+} from './battery/attention.js';
 export type { BatterySettings, BatteryPreset } from './battery/attention.js';
 export { interpolationBattery, naiveFloat32Bicubic, naiveFloat32Area, specResize, resizeTolerance } from './battery/interpolation.js';
 export { naiveFloat32Attention, float32Tolerance, U32 } from './battery/float32.js';

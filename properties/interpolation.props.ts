@@ -3,9 +3,7 @@
  * @module
  */
 import * as fc from 'fast-check';
-import {
-  areaDownsample, bicubicLambda, bicubicWeight, featureMap, maxAbs, maxAbsDiff, upInterpolate, upInterpolateIntegerOffset, type FeatureMap,
-} from '../spec/index.js';
+import { areaDownsample, bicubicLambda, bicubicWeight, featureMap, maxAbs, maxAbsDiff, upInterpolate, upInterpolateIntegerOffset, type FeatureMap } from '../spec/index.js';
 import { anyFeatureMap, featureMapArb, targetSide } from './arbitraries.js';
 import { EPS, law, roundoff, type Law } from './law.js';
 
@@ -52,11 +50,7 @@ export const bicubicLaws: Law<unknown>[] = [
     cites: 'docs/math.md §7',
     arbitrary: fc.tuple(fc.double({ min: -3, max: 3, noNaN: true }), keysA),
     check: ([x, a]) => ({
-      error: Math.max(
-        Math.abs(bicubicWeight(x, a) - bicubicWeight(-x, a)),
-        Math.abs(bicubicWeight(0, a) - 1),
-        ...[1, -1, 2, -2].map((k) => Math.abs(bicubicWeight(k, a))),
-      ),
+      error: Math.max(Math.abs(bicubicWeight(x, a) - bicubicWeight(-x, a)), Math.abs(bicubicWeight(0, a) - 1), ...[1, -1, 2, -2].map((k) => Math.abs(bicubicWeight(k, a)))),
       bound: 8 * EPS,
     }),
   }),
@@ -69,7 +63,11 @@ export const upInterpolationLaws: Law<unknown>[] = [
     cites: 'docs/math.md §7',
     arbitrary: fc.tuple(mapPair, fc.double({ min: -3, max: 3, noNaN: true }), fc.double({ min: -3, max: 3, noNaN: true }), targetSide(), targetSide()),
     check: ([[x, y], al, be, h2, w2]) => {
-      const lhs = upInterpolate(combine(x, y, (u, v) => al * u + be * v), h2, w2);
+      const lhs = upInterpolate(
+        combine(x, y, (u, v) => al * u + be * v),
+        h2,
+        w2,
+      );
       const ux = upInterpolate(x, h2, w2);
       const uy = upInterpolate(y, h2, w2);
       const rhs = combine(ux, uy, (u, v) => al * u + be * v);
@@ -114,7 +112,9 @@ export const upInterpolationLaws: Law<unknown>[] = [
       for (let s = 0; s < h * w; s++) {
         const e = featureMap(h, w, 1);
         e.data[s] = 1;
-        upInterpolate(e, h2, w2, { a }).data.forEach((v, o) => { if (v !== 0) reach[o]++; });
+        upInterpolate(e, h2, w2, { a }).data.forEach((v, o) => {
+          if (v !== 0) reach[o]++;
+        });
       }
       const worst = Math.max(...reach);
       return { error: Math.max(0, worst - 16), bound: 0, detail: `an output pixel reads ${worst} sources` };
@@ -127,10 +127,12 @@ export const upInterpolationLaws: Law<unknown>[] = [
     check: ([x, h2, w2]) => {
       const out = upInterpolateIntegerOffset(x, h2, w2);
       let err = 0;
-      for (let i = 0; i < h2; i++) for (let j = 0; j < w2; j++) for (let c = 0; c < x.c; c++) {
-        const src = (Math.floor((i * x.h) / h2) * x.w + Math.floor((j * x.w) / w2)) * x.c + c;
-        err = Math.max(err, Math.abs(out.data[(i * w2 + j) * x.c + c] - x.data[src]));
-      }
+      for (let i = 0; i < h2; i++)
+        for (let j = 0; j < w2; j++)
+          for (let c = 0; c < x.c; c++) {
+            const src = (Math.floor((i * x.h) / h2) * x.w + Math.floor((j * x.w) / w2)) * x.c + c;
+            err = Math.max(err, Math.abs(out.data[(i * w2 + j) * x.c + c] - x.data[src]));
+          }
       return { error: err, bound: 0 };
     },
   }),

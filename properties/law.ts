@@ -76,6 +76,8 @@ export function roundoff(ops: number, magnitude: number): number {
  * broke (instead of one `holds(a && b && c)` that cannot say which).
  */
 export function holdsAll(conditions: Readonly<Record<string, boolean>>, detail?: string): Outcome {
-  const broken = Object.entries(conditions).filter(([, ok]) => !ok).map(([name]) => name);
+  const broken = Object.entries(conditions)
+    .filter(([, ok]) => !ok)
+    .map(([name]) => name);
   return holds(broken.length === 0, `broken: ${broken.join('; ')}${detail ? ` (${detail})` : ''}`);
 }

@@ -6,8 +6,26 @@
  */
 import * as fc from 'fast-check';
 import {
-  attention, attentionInput, blockCausalMask, certifiedExpPolynomial, chebyshevDegree, chebyshevPolynomial, evaluatePolynomial, featurePair,
-  lowRankAttention, matmul, matrix, maxAbsDiff, mulberry32, multiIndices, NO_MASK, rank, taylorDegree, taylorPolynomial, taylorRelativeError, type Matrix,
+  attention,
+  attentionInput,
+  blockCausalMask,
+  certifiedExpPolynomial,
+  chebyshevDegree,
+  chebyshevPolynomial,
+  evaluatePolynomial,
+  featurePair,
+  lowRankAttention,
+  matmul,
+  matrix,
+  maxAbsDiff,
+  mulberry32,
+  multiIndices,
+  NO_MASK,
+  rank,
+  taylorDegree,
+  taylorPolynomial,
+  taylorRelativeError,
+  type Matrix,
 } from '../spec/index.js';
 import { RangeArgumentError } from '../spec/errors.js';
 import { columnRanges, e1L1Bound } from '../spec/bounds.js';
@@ -129,13 +147,14 @@ export const lowRankLaws: Law<unknown>[] = [
       for (let j = 0; j < u2.rows; j++) for (let m = 0; m < u2.cols; m++) u2t.data[m * u2.rows + j] = u2.data[j * u2.cols + m];
       const a = matmul(u1, u2t);
       let err = 0;
-      for (let i = 0; i < q.rows; i++) for (let j = 0; j < k.rows; j++) {
-        let dot = 0;
-        for (let t = 0; t < c.d; t++) dot += q.data[i * c.d + t] * k.data[j * c.d + t];
-        const want = evaluatePolynomial(p.coefficients, input.scale * dot);
-        const scaleRef = Array.from(p.coefficients).reduce((s, x, t) => s + Math.abs(x) * Math.abs(input.scale * dot) ** t, 0);
-        err = Math.max(err, Math.abs(a.data[i * k.rows + j] - want) / Math.max(scaleRef, Number.MIN_VALUE));
-      }
+      for (let i = 0; i < q.rows; i++)
+        for (let j = 0; j < k.rows; j++) {
+          let dot = 0;
+          for (let t = 0; t < c.d; t++) dot += q.data[i * c.d + t] * k.data[j * c.d + t];
+          const want = evaluatePolynomial(p.coefficients, input.scale * dot);
+          const scaleRef = Array.from(p.coefficients).reduce((s, x, t) => s + Math.abs(x) * Math.abs(input.scale * dot) ** t, 0);
+          err = Math.max(err, Math.abs(a.data[i * k.rows + j] - want) / Math.max(scaleRef, Number.MIN_VALUE));
+        }
       return { error: err, bound: 1e-10 };
     },
   }),
@@ -147,7 +166,10 @@ export const lowRankLaws: Law<unknown>[] = [
       // Brute force: count d-tuples with entries 0..g and sum ≤ g.
       let count = 0;
       const rec = (left: number, vars: number): void => {
-        if (vars === 0) { count++; return; }
+        if (vars === 0) {
+          count++;
+          return;
+        }
         for (let a = 0; a <= left; a++) rec(left - a, vars - 1);
       };
       rec(g, d);
@@ -156,7 +178,10 @@ export const lowRankLaws: Law<unknown>[] = [
       const sums = new Float64Array(g + 1);
       for (let m = 0; m < set.size; m++) sums[set.degree[m]] += set.multinomial[m];
       const multOk = Array.from(sums).every((s, t) => s === d ** t);
-      return holdsAll({ 'count = C(d+g, g)': count === rank(d, g), 'enumeration has no duplicates': set.size === count, 'multinomial coefficients': multOk }, `count ${count}, rank ${rank(d, g)}, enumerated ${set.size}`);
+      return holdsAll(
+        { 'count = C(d+g, g)': count === rank(d, g), 'enumeration has no duplicates': set.size === count, 'multinomial coefficients': multOk },
+        `count ${count}, rank ${rank(d, g)}, enumerated ${set.size}`,
+      );
     },
   }),
   law({
@@ -167,7 +192,10 @@ export const lowRankLaws: Law<unknown>[] = [
     check: ([beta, eps, us]) => {
       const p = certifiedExpPolynomial(beta, eps);
       if (!p) return holds(true);
-      return holds(us.every((u) => evaluatePolynomial(p.coefficients, u * beta) > 0), `P ≤ 0 somewhere on [−${beta}, ${beta}]`);
+      return holds(
+        us.every((u) => evaluatePolynomial(p.coefficients, u * beta) > 0),
+        `P ≤ 0 somewhere on [−${beta}, ${beta}]`,
+      );
     },
   }),
   law({
@@ -232,17 +260,26 @@ export const lowRankLaws: Law<unknown>[] = [
       const p = taylorPolynomial(beta * (1 + 1e-9), Math.max(g, taylorDegree(beta * (1 + 1e-9), 0.1) ?? g));
       const rand = mulberry32(seed);
       let worst = { ratio: Infinity, term: 0, measured: 0 };
-      for (const spread of [0.001, 0.3, 1]) for (const values of ['alternating', 'one-zero', 'random']) {
-        const k = matrix(L, 1, Array.from({ length: L }, () => -b * (1 - spread * rand())));
-        const v = matrix(L, 1, Array.from({ length: L }, (_, j) => (values === 'alternating' ? (j % 2 ? 1 : -1) : values === 'one-zero' ? j % 2 : 2 * rand() - 1)));
-        const x = attentionInput(matrix(1, 1, [b]), k, v);
-        const cert = lowRankCertificate(x, p, { ...FLOAT32_GPUJS, clamps: false });
-        if (!Number.isFinite(cert.roundingTerm)) return holds(false, `rounding term not finite at β = ${beta}, g = ${g}`);
-        const measured = maxAbsDiff(lowRankFloat32(x, p).data, lowRankAttention(x, p).data);
-        // The float64 formula is exact to ~1e-16·e^{2β} ≪ the float32 differences measured here.
-        if (!(measured <= cert.roundingTerm)) return { error: measured, bound: cert.roundingTerm, detail: 'float32 rounding above its certified term' };
-        if (cert.roundingTerm / measured < worst.ratio) worst = { ratio: cert.roundingTerm / measured, term: cert.roundingTerm, measured };
-      }
+      for (const spread of [0.001, 0.3, 1])
+        for (const values of ['alternating', 'one-zero', 'random']) {
+          const k = matrix(
+            L,
+            1,
+            Array.from({ length: L }, () => -b * (1 - spread * rand())),
+          );
+          const v = matrix(
+            L,
+            1,
+            Array.from({ length: L }, (_, j) => (values === 'alternating' ? (j % 2 ? 1 : -1) : values === 'one-zero' ? j % 2 : 2 * rand() - 1)),
+          );
+          const x = attentionInput(matrix(1, 1, [b]), k, v);
+          const cert = lowRankCertificate(x, p, { ...FLOAT32_GPUJS, clamps: false });
+          if (!Number.isFinite(cert.roundingTerm)) return holds(false, `rounding term not finite at β = ${beta}, g = ${g}`);
+          const measured = maxAbsDiff(lowRankFloat32(x, p).data, lowRankAttention(x, p).data);
+          // The float64 formula is exact to ~1e-16·e^{2β} ≪ the float32 differences measured here.
+          if (!(measured <= cert.roundingTerm)) return { error: measured, bound: cert.roundingTerm, detail: 'float32 rounding above its certified term' };
+          if (cert.roundingTerm / measured < worst.ratio) worst = { ratio: cert.roundingTerm / measured, term: cert.roundingTerm, measured };
+        }
       return { error: worst.term, bound: 50_000 * worst.measured, detail: `β = ${beta}, L = ${L}, g = ${g}: term ${worst.term}, measured ${worst.measured}` };
     },
   }),

@@ -30,18 +30,23 @@ describe('meta: the composition law sees attention', () => {
       // Count how many of 30 cases catch it — by the law, and by the end-to-end comparison alone
       // (measured f̂ / outputs / image error above the pipeline bound) — then let fast-check
       // find and shrink one.
-      await checkLaw({
-        ...l,
-        check: (v) => {
-          const m = measureComposition(v as CompositionCase, mutant);
-          cases++;
-          if (!within(m.worst)) caught++;
-          if (!within(m.pipeline)) caughtByPipeline++;
-          return { error: 0, bound: 0 };
+      await checkLaw(
+        {
+          ...l,
+          check: (v) => {
+            const m = measureComposition(v as CompositionCase, mutant);
+            cases++;
+            if (!within(m.worst)) caught++;
+            if (!within(m.pipeline)) caughtByPipeline++;
+            return { error: 0, bound: 0 };
+          },
         },
-      }, { seed, numRuns: 30 });
+        { seed, numRuns: 30 },
+      );
       const r = await checkLaw(l, { seed, numRuns: 100 });
-      console.log(`[varcheck] composition law vs ${label}: caught in ${caught} of ${cases} cases (${caughtByPipeline} by the end-to-end bound alone); first failure ${r.status === 'failed' ? r.failure.message.slice(0, 140) : r.status}`);
+      console.log(
+        `[varcheck] composition law vs ${label}: caught in ${caught} of ${cases} cases (${caughtByPipeline} by the end-to-end bound alone); first failure ${r.status === 'failed' ? r.failure.message.slice(0, 140) : r.status}`,
+      );
       expect(r.status).toBe('failed');
       expect(caught).toBeGreaterThan(cases / 2);
       expect(caughtByPipeline).toBeGreaterThan(cases / 2);

@@ -5,8 +5,24 @@
  */
 import * as fc from 'fast-check';
 import {
-  blockCausalMask, decode, decoderLite, EXACT_ATTENTION, KvCache, maxAbs, maxAbsDiff, sliceRows, traceDecoderBound, tracePipelineBound, transformer, varGenerate, varModel, vstack, scalePyramid,
-  type AttentionInput, type Matrix, type TransformerLayer,
+  blockCausalMask,
+  decode,
+  decoderLite,
+  EXACT_ATTENTION,
+  KvCache,
+  maxAbs,
+  maxAbsDiff,
+  sliceRows,
+  traceDecoderBound,
+  tracePipelineBound,
+  transformer,
+  varGenerate,
+  varModel,
+  vstack,
+  scalePyramid,
+  type AttentionInput,
+  type Matrix,
+  type TransformerLayer,
 } from '../spec/index.js';
 import { certifiedLowRankAttention } from '../spec/certificate.js';
 import { matrixArb, pyramidArb } from './arbitraries.js';
@@ -33,7 +49,10 @@ function stackSlack(layers: number, L: number, scale: number): number {
 }
 
 class AppendScale implements fc.Command<CacheModel, CacheReal> {
-  constructor(readonly side: number, readonly x: Matrix) {}
+  constructor(
+    readonly side: number,
+    readonly x: Matrix,
+  ) {}
   check(m: Readonly<CacheModel>): boolean {
     return m.inputs.length === 0 ? this.side === 1 : this.side >= m.lastSide;
   }
@@ -57,9 +76,7 @@ class AppendScale implements fc.Command<CacheModel, CacheReal> {
   }
 }
 
-const appendScale = fc
-  .integer({ min: 1, max: 4 })
-  .chain((side) => matrixArb(side * side, D, 2).map((x) => new AppendScale(side, x)));
+const appendScale = fc.integer({ min: 1, max: 4 }).chain((side) => matrixArb(side * side, D, 2).map((x) => new AppendScale(side, x)));
 
 const layerSeeds = fc.integer({ min: 1, max: 1_000_000 });
 
@@ -120,11 +137,14 @@ export const pipelineLaws: Law<unknown>[] = [
       const dt = traceDecoderBound(trace.run.fhat, trace.fhatError, dec, { attend, declared: () => 1e-3 });
       const exactTrace = tracePipelineBound(model, EXACT_ATTENTION);
       const error = Math.max(
-        maxAbsDiff(trace.run.fhat.data, fast.fhat.data), maxAbsDiff(trace.run.outputs.data, fast.outputs.data), maxAbsDiff(trace.run.inputs.data, fast.inputs.data),
-        maxAbsDiff(dt.image.data, decode(fast.fhat, dec, attend).data), exactTrace.fhat, exactTrace.outputs,
+        maxAbsDiff(trace.run.fhat.data, fast.fhat.data),
+        maxAbsDiff(trace.run.outputs.data, fast.outputs.data),
+        maxAbsDiff(trace.run.inputs.data, fast.inputs.data),
+        maxAbsDiff(dt.image.data, decode(fast.fhat, dec, attend).data),
+        exactTrace.fhat,
+        exactTrace.outputs,
       );
       return { error, bound: 0 };
     },
   }),
 ];
-

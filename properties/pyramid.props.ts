@@ -42,7 +42,7 @@ export const pyramidLaws: Law<unknown>[] = [
     check: ([p, t]) => {
       const k = levelOf(p.blocks, t);
       const start = k === 0 ? 0 : p.cumulative[k - 1];
-      return holdsAll({ 'token at or after its scale\'s start': start <= t, 'token before its scale\'s end': t < p.cumulative[k] }, `token ${t} placed at scale ${k}`);
+      return holdsAll({ "token at or after its scale's start": start <= t, "token before its scale's end": t < p.cumulative[k] }, `token ${t} placed at scale ${k}`);
     },
   }),
 ];

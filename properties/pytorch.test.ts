@@ -14,8 +14,28 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, it, type TestContext } from 'vitest';
 import fc from 'fast-check';
 import {
-  areaDownsample, attentionInput, attentionRows, conv3x3, featureMap, layerNorm, matrix, maxAbs, maxAbsDiff, mulberry32, nearestUpsample,
-  NO_MASK, phiResidual, PRESET_SIDES, reconstruct, scalePyramid, transformerLayer, upInterpolate, varModel, type TransformerLayer, type Mask, type Matrix,
+  areaDownsample,
+  attentionInput,
+  attentionRows,
+  conv3x3,
+  featureMap,
+  layerNorm,
+  matrix,
+  maxAbs,
+  maxAbsDiff,
+  mulberry32,
+  nearestUpsample,
+  NO_MASK,
+  phiResidual,
+  PRESET_SIDES,
+  reconstruct,
+  scalePyramid,
+  transformerLayer,
+  upInterpolate,
+  varModel,
+  type TransformerLayer,
+  type Mask,
+  type Matrix,
 } from '../spec/index.js';
 import { entries, pyramidArb, rectPyramidArb } from './arbitraries.js';
 import { OracleError, startOracle, type OracleReply, type PyTorchOracle } from './oracle/pytorch.js';
@@ -62,7 +82,7 @@ function bicubicSlope(a: number): number {
  */
 function bicubicTolerance(S: number, xmax: number, a = -0.75): number {
   const lambda = 1 + Math.abs(a) / 2;
-  const horner = 6 * U * 2 * ((Math.abs(a + 2) + Math.abs(a + 3) + 1) + Math.abs(a) * 48);
+  const horner = 6 * U * 2 * (Math.abs(a + 2) + Math.abs(a + 3) + 1 + Math.abs(a) * 48);
   const coord = 4 * bicubicSlope(a) * 4 * U * (S + 1);
   const perImpl = xmax * (17 * U * lambda * lambda + 2 * lambda * (horner + coord));
   return 2 * perImpl + 2 * 16 * TINY;
@@ -219,7 +239,14 @@ const VAR_1024 = PRESET_SIDES['var-1024'];
 const varSide = fc.oneof(fc.constantFrom(...VAR_256), fc.constantFrom(...VAR_1024));
 const channels = fc.integer({ min: 1, max: 16 });
 
-interface ResizeCase { h: number; w: number; c: number; h2: number; w2: number; x: Data }
+interface ResizeCase {
+  h: number;
+  w: number;
+  c: number;
+  h2: number;
+  w2: number;
+  x: Data;
+}
 
 /**
  * Resize inputs: 85% small maps drawn by fast-check (1×1 sources, non-square, non-divisible,
@@ -236,18 +263,22 @@ const resizeArb: fc.Arbitrary<ResizeCase> = fc.oneof(
   },
   {
     weight: 15,
-    arbitrary: fc
-      .record({ preset: fc.constantFrom(VAR_256, VAR_1024), k: fc.nat(), up: fc.boolean(), c: channels })
-      .chain(({ preset, k, up, c }) => {
-        const s = preset[k % preset.length];
-        const n = preset[preset.length - 1];
-        const [h, w, h2, w2] = up ? [s, s, n, n] : [n, n, s, s];
-        return seeded(h * w * c, 4).map((x) => ({ h, w, c, h2, w2, x }));
-      }),
+    arbitrary: fc.record({ preset: fc.constantFrom(VAR_256, VAR_1024), k: fc.nat(), up: fc.boolean(), c: channels }).chain(({ preset, k, up, c }) => {
+      const s = preset[k % preset.length];
+      const n = preset[preset.length - 1];
+      const [h, w, h2, w2] = up ? [s, s, n, n] : [n, n, s, s];
+      return seeded(h * w * c, 4).map((x) => ({ h, w, c, h2, w2, x }));
+    }),
   },
 );
 
-interface NearestCase { h: number; w: number; c: number; factor: number; x: Data }
+interface NearestCase {
+  h: number;
+  w: number;
+  c: number;
+  factor: number;
+  x: Data;
+}
 const nearestArb: fc.Arbitrary<NearestCase> = fc
   .record({ h: fc.oneof(fc.integer({ min: 1, max: 12 }), varSide), w: fc.oneof(fc.integer({ min: 1, max: 12 }), varSide), c: channels, factor: fc.integer({ min: 1, max: 4 }) })
   .chain((s) => (s.h * s.w * s.c <= 1024 ? small(s.h * s.w * s.c, 4) : seeded(s.h * s.w * s.c, 4)).map((x) => ({ ...s, x })));
@@ -256,13 +287,18 @@ const nearestArb: fc.Arbitrary<NearestCase> = fc
 type MaskCase = { kind: 'none' } | { kind: 'block-causal'; blocks: number[]; transport: 'bias' | 'bool' };
 
 interface AttentionCase {
-  lq: number; lk: number; d: number; dv: number;
+  lq: number;
+  lk: number;
+  d: number;
+  dv: number;
   /** β = s·d·B² (docs/math.md §3), ≤ 30. */
   beta: number;
   /** `default`: the spec's default scale, judged against 1/d (docs/math.md §3); else explicit. */
   scale: 'default' | number;
   mask: MaskCase;
-  q: Data; k: Data; v: Data;
+  q: Data;
+  k: Data;
+  v: Data;
   /** Query rows compared (all when absent). */
   rows?: number[];
 }
@@ -315,15 +351,30 @@ const attentionArb: fc.Arbitrary<AttentionCase> = fc.oneof(
     weight: 85,
     arbitrary: fc
       .record({
-        masked: fc.boolean(), bool: fc.boolean(), lq: fc.integer({ min: 1, max: 16 }), lk: fc.integer({ min: 1, max: 16 }),
+        masked: fc.boolean(),
+        bool: fc.boolean(),
+        lq: fc.integer({ min: 1, max: 16 }),
+        lk: fc.integer({ min: 1, max: 16 }),
         d: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 16 }) }, { weight: 1, arbitrary: fc.integer({ min: 17, max: 128 }) }),
-        dv: fc.integer({ min: 1, max: 8 }), pyr: fc.oneof(pyramidArb(4, 3), rectPyramidArb(4, 3)), beta: betaArb, scale: scaleArb,
+        dv: fc.integer({ min: 1, max: 8 }),
+        pyr: fc.oneof(pyramidArb(4, 3), rectPyramidArb(4, 3)),
+        beta: betaArb,
+        scale: scaleArb,
       })
       .chain(({ masked, bool, lq, lk, d, dv, pyr, beta, scale }) => {
         const [rq, rk] = masked ? [pyr.L, pyr.L] : [lq, lk];
         const B = entryBound(beta, scale === 'default' ? 1 / d : scale, d);
         return fc.tuple(small(rq * d, B), small(rk * d, B), small(rk * dv, 2)).map(([q, k, v]): AttentionCase => ({
-          lq: rq, lk: rk, d, dv, beta, scale, mask: maskCase(masked ? pyr.blocks : undefined, bool), q, k, v,
+          lq: rq,
+          lk: rk,
+          d,
+          dv,
+          beta,
+          scale,
+          mask: maskCase(masked ? pyr.blocks : undefined, bool),
+          q,
+          k,
+          v,
         }));
       }),
   },
@@ -336,8 +387,16 @@ const attentionArb: fc.Arbitrary<AttentionCase> = fc.oneof(
         const L = blocks.reduce((a, b) => a + b, 0);
         const B = entryBound(beta, scale === 'default' ? 1 / d : scale, d);
         return {
-          lq: L, lk: L, d, dv, beta, scale, mask: maskCase(blocks, bool),
-          q: { seed, B, n: L * d }, k: { seed: seed + 1, B, n: L * d }, v: { seed: seed + 2, B: 2, n: L * dv },
+          lq: L,
+          lk: L,
+          d,
+          dv,
+          beta,
+          scale,
+          mask: maskCase(blocks, bool),
+          q: { seed, B, n: L * d },
+          k: { seed: seed + 1, B, n: L * d },
+          v: { seed: seed + 2, B: 2, n: L * dv },
           rows: L > 128 ? sampleRows(L, blocks, seed) : undefined,
         };
       }),
@@ -345,21 +404,46 @@ const attentionArb: fc.Arbitrary<AttentionCase> = fc.oneof(
   {
     weight: 4,
     arbitrary: fc
-      .record({ masked: fc.boolean(), K: fc.integer({ min: 10, max: 14 }), L: fc.integer({ min: 1024, max: 4096 }), d: fc.integer({ min: 64, max: 128 }), dv: fc.integer({ min: 1, max: 128 }), beta: betaArb, scale: scaleArb, seed: fc.nat() })
+      .record({
+        masked: fc.boolean(),
+        K: fc.integer({ min: 10, max: 14 }),
+        L: fc.integer({ min: 1024, max: 4096 }),
+        d: fc.integer({ min: 64, max: 128 }),
+        dv: fc.integer({ min: 1, max: 128 }),
+        beta: betaArb,
+        scale: scaleArb,
+        seed: fc.nat(),
+      })
       .map(({ masked, K, L: Lfree, d, dv, beta, scale, seed }): AttentionCase => {
         const blocks = masked ? prefixBlocks(VAR_1024, K, 4096) : undefined;
         const L = blocks ? blocks.reduce((a, b) => a + b, 0) : Lfree;
         const B = entryBound(beta, scale === 'default' ? 1 / d : scale, d);
         return {
-          lq: L, lk: L, d, dv, beta, scale, mask: maskCase(blocks, false),
-          q: { seed, B, n: L * d }, k: { seed: seed + 1, B, n: L * d }, v: { seed: seed + 2, B: 2, n: L * dv },
+          lq: L,
+          lk: L,
+          d,
+          dv,
+          beta,
+          scale,
+          mask: maskCase(blocks, false),
+          q: { seed, B, n: L * d },
+          k: { seed: seed + 1, B, n: L * d },
+          v: { seed: seed + 2, B: 2, n: L * dv },
           rows: sampleRows(L, blocks, seed),
         };
       }),
   },
 );
 
-interface ConvCase { h: number; w: number; cIn: number; cOut: number; x: Data; weight: Data; bias?: Data }
+interface ConvCase {
+  h: number;
+  w: number;
+  cIn: number;
+  cOut: number;
+  x: Data;
+  weight: Data;
+  bias?: Data;
+}
 
 /** conv3×3 / Φ inputs: small maps (1×1 included, non-square), 1–16 channels, optional bias; 10% VAR-sized n×n maps. */
 function convArb(phi: boolean): fc.Arbitrary<ConvCase> {
@@ -367,19 +451,29 @@ function convArb(phi: boolean): fc.Arbitrary<ConvCase> {
     { weight: 9, arbitrary: fc.record({ h: fc.integer({ min: 1, max: 10 }), w: fc.integer({ min: 1, max: 10 }) }) },
     { weight: 1, arbitrary: fc.constantFrom(16, 32, 64).map((n) => ({ h: n, w: n })) },
   );
-  return fc
-    .record({ shape, cIn: channels, cOut: channels, withBias: fc.boolean() })
-    .chain(({ shape: { h, w }, cIn, cOut: co, withBias }) => {
-      const cOut = phi ? cIn : co;
-      const big = h * w * cIn > 1024;
-      const wB = 1 / (3 * Math.sqrt(cIn));
-      return fc
-        .record({ x: big ? seeded(h * w * cIn, 4) : small(h * w * cIn, 4), weight: small(cOut * cIn * 9, wB), bias: withBias ? small(cOut, 1).map((b) => b as Data | undefined) : fc.constant(undefined) })
-        .map(({ x, weight, bias }) => ({ h, w, cIn, cOut, x, weight, bias }));
-    });
+  return fc.record({ shape, cIn: channels, cOut: channels, withBias: fc.boolean() }).chain(({ shape: { h, w }, cIn, cOut: co, withBias }) => {
+    const cOut = phi ? cIn : co;
+    const big = h * w * cIn > 1024;
+    const wB = 1 / (3 * Math.sqrt(cIn));
+    return fc
+      .record({
+        x: big ? seeded(h * w * cIn, 4) : small(h * w * cIn, 4),
+        weight: small(cOut * cIn * 9, wB),
+        bias: withBias ? small(cOut, 1).map((b) => b as Data | undefined) : fc.constant(undefined),
+      })
+      .map(({ x, weight, bias }) => ({ h, w, cIn, cOut, x, weight, bias }));
+  });
 }
 
-interface ReconstructCase { heights: number[]; widths: number[]; n: number; c: number; z: Data[]; weight: Data; bias?: Data }
+interface ReconstructCase {
+  heights: number[];
+  widths: number[];
+  n: number;
+  c: number;
+  z: Data[];
+  weight: Data;
+  bias?: Data;
+}
 
 /**
  * Phase 2 inputs: the spec's pyramid arbitraries (square and rectangular, n = the last side or
@@ -390,12 +484,15 @@ interface ReconstructCase { heights: number[]; widths: number[]; n: number; c: n
 const reconstructArb: fc.Arbitrary<ReconstructCase> = fc
   .record({
     kind: fc.oneof({ weight: 9, arbitrary: fc.constant('small' as const) }, { weight: 1, arbitrary: fc.constantFrom('var-256' as const, 'var-1024' as const) }),
-    pyr: fc.oneof(pyramidArb(4, 4), rectPyramidArb(4, 4)), nFree: fc.option(fc.integer({ min: 1, max: 12 })), K: fc.integer({ min: 4, max: 14 }),
-    c: fc.integer({ min: 1, max: 4 }), withBias: fc.boolean(), seed: fc.nat(),
+    pyr: fc.oneof(pyramidArb(4, 4), rectPyramidArb(4, 4)),
+    nFree: fc.option(fc.integer({ min: 1, max: 12 })),
+    K: fc.integer({ min: 4, max: 14 }),
+    c: fc.integer({ min: 1, max: 4 }),
+    withBias: fc.boolean(),
+    seed: fc.nat(),
   })
   .chain(({ kind, pyr, nFree, K, c, withBias, seed }) => {
-    const [heights, widths] = kind === 'small' ? [[...pyr.heights], [...pyr.widths]]
-      : kind === 'var-256' ? [[...VAR_256], [...VAR_256]] : [VAR_1024.slice(0, K), VAR_1024.slice(0, K)];
+    const [heights, widths] = kind === 'small' ? [[...pyr.heights], [...pyr.widths]] : kind === 'var-256' ? [[...VAR_256], [...VAR_256]] : [VAR_1024.slice(0, K), VAR_1024.slice(0, K)];
     const n = kind === 'small' ? (nFree ?? Math.max(heights[heights.length - 1], widths[widths.length - 1])) : kind === 'var-256' ? 16 : 64;
     const z = heights.map((hk, k) => (kind === 'small' ? small(hk * widths[k] * c, 4) : fc.constant<Data>({ seed: seed + k, B: 4, n: hk * widths[k] * c })));
     return fc
@@ -403,7 +500,15 @@ const reconstructArb: fc.Arbitrary<ReconstructCase> = fc
       .map(({ z: zs, weight, bias }): ReconstructCase => ({ heights, widths, n, c, z: zs, weight, bias }));
   });
 
-interface TransformerCase { heights: number[]; widths: number[]; masked: boolean; D: number; lnEps: number; seed: number; x: Data }
+interface TransformerCase {
+  heights: number[];
+  widths: number[];
+  masked: boolean;
+  D: number;
+  lnEps: number;
+  seed: number;
+  x: Data;
+}
 
 /**
  * One stylised layer (varModel weights, H = 2D) on the spec's square and rectangular pyramids
@@ -411,22 +516,35 @@ interface TransformerCase { heights: number[]; widths: number[]; masked: boolean
  */
 const transformerArb: fc.Arbitrary<TransformerCase> = fc
   .record({
-    pyr: fc.oneof({ weight: 4, arbitrary: fc.oneof(pyramidArb(4, 3), rectPyramidArb(4, 3)).map((p) => [[...p.heights], [...p.widths]]) },
-      { weight: 1, arbitrary: fc.integer({ min: 1, max: 6 }).map((K) => [VAR_256.slice(0, K), VAR_256.slice(0, K)]) }),
-    masked: fc.boolean(), D: fc.integer({ min: 1, max: 16 }), lnEps: fc.constantFrom(1, 1e-5), seed: fc.nat(), B: fc.constantFrom(0.5, 2),
+    pyr: fc.oneof(
+      { weight: 4, arbitrary: fc.oneof(pyramidArb(4, 3), rectPyramidArb(4, 3)).map((p) => [[...p.heights], [...p.widths]]) },
+      { weight: 1, arbitrary: fc.integer({ min: 1, max: 6 }).map((K) => [VAR_256.slice(0, K), VAR_256.slice(0, K)]) },
+    ),
+    masked: fc.boolean(),
+    D: fc.integer({ min: 1, max: 16 }),
+    lnEps: fc.constantFrom(1, 1e-5),
+    seed: fc.nat(),
+    B: fc.constantFrom(0.5, 2),
   })
   .chain(({ pyr: [heights, widths], masked, D, lnEps, seed, B }) => {
     const L = heights.reduce((a, h, k) => a + h * widths[k], 0);
     return (L * D <= 256 ? small(L * D, B) : seeded(L * D, B)).map((x) => ({ heights, widths, masked, D, lnEps, seed, x }));
   });
 
-interface LayerNormCase { rows: number; cols: number; eps: number; x: Data }
+interface LayerNormCase {
+  rows: number;
+  cols: number;
+  eps: number;
+  x: Data;
+}
 
 /** LayerNorm rows: D up to 128, ε from the stylised 1 down to PyTorch's 1e-5 and below. */
 const layerNormArb: fc.Arbitrary<LayerNormCase> = fc
   .record({
-    rows: fc.integer({ min: 1, max: 8 }), cols: fc.oneof(fc.integer({ min: 1, max: 16 }), fc.integer({ min: 17, max: 128 })),
-    eps: fc.oneof(fc.constantFrom(1, 1e-5, 1e-6), fc.double({ min: 1e-6, max: 1, noNaN: true })), B: fc.constantFrom(1, 4, 100),
+    rows: fc.integer({ min: 1, max: 8 }),
+    cols: fc.oneof(fc.integer({ min: 1, max: 16 }), fc.integer({ min: 17, max: 128 })),
+    eps: fc.oneof(fc.constantFrom(1, 1e-5, 1e-6), fc.double({ min: 1e-6, max: 1, noNaN: true })),
+    B: fc.constantFrom(1, 4, 100),
   })
   .chain(({ rows, cols, eps, B }) => small(rows * cols, B).map((x) => ({ rows, cols, eps, x })));
 
@@ -471,7 +589,7 @@ function pyMap(name: string, d: Data, h: number, w: number, c: number): string {
 const PY_HWC = 'y = y.squeeze(0).permute(1, 2, 0)  # NCHW -> HWC, the layout of spec FeatureMaps\nprint(y.reshape(-1).tolist())';
 
 function pyResize(mode: 'bicubic' | 'area', r: ResizeCase): string {
-  const extra = mode === 'bicubic' ? ", align_corners=False" : '';
+  const extra = mode === 'bicubic' ? ', align_corners=False' : '';
   return py([pyMap('x', r.x, r.h, r.w, r.c), `y = F.interpolate(x, size=(${r.h2}, ${r.w2}), mode='${mode}'${extra})`, PY_HWC]);
 }
 
@@ -503,23 +621,14 @@ function pyAttention(a: AttentionCase): string {
 }
 
 function pyConv(c: ConvCase, phi: boolean): string {
-  const lines = [
-    pyMap('x', c.x, c.h, c.w, c.cIn),
-    `weight = ${pyData(c.weight)}.reshape(${c.cOut}, ${c.cIn}, 3, 3)`,
-    `bias = ${pyData(c.bias)}`,
-    'y = F.conv2d(x, weight, bias, padding=1)',
-  ];
+  const lines = [pyMap('x', c.x, c.h, c.w, c.cIn), `weight = ${pyData(c.weight)}.reshape(${c.cOut}, ${c.cIn}, 3, 3)`, `bias = ${pyData(c.bias)}`, 'y = F.conv2d(x, weight, bias, padding=1)'];
   if (phi) lines.push("y = 0.5 * x + 0.5 * y  # VAR's Phi");
   lines.push(PY_HWC);
   return py(lines);
 }
 
 function pyReconstruct(r: ReconstructCase): string {
-  const lines = [
-    `weight = ${pyData(r.weight)}.reshape(${r.c}, ${r.c}, 3, 3)`,
-    `bias = ${pyData(r.bias)}`,
-    `f = torch.zeros(1, ${r.c}, ${r.n}, ${r.n})`,
-  ];
+  const lines = [`weight = ${pyData(r.weight)}.reshape(${r.c}, ${r.c}, 3, 3)`, `bias = ${pyData(r.bias)}`, `f = torch.zeros(1, ${r.c}, ${r.n}, ${r.n})`];
   r.z.forEach((d, k) => {
     lines.push(
       pyMap(`z${k}`, d, r.heights[k], r.widths[k], r.c),
@@ -546,12 +655,7 @@ function pyTransformer(t: TransformerCase, layer: TransformerLayer): string {
       "logits = logits + torch.zeros_like(logits).masked_fill(level[:, None] < level[None, :], float('-inf'))",
     );
   }
-  lines.push(
-    'h = x + (torch.softmax(logits, dim=-1) @ (x @ wv)) @ wo',
-    `y = F.layer_norm(h, (${t.D},), eps=${pyNum(t.lnEps)})`,
-    'y = y + torch.tanh(y @ w1) @ w2',
-    'print(y.reshape(-1).tolist())',
-  );
+  lines.push('h = x + (torch.softmax(logits, dim=-1) @ (x @ wv)) @ wo', `y = F.layer_norm(h, (${t.D},), eps=${pyNum(t.lnEps)})`, 'y = y + torch.tanh(y @ w1) @ w2', 'print(y.reshape(-1).tolist())');
   return py(lines);
 }
 
@@ -641,9 +745,11 @@ async function runOracleLaw<T>(l: OracleLaw<T>, ctx: TestContext): Promise<void>
     const diff = shapeOk ? maxAbsDiff(r.got, r.want.data) : Infinity;
     const ok = diff <= r.tol;
     if (!ok) {
-      note(shapeOk
-        ? `‖spec − torch‖∞ = ${diff} > tolerance ${r.tol} (${(diff / r.tol).toExponential(2)}× the tolerance, ‖torch‖∞ = ${maxAbs(r.want.data)})`
-        : `shape: spec ${r.shape.join('×')} (${r.got.length} values), torch ${r.want.shape.join('×')}`);
+      note(
+        shapeOk
+          ? `‖spec − torch‖∞ = ${diff} > tolerance ${r.tol} (${(diff / r.tol).toExponential(2)}× the tolerance, ‖torch‖∞ = ${maxAbs(r.want.data)})`
+          : `shape: spec ${r.shape.join('×')} (${r.got.length} values), torch ${r.want.shape.join('×')}`,
+      );
       throw new Error(last);
     }
     worstRel = Math.max(worstRel, diff / Math.max(1, maxAbs(r.want.data)));
@@ -730,9 +836,12 @@ const attentionLaw: OracleLaw<AttentionCase> = {
     const got = attentionRows(input, rows);
     // The oracle's scale is docs/math.md §3's s = 1/d, not whatever the spec's default became.
     const s = a.scale === 'default' ? 1 / a.d : a.scale;
-    const m = a.mask.kind === 'none' ? { kind: 'none' as const }
-      : a.mask.transport === 'bias' ? { kind: 'block-causal' as const, blocks: a.mask.blocks }
-        : { kind: 'bool' as const, allowed: boolMask(a.mask.blocks) };
+    const m =
+      a.mask.kind === 'none'
+        ? { kind: 'none' as const }
+        : a.mask.transport === 'bias'
+          ? { kind: 'block-causal' as const, blocks: a.mask.blocks }
+          : { kind: 'bool' as const, allowed: boolMask(a.mask.blocks) };
     const want = await o.attention(q, k, v, s, m, a.rows);
     return { got: got.data, want, tol: attentionTolerance(a.d, a.lk, beta1(q, k, s, a.rows), maxAbs(v.data)), shape: [rows.length, a.dv] };
   },
@@ -789,7 +898,14 @@ const reconstructLaw: OracleLaw<ReconstructCase> = {
     }
     lip *= 1 + (9 * r.c + 2) * U; // its own rounding
     const bmax = conv.bias ? maxAbs(conv.bias) : 0;
-    const tol = reconstructTolerance(r.n, r.c, lip, bmax, maps.map((z) => maxAbs(z.data)), r.heights.map((hk, k) => Math.max(hk, r.widths[k])));
+    const tol = reconstructTolerance(
+      r.n,
+      r.c,
+      lip,
+      bmax,
+      maps.map((z) => maxAbs(z.data)),
+      r.heights.map((hk, k) => Math.max(hk, r.widths[k])),
+    );
     return { got: got.data, want, tol, shape: [r.n, r.n, r.c] };
   },
 };
@@ -825,7 +941,12 @@ const layerNormLaw: OracleLaw<LayerNormCase> = {
 };
 
 /** Run a law's Python snippet on `value` (in one python3 process with the others) and compare it with the oracle's reply. */
-interface SnippetCheck { op: string; source: string; want: OracleReply; tol: number }
+interface SnippetCheck {
+  op: string;
+  source: string;
+  want: OracleReply;
+  tol: number;
+}
 
 async function snippetCheck<T>(l: OracleLaw<T>, o: PyTorchOracle, value: T): Promise<SnippetCheck> {
   const r = await l.compare(o, value);
@@ -855,7 +976,7 @@ describe('spec ≡ PyTorch (live float64 oracle)', () => {
   judge(reconstructLaw);
   judge(transformerLaw);
 
-  it('the Python snippet printed with a failure recomputes PyTorch\'s side', async (ctx) => {
+  it("the Python snippet printed with a failure recomputes PyTorch's side", async (ctx) => {
     if (!oracle) {
       console.log(`[pytorch] snippets: INCONCLUSIVE, not run: ${unavailable ?? 'the oracle did not start'}`);
       ctx.skip(`inconclusive: ${unavailable ?? 'no oracle'}`);
@@ -870,24 +991,51 @@ describe('spec ≡ PyTorch (live float64 oracle)', () => {
     };
     const seededRows = (a: AttentionCase): boolean => 'seed' in a.q && a.rows !== undefined && a.lq <= 680;
     const checks = [
-      await snippetCheck(resizeLaw('bicubic'), o, one(resizeArb, (r) => 'values' in r.x)),
+      await snippetCheck(
+        resizeLaw('bicubic'),
+        o,
+        one(resizeArb, (r) => 'values' in r.x),
+      ),
       // Integer-valued entries must still reach torch as float64 (torch.tensor([0, 4]) is int64).
       await snippetCheck(resizeLaw('bicubic'), o, { h: 1, w: 3, c: 1, h2: 2, w2: 5, x: { values: [0, 4, -4] } }),
-      await snippetCheck(resizeLaw('area'), o, one(resizeArb, (r) => 'seed' in r.x)),
+      await snippetCheck(
+        resizeLaw('area'),
+        o,
+        one(resizeArb, (r) => 'seed' in r.x),
+      ),
       await snippetCheck(nearestLaw, o, one(nearestArb)),
-      await snippetCheck(attentionLaw, o, one(attentionArb, (a) => a.mask.kind === 'block-causal' && a.mask.transport === 'bool' && 'values' in a.q)),
+      await snippetCheck(
+        attentionLaw,
+        o,
+        one(attentionArb, (a) => a.mask.kind === 'block-causal' && a.mask.transport === 'bool' && 'values' in a.q),
+      ),
       await snippetCheck(attentionLaw, o, one(attentionArb, seededRows, 400)),
-      await snippetCheck(convLaw(false), o, one(convArb(false), (c) => c.bias !== undefined)),
+      await snippetCheck(
+        convLaw(false),
+        o,
+        one(convArb(false), (c) => c.bias !== undefined),
+      ),
       await snippetCheck(convLaw(true), o, one(convArb(true))),
       await snippetCheck(layerNormLaw, o, one(layerNormArb)),
-      await snippetCheck(transformerLaw, o, one(transformerArb, (t) => t.masked)),
-      await snippetCheck(reconstructLaw, o, one(reconstructArb, (r) => r.bias !== undefined && r.z.length > 1)),
+      await snippetCheck(
+        transformerLaw,
+        o,
+        one(transformerArb, (t) => t.masked),
+      ),
+      await snippetCheck(
+        reconstructLaw,
+        o,
+        one(reconstructArb, (r) => r.bias !== undefined && r.z.length > 1),
+      ),
     ];
     const t1 = performance.now();
     const run = spawnSync(o.info.python, ['-c', RUN_SNIPPETS], { input: JSON.stringify(checks.map((c) => c.source)), encoding: 'utf8', maxBuffer: 1 << 28 });
     console.log(`[pytorch] snippets: ${checks.length} run in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
     if (run.status !== 0) throw new Error(`the snippets failed in ${o.info.python}: ${run.stderr}`);
-    const outputs = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as number[]);
+    const outputs = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as number[]);
     checks.forEach((c, i) => {
       const diff = outputs[i].length === c.want.data.length ? maxAbsDiff(outputs[i], c.want.data) : Infinity;
       if (!(diff <= c.tol)) throw new Error(`${c.op}: the snippet printed ${outputs[i].length} values differing by ${diff} from the oracle's ${c.want.data.length} (tolerance ${c.tol}):\n${c.source}`);

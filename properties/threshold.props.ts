@@ -6,8 +6,21 @@
  */
 import * as fc from 'fast-check';
 import {
-  attention, attentionInput, criteria, NonFiniteError, decodeHardInstance, e1Bound, hardInstance, lowRankAttention, matrix, maxAbsDiff, mulberry32, rank,
-  taylorPolynomial, taylorRelativeError, uniformMatrix,
+  attention,
+  attentionInput,
+  criteria,
+  NonFiniteError,
+  decodeHardInstance,
+  e1Bound,
+  hardInstance,
+  lowRankAttention,
+  matrix,
+  maxAbsDiff,
+  mulberry32,
+  rank,
+  taylorPolynomial,
+  taylorRelativeError,
+  uniformMatrix,
 } from '../spec/index.js';
 import { familyRankSlope, type Growth } from '../spec/criteria.js';
 import { certifiedLowRankAttention, declaredLowRankBound } from '../spec/certificate.js';
@@ -35,8 +48,11 @@ export const thresholdLaws: Law<unknown>[] = [
     name: 'criteria: its float64 worst case covers concrete inputs — a provably efficient (L, d, B, δ) is certified on corner and random inputs with entries ≤ B, and the spec meets it',
     cites: 'docs/math.md §5, §8',
     arbitrary: fc.record({
-      L: fc.integer({ min: 1, max: 40 }), d: fc.integer({ min: 1, max: 4 }), B: fc.double({ min: 0.05, max: 4, noNaN: true }),
-      delta: fc.constantFrom(1e-2, 1e-3, 1e-4, 1e-6), seed: fc.integer({ min: 1, max: 1e6 }),
+      L: fc.integer({ min: 1, max: 40 }),
+      d: fc.integer({ min: 1, max: 4 }),
+      B: fc.double({ min: 0.05, max: 4, noNaN: true }),
+      delta: fc.constantFrom(1e-2, 1e-3, 1e-4, 1e-6),
+      seed: fc.integer({ min: 1, max: 1e6 }),
     }),
     check: ({ L, d, B, delta, seed }) => {
       const c = criteria({ L, d, B, delta });
@@ -45,7 +61,15 @@ export const thresholdLaws: Law<unknown>[] = [
       if (!(c.certifiedBound <= delta)) return holds(false, `degree ${c.degree} with certified bound ${c.certifiedBound} > δ`);
       // The worst case: every query +B, every key −B (all logits −β), values ±B alternating; and a random input.
       const rand = mulberry32(seed);
-      const corner = attentionInput(matrix(L, d, new Array<number>(L * d).fill(B)), matrix(L, d, new Array<number>(L * d).fill(-B)), matrix(L, d, Array.from({ length: L * d }, (_, t) => (Math.floor(t / d) % 2 ? B : -B))));
+      const corner = attentionInput(
+        matrix(L, d, new Array<number>(L * d).fill(B)),
+        matrix(L, d, new Array<number>(L * d).fill(-B)),
+        matrix(
+          L,
+          d,
+          Array.from({ length: L * d }, (_, t) => (Math.floor(t / d) % 2 ? B : -B)),
+        ),
+      );
       const random = attentionInput(uniformMatrix(rand, L, d, B), uniformMatrix(rand, L, d, B), uniformMatrix(rand, L, d, B));
       let worst = { error: 0, bound: 0, detail: '' };
       for (const x of [corner, random]) {
@@ -81,7 +105,10 @@ export const thresholdLaws: Law<unknown>[] = [
       // criteria's regime along the families at L = 1e6: the threshold family is never labelled below.
       const at = criteria({ L: 1e6, d: 4, B: c * Math.sqrt(Math.log(1e6)), delta });
       const ok = rises(s) && falls(q) && falls(k) && at.regime !== 'below' && !(at.provablyEfficient && at.regime === 'at-or-above');
-      return holds(ok, `c = ${c}, δ = ${delta}: √ln slopes ${s.map((x) => x.toFixed(3))}, ¼-log ${q.map((x) => x.toFixed(3))}, constant ${k.map((x) => x.toFixed(3))}; criteria regime at L = 1e6: ${at.regime}`);
+      return holds(
+        ok,
+        `c = ${c}, δ = ${delta}: √ln slopes ${s.map((x) => x.toFixed(3))}, ¼-log ${q.map((x) => x.toFixed(3))}, constant ${k.map((x) => x.toFixed(3))}; criteria regime at L = 1e6: ${at.regime}`,
+      );
     },
     numRuns: 20,
   }),

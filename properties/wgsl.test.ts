@@ -20,39 +20,43 @@ const blocksArb = fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, max
 
 describe('wgsl dispatch tables', () => {
   it('queryTiles: every query row in exactly one tile, each tile reaching its rows’ longest key prefix, longest first', () => {
-    fc.assert(fc.property(blocksArb, (blocks) => {
-      const L = blocks.reduce((a, b) => a + b, 0);
-      const lim = keyLimits({ kind: 'block-causal', blocks }, L, L);
-      const t = queryTiles(lim);
-      const seen = new Int32Array(L);
-      for (let n = 0; n < t.length / 2; n++) {
-        const [start, end] = [t[2 * n], t[2 * n + 1]];
-        if (n > 0) expect(end).toBeLessThanOrEqual(t[2 * n - 1]);
-        for (let i = start; i < Math.min(L, start + WGSL_QUERY_TILE); i++) {
-          seen[i]++;
-          expect(lim[i]).toBeLessThanOrEqual(end);
+    fc.assert(
+      fc.property(blocksArb, (blocks) => {
+        const L = blocks.reduce((a, b) => a + b, 0);
+        const lim = keyLimits({ kind: 'block-causal', blocks }, L, L);
+        const t = queryTiles(lim);
+        const seen = new Int32Array(L);
+        for (let n = 0; n < t.length / 2; n++) {
+          const [start, end] = [t[2 * n], t[2 * n + 1]];
+          if (n > 0) expect(end).toBeLessThanOrEqual(t[2 * n - 1]);
+          for (let i = start; i < Math.min(L, start + WGSL_QUERY_TILE); i++) {
+            seen[i]++;
+            expect(lim[i]).toBeLessThanOrEqual(end);
+          }
         }
-      }
-      expect(Array.from(seen).every((c) => c === 1)).toBe(true);
-    }));
+        expect(Array.from(seen).every((c) => c === 1)).toBe(true);
+      }),
+    );
   });
   it('blockChunks: chunks tile the keys in order, never straddle a block, and each block’s last chunk ends it', () => {
-    fc.assert(fc.property(blocksArb, fc.integer({ min: 1, max: 64 }), (blocks, size) => {
-      const { chunks, lastChunk } = blockChunks(blocks, size);
-      let j = 0;
-      for (let n = 0; n < chunks.length / 2; n++) {
-        expect(chunks[2 * n]).toBe(j);
-        expect(chunks[2 * n + 1] - chunks[2 * n]).toBeGreaterThan(0);
-        expect(chunks[2 * n + 1] - chunks[2 * n]).toBeLessThanOrEqual(size);
-        j = chunks[2 * n + 1];
-      }
-      let end = 0;
-      blocks.forEach((b, k) => {
-        end += b;
-        expect(chunks[2 * lastChunk[k] + 1]).toBe(end);
-        if (k > 0) expect(chunks[2 * (lastChunk[k - 1] + 1)]).toBe(end - b);
-      });
-    }));
+    fc.assert(
+      fc.property(blocksArb, fc.integer({ min: 1, max: 64 }), (blocks, size) => {
+        const { chunks, lastChunk } = blockChunks(blocks, size);
+        let j = 0;
+        for (let n = 0; n < chunks.length / 2; n++) {
+          expect(chunks[2 * n]).toBe(j);
+          expect(chunks[2 * n + 1] - chunks[2 * n]).toBeGreaterThan(0);
+          expect(chunks[2 * n + 1] - chunks[2 * n]).toBeLessThanOrEqual(size);
+          j = chunks[2 * n + 1];
+        }
+        let end = 0;
+        blocks.forEach((b, k) => {
+          end += b;
+          expect(chunks[2 * lastChunk[k] + 1]).toBe(end);
+          if (k > 0) expect(chunks[2 * (lastChunk[k - 1] + 1)]).toBe(end - b);
+        });
+      }),
+    );
   });
   it('headClass: the power of two ≥ n, at least 4', () => {
     expect([1, 4, 5, 16, 17, 64, 65].map(headClass)).toEqual([4, 4, 8, 16, 32, 64, 128]);

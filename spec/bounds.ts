@@ -101,7 +101,10 @@ export function e2L1Bound(eta: number): number {
  */
 export function e2Bound(eta: number, vInf: number, dV: number): number {
   // η and ‖V′ − V‖∞ may be +∞ (a composed bound that has become vacuous); NaN or negative never.
-  for (const [name, x] of [['eta', eta], ['dV', dV]] as const) {
+  for (const [name, x] of [
+    ['eta', eta],
+    ['dV', dV],
+  ] as const) {
     if (!(x >= 0)) throw new RangeArgumentError(name, `expected a value ≥ 0 (or +∞), got ${x}`);
   }
   if (!(vInf >= 0) || !Number.isFinite(vInf)) throw new RangeArgumentError('vInf', `expected a finite ‖V‖∞ ≥ 0, got ${vInf}`);

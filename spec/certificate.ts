@@ -278,14 +278,29 @@ export function lowRankCertificate(input: AttentionInput, poly: ExpPolynomial, p
   }
   if (!(rhoMax < 1)) bound = Infinity; // declined even where clamping would cap it: the run may be non-finite
   const betaMax = Math.max(0, ...betas);
-  return { poly, rank: r, bound, polynomialTerm: polyMax, roundingTerm: roundMax, beta: betaMax, rho: rhoMax, ceiling: floatCeiling(profile, poly, r, nMax, Math.min(0.5, Math.max(poly.relativeError, Number.MIN_VALUE))) };
+  return {
+    poly,
+    rank: r,
+    bound,
+    polynomialTerm: polyMax,
+    roundingTerm: roundMax,
+    beta: betaMax,
+    rho: rhoMax,
+    ceiling: floatCeiling(profile, poly, r, nMax, Math.min(0.5, Math.max(poly.relativeError, Number.MIN_VALUE))),
+  };
 }
 
 /**
  * Bounds gq, gk ≥ 1 on every computed feature entry's partial products:
  * max(1, |weight|)·max(1, xs·‖X‖∞)^g, t!/α! ≤ dᵗ (multinomial theorem), doubled for rounding.
  */
-export function featureMagnitudes(poly: ExpPolynomial, d: number, scale: number, qInf: number, kInf: number): {
+export function featureMagnitudes(
+  poly: ExpPolynomial,
+  d: number,
+  scale: number,
+  qInf: number,
+  kInf: number,
+): {
   /** Query side bound. */
   gq: number;
   /** Key side bound. */
@@ -320,10 +335,17 @@ function epsForBudget(budget: number, range: number): number {
  * attempt) when none is. β is first rounded up to a 1/32-octave grid so that certified
  * polynomials are shared between inputs (the Chebyshev certificate is costly).
  */
-export function chooseCertifiedPolynomial<T extends {
-  /** The total bound of the attempt. */
-  bound: number;
-}>(beta: number, delta: number, range: number, total: (poly: ExpPolynomial) => T): {
+export function chooseCertifiedPolynomial<
+  T extends {
+    /** The total bound of the attempt. */
+    bound: number;
+  },
+>(
+  beta: number,
+  delta: number,
+  range: number,
+  total: (poly: ExpPolynomial) => T,
+): {
   /** The first attempt with bound ≤ δ. */
   ok?: T;
   /** The attempt with the smallest bound. */
@@ -358,12 +380,18 @@ export function certifyLowRank(input: AttentionInput, delta: number, profile: Ro
   const limits = keyLimits(x.mask, x.q.rows, x.k.rows);
   for (let i = 0; i < betas.length; i++) {
     if (gamma(limits[i] + 1, profile.u) * Math.exp(2 * betas[i]) >= 1) {
-      throw new DeclinedInputError('input', `${profile.name} low-rank declines: row ${i} has β_i = ${betas[i].toPrecision(4)} above the float ceiling (γ_{n+1}·e^{2β_i} ≥ 1 for any rank r, n = ${limits[i]}, u = ${profile.u.toExponential(2)}); δ = ${delta}`);
+      throw new DeclinedInputError(
+        'input',
+        `${profile.name} low-rank declines: row ${i} has β_i = ${betas[i].toPrecision(4)} above the float ceiling (γ_{n+1}·e^{2β_i} ≥ 1 for any rank r, n = ${limits[i]}, u = ${profile.u.toExponential(2)}); δ = ${delta}`,
+      );
     }
   }
   const { ok, best } = chooseCertifiedPolynomial(beta, delta, range, (poly) => lowRankCertificate(x, poly, profile));
   if (ok && ok.rank > MAX_RANK) {
-    throw new DeclinedInputError('input', `${profile.name} low-rank declines: rank C(d + g, g) = ${ok.rank} at d = ${x.q.cols}, g = ${ok.poly.degree} exceeds ${MAX_RANK} (low rank is no cheaper than exact attention here)`);
+    throw new DeclinedInputError(
+      'input',
+      `${profile.name} low-rank declines: rank C(d + g, g) = ${ok.rank} at d = ${x.q.cols}, g = ${ok.poly.degree} exceeds ${MAX_RANK} (low rank is no cheaper than exact attention here)`,
+    );
   }
   if (ok) return ok;
   throw new DeclinedInputError(

@@ -102,7 +102,9 @@ export interface Criteria {
 
 /** ln Γ(x) for x > 0 (Lanczos, g = 7). */
 export function logGamma(x: number): number {
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
   const y = x - 1;
   let a = c[0];
@@ -211,7 +213,14 @@ export function criteria(input: CriteriaInput): Criteria {
   const falling = rankSlopeTrend < 0;
   const regime: Regime = provablyEfficient ? (falling ? 'below' : 'near') : falling ? 'near' : 'at-or-above';
   return {
-    L, d, dv, B, delta, scale, beta, eps,
+    L,
+    d,
+    dv,
+    B,
+    delta,
+    scale,
+    beta,
+    eps,
     taylorDegree: gT,
     chebyshevDegree: beta <= CHEBYSHEV_MAX_BETA ? chebyshevDegree(beta, eps) : undefined,
     degree: poly?.degree,
@@ -221,7 +230,9 @@ export function criteria(input: CriteriaInput): Criteria {
     floatCeiling: { float64: floatCeilingOf(FLOAT64_CPU), float32: floatCeilingOf(FLOAT32_GPUJS) },
     rankSlope,
     rankSlopeTrend,
-    exactPairs, exactMacs, lowRankMacs,
+    exactPairs,
+    exactMacs,
+    lowRankMacs,
     predictedSpeedup: exactMacs / lowRankMacs,
     provablyEfficient,
     thresholdRatio,

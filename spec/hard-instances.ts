@@ -115,7 +115,12 @@ export function hardInstance(options: HardInstanceOptions): HardInstance {
         [idx[j], idx[s]] = [idx[s], idx[j]];
         k[idx[j]] ^= 1;
       }
-      if (queries.every((qq) => { const h = hamming(qq, k); return h <= t || h >= farMin; })) {
+      if (
+        queries.every((qq) => {
+          const h = hamming(qq, k);
+          return h <= t || h >= farMin;
+        })
+      ) {
         close.push(k);
         return;
       }

@@ -14,8 +14,16 @@ export type { AttentionInput, AAttCResult } from './attention.js';
 export { attention, attentionRows, attentionInput, checkAttentionInput, attentionWeights, checkAAttC, logitBound } from './attention.js';
 export type { Stencil } from './interpolation.js';
 export {
-  bicubicWeight, bicubicLambda, bicubicStencil, upInterpolate, upInterpolateIntegerOffset, areaWindow, areaDownsample,
-  nearestUpsample, requireKeysParameter, PYTORCH_BICUBIC_A,
+  bicubicWeight,
+  bicubicLambda,
+  bicubicStencil,
+  upInterpolate,
+  upInterpolateIntegerOffset,
+  areaWindow,
+  areaDownsample,
+  nearestUpsample,
+  requireKeysParameter,
+  PYTORCH_BICUBIC_A,
 } from './interpolation.js';
 export type { Conv3x3 } from './conv.js';
 export { conv3x3, conv3x3Lipschitz, phiResidual } from './conv.js';
@@ -24,14 +32,19 @@ export { layerNorm, rowwiseBlock, transformerLayer, transformer, KvCache, varMod
 export { mulberry32, uniformMatrix } from './random.js';
 export type { ExpPolynomial } from './polynomial.js';
 export {
-  taylorRelativeError, taylorDegree, taylorPolynomial, chebyshevRelativeError, chebyshevDegree, chebyshevPolynomial, evaluatePolynomial,
-  certifiedExpPolynomial, MAX_DEGREE,
+  taylorRelativeError,
+  taylorDegree,
+  taylorPolynomial,
+  chebyshevRelativeError,
+  chebyshevDegree,
+  chebyshevPolynomial,
+  evaluatePolynomial,
+  certifiedExpPolynomial,
+  MAX_DEGREE,
 } from './polynomial.js';
 export type { MultiIndexSet, FeatureForm, FeaturePair } from './low-rank.js';
 export { rank, rankAS23, multiIndices, featureWeights, featureRow, features, defaultForm, featurePair, lowRankAttention } from './low-rank.js';
-export {
-  e1Bound, e1BoundPerColumn, logitPerturbation, e2Bound, linearFactor, bicubicFactor, AREA_FACTOR, phiFactor,
-} from './bounds.js';
+export { e1Bound, e1BoundPerColumn, logitPerturbation, e2Bound, linearFactor, bicubicFactor, AREA_FACTOR, phiFactor } from './bounds.js';
 export type { AttentionSite, DeclaredKernelBound, FastAttention, TracedCall, PipelineTrace, DecoderTrace } from './pipeline-bound.js';
 export { tracePipelineBound, traceDecoderBound, EXACT_ATTENTION } from './pipeline-bound.js';
 export type { CriteriaInput, Criteria, Regime } from './criteria.js';
@@ -44,8 +57,18 @@ export { UNIT_ROUNDOFF_64, UNIT_ROUNDOFF_32, FLOAT64, FLOAT32, attentionRounding
 export type { FloatModel } from './rounding.js';
 export type { RoundingProfile, LowRankCertificate, CertificateRow, RowBound } from './certificate.js';
 export {
-  gamma, rowBetas, FLOAT64_CPU, FLOAT32_GPUJS, roundingProfile, floatCeiling, rowBound, lowRankCertificate, featureMagnitudes, chooseCertifiedPolynomial,
-  certifyLowRank, clampToValueRange,
+  gamma,
+  rowBetas,
+  FLOAT64_CPU,
+  FLOAT32_GPUJS,
+  roundingProfile,
+  floatCeiling,
+  rowBound,
+  lowRankCertificate,
+  featureMagnitudes,
+  chooseCertifiedPolynomial,
+  certifyLowRank,
+  clampToValueRange,
 } from './certificate.js';
 export { l1RatioBound, e1L1Bound, e2L1Bound, columnRanges } from './bounds.js';
 export { CHEBYSHEV_MAX_BETA } from './polynomial.js';

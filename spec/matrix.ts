@@ -129,7 +129,11 @@ export function checkMatrix(argument: string, m: unknown, expect: { rows?: numbe
 export function checkFeatureMap(argument: string, x: unknown, expect: { c?: number } = {}): FeatureMap {
   if (typeof x !== 'object' || x === null) throw new ShapeError(argument, 'expected a FeatureMap { h, w, c, data }');
   const { h, w, c, data } = x as Partial<FeatureMap>;
-  for (const [k, v] of [['h', h], ['w', w], ['c', c]] as const) {
+  for (const [k, v] of [
+    ['h', h],
+    ['w', w],
+    ['c', c],
+  ] as const) {
     if (!Number.isInteger(v) || (v as number) < 1) {
       throw new ShapeError(`${argument}.${k}`, `expected a positive integer, got ${String(v)}`);
     }

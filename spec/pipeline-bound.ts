@@ -297,9 +297,7 @@ function affStack(parts: readonly Affine[]): Affine {
  * Att(x̃) − Att(x) = Σ_j g_jc ℓ_j + Σ_j p̃_j ΔV_jc + R with g_jc = p̃_j(Ṽ_jc − F̃_ic),
  * ℓ_j = s(⟨Δq_i, k̃_j⟩ + ⟨q̃_i, Δk_j⟩) and |R| ≤ Σ_j |g_jc|·s·Σ_l eq_il ek_jl + Σ_j sup|∇G − ∇G̃|·(η_ij, ev_jc).
  */
-function affAttention(
-  x: AttentionInput, aq: Affine, ak: Affine, av: Affine, fast: FastAttention, site: AttentionSite, sym: Symbols,
-): { out: Affine; call: TracedCall } {
+function affAttention(x: AttentionInput, aq: Affine, ak: Affine, av: Affine, fast: FastAttention, site: AttentionSite, sym: Symbols): { out: Affine; call: TracedCall } {
   const { S, next: n } = sym;
   const { q, k, v, scale: sc } = x;
   const s = Math.abs(sc);
@@ -453,8 +451,7 @@ function affLayerNorm(x: Affine, rows: number, D: number, eps: number, sym: Symb
         const J = ((j === kk ? 1 : 0) - 1 / D) / sv - (c[j] * c[kk]) / (D * sv ** 3);
         const src = (i * D + kk) * S;
         if (J !== 0) for (let t = 0; t < n; t++) out.a[dst + t] += J * x.a[src + t];
-        const dJ = Math.abs((j === kk ? 1 : 0) - 1 / D) * dInv
-          + ((Math.abs(c[j]) * u[kk] + u[j] * Math.abs(c[kk]) + u[j] * u[kk]) / sLo ** 3 + Math.abs(c[j] * c[kk]) * dInv3) / D;
+        const dJ = Math.abs((j === kk ? 1 : 0) - 1 / D) * dInv + ((Math.abs(c[j]) * u[kk] + u[j] * Math.abs(c[kk]) + u[j] * u[kk]) / sLo ** 3 + Math.abs(c[j] * c[kk]) * dInv3) / D;
         rem += Math.abs(J) * x.r[i * D + kk] + dJ * rad[i * D + kk];
       }
       rems[i * D + j] = rem;
@@ -595,7 +592,11 @@ export function tracePipelineBound(model: VarModel, fast: FastAttention): Pipeli
   affineStates.set(fhatError, state);
   return {
     run: { tokenMaps, inputs: vstack(inputs), outputs: vstack(outputs), fhat },
-    fhatError, outputsError, fhat: maxOf(fhatError.data), outputs: maxOf(outputsError.data), calls,
+    fhatError,
+    outputsError,
+    fhat: maxOf(fhatError.data),
+    outputs: maxOf(outputsError.data),
+    calls,
   };
 }
 
@@ -631,7 +632,15 @@ export function traceDecoderBound(fhat: FeatureMap, fhatError: FeatureMap, dec: 
   const kk = matmul(x, dec.wk);
   const vv = matmul(x, dec.wv);
   const input = attentionInput(qq, kk, vv);
-  const att = affAttention(input, affMatmul(hAff, n2, dec.wq, sym, qq), affMatmul(hAff, n2, dec.wk, sym, kk), affMatmul(hAff, n2, dec.wv, sym, vv), fast, { stage: 'decoder', scale: 0, layer: 0 }, sym);
+  const att = affAttention(
+    input,
+    affMatmul(hAff, n2, dec.wq, sym, qq),
+    affMatmul(hAff, n2, dec.wk, sym, kk),
+    affMatmul(hAff, n2, dec.wv, sym, vv),
+    fast,
+    { stage: 'decoder', scale: 0, layer: 0 },
+    sym,
+  );
   const r = matmul(matrix(n2, C, att.out.v), dec.wo);
   const rAff = affMatmul(att.out, n2, dec.wo, sym, r);
   for (let t = 0; t < r.data.length; t++) r.data[t] += x.data[t];

@@ -178,11 +178,20 @@ export function varModel(pyramid: ScalePyramid, options: VarModelOptions = {}): 
   const rand = mulberry32(options.seed ?? 1);
   const u = (r: number, k: number): Matrix => uniformMatrix(rand, r, k, 1 / Math.sqrt(r));
   const layers = Array.from({ length: m }, () => ({
-    wq: scaled(u(D, D), gain), wk: scaled(u(D, D), gain), wv: u(D, D), wo: u(D, D), w1: u(D, H), w2: u(H, D), lnEps: options.lnEps ?? 1,
+    wq: scaled(u(D, D), gain),
+    wk: scaled(u(D, D), gain),
+    wv: u(D, D),
+    wo: u(D, D),
+    w1: u(D, H),
+    w2: u(H, D),
+    lnEps: options.lnEps ?? 1,
   }));
   const phiW = uniformMatrix(rand, 1, c * c * 9, 1 / (3 * Math.sqrt(c)));
   return {
-    pyramid, D, c, layers,
+    pyramid,
+    D,
+    c,
+    layers,
     start: uniformMatrix(rand, 1, D, 1),
     head: u(D, c),
     embed: u(c, D),

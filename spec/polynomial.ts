@@ -108,8 +108,14 @@ for (let k = 1; k <= 1022; k++) NEG_POW2.push(NEG_POW2[k - 1] / 2);
 
 /** x·2ᵏ, exact while the result is a normal double. */
 function ldexp(x: number, k: number): number {
-  while (k > 1023) { x *= POW2[1023]; k -= 1023; }
-  while (k < -1022) { x *= NEG_POW2[1022]; k += 1022; }
+  while (k > 1023) {
+    x *= POW2[1023];
+    k -= 1023;
+  }
+  while (k < -1022) {
+    x *= NEG_POW2[1022];
+    k += 1022;
+  }
   return k >= 0 ? x * POW2[k] : x * NEG_POW2[-k];
 }
 
@@ -253,7 +259,10 @@ function certifyChebyshev(nums: readonly bigint[], beta: number): { upper: numbe
   for (let pass = 0; pass < 3; pass++) {
     const next: typeof work = [];
     for (const w of work) {
-      if (w.up <= 1.05 * lower) { next.push(w); continue; }
+      if (w.up <= 1.05 * lower) {
+        next.push(w);
+        continue;
+      }
       for (const K of [2 * w.K - 1, 2 * w.K + 1]) {
         const r = evalAt(K, w.e + 1);
         lower = Math.max(lower, r.lo);
@@ -289,7 +298,16 @@ export function chebyshevPolynomial(beta: number, g: number): ExpPolynomial {
     pw *= inv;
   }
   const { upper, lower } = certifyChebyshev(nums, beta);
-  const poly: ExpPolynomial = { kind: 'chebyshev', degree: g, beta, coefficients: c, relativeError: upper, coefficientRoundings: 2 * g + 2, exact: { numerators: nums, scaleBits: FR }, lowerBound: lower };
+  const poly: ExpPolynomial = {
+    kind: 'chebyshev',
+    degree: g,
+    beta,
+    coefficients: c,
+    relativeError: upper,
+    coefficientRoundings: 2 * g + 2,
+    exact: { numerators: nums, scaleBits: FR },
+    lowerBound: lower,
+  };
   if (chebyshevCache.size > 4096) chebyshevCache.clear();
   chebyshevCache.set(key, poly);
   return poly;

@@ -60,15 +60,21 @@ export type PyramidSpec =
 export function scalePyramid(spec: PyramidSpec): ScalePyramid {
   const [name, heights, widths] = match(spec)
     .with('var-256', 'var-512', 'var-1024', (p) => [p, PRESET_SIDES[p], PRESET_SIDES[p]] as const)
-    .when((s): s is { geometric: number } => typeof s === 'object' && 'geometric' in s, (s) => {
-      const n = s.geometric;
-      requireInteger('geometric', n, 1);
-      if ((n & (n - 1)) !== 0) throw new RangeArgumentError('geometric', `expected a power of two, got ${n}`);
-      const sides: number[] = [];
-      for (let v = 1; v <= n; v *= 2) sides.push(v);
-      return [`geometric(${n})`, sides, sides] as const;
-    })
-    .when((s): s is { sides: readonly number[] } => typeof s === 'object' && 'sides' in s, (s) => ['custom', s.sides, s.sides] as const)
+    .when(
+      (s): s is { geometric: number } => typeof s === 'object' && 'geometric' in s,
+      (s) => {
+        const n = s.geometric;
+        requireInteger('geometric', n, 1);
+        if ((n & (n - 1)) !== 0) throw new RangeArgumentError('geometric', `expected a power of two, got ${n}`);
+        const sides: number[] = [];
+        for (let v = 1; v <= n; v *= 2) sides.push(v);
+        return [`geometric(${n})`, sides, sides] as const;
+      },
+    )
+    .when(
+      (s): s is { sides: readonly number[] } => typeof s === 'object' && 'sides' in s,
+      (s) => ['custom', s.sides, s.sides] as const,
+    )
     .when(
       (s): s is { heights: readonly number[]; widths: readonly number[] } => typeof s === 'object' && 'heights' in s,
       (s) => ['custom', s.heights, s.widths] as const,

@@ -32,7 +32,6 @@ export const UNIT_ROUNDOFF_64 = 2 ** -53;
 /** Unit roundoff of float32, 2⁻²⁴. */
 export const UNIT_ROUNDOFF_32 = 2 ** -24;
 
-
 /** The arithmetic a kernel computes in, as the rounding model of {@link attentionRoundingBound} needs it. */
 export interface FloatModel {
   /** Unit roundoff u (2⁻⁵³ float64, 2⁻²⁴ float32). */

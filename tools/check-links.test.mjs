@@ -72,7 +72,8 @@ test('dead files, dead anchors, links out of the repository and outside document
 test('site: relative hrefs must exist and fragments must name an id', () => {
   const root = tree('site', {
     'api/index.html': '<a href="documents/Doc.html#notation">ok</a><a href="#top" id="top">ok</a><link href="assets/style.css"><a href="https://x.org/#y">ext</a>',
-    'api/documents/Doc.html': '<h2 id="notation">N</h2><a href="../index.html">up</a><a href="Other.html">dead</a><a href="../index.html#nope">dead anchor</a><a href="../../../outside.html">out</a><p>See <a href="http://MATH.md">MATH.md</a> §6, <a href="https://example.md">a site</a></p>',
+    'api/documents/Doc.html':
+      '<h2 id="notation">N</h2><a href="../index.html">up</a><a href="Other.html">dead</a><a href="../index.html#nope">dead anchor</a><a href="../../../outside.html">out</a><p>See <a href="http://MATH.md">MATH.md</a> §6, <a href="https://example.md">a site</a></p>',
     'api/assets/style.css': '',
   });
   const dead = checkSite(root, join(root, 'api')).map((d) => `${d.file}: ${d.target} — ${d.reason}`);

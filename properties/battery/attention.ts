@@ -300,11 +300,18 @@ export function attentionBattery(kernel: AttentionKernel, settings: BatterySetti
         cites: 'docs/math.md §7 (KV-cache consistency)',
         skip: blockCausal ? undefined : NO_BLOCK_CAUSAL,
         // Drawn block-causal with ≥ 2 scales by construction (a filter that rejects everything would hang).
-        arbitrary: fc.tuple(pyramidArb(6, 4).filter((p) => p.blocks.length > 1), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 3 }), fc.nat()).map(([p, d, dv, seed]) => {
-          const rand = mulberry32(seed);
-          const B = settings.B ?? batteryPreset(kernel).B;
-          return attentionInput(uniformMatrix(rand, p.L, d, B), uniformMatrix(rand, p.L, d, B), uniformMatrix(rand, p.L, dv, B), { mask: blockCausalMask(p) });
-        }),
+        arbitrary: fc
+          .tuple(
+            pyramidArb(6, 4).filter((p) => p.blocks.length > 1),
+            fc.integer({ min: 1, max: 4 }),
+            fc.integer({ min: 1, max: 3 }),
+            fc.nat(),
+          )
+          .map(([p, d, dv, seed]) => {
+            const rand = mulberry32(seed);
+            const B = settings.B ?? batteryPreset(kernel).B;
+            return attentionInput(uniformMatrix(rand, p.L, d, B), uniformMatrix(rand, p.L, d, B), uniformMatrix(rand, p.L, dv, B), { mask: blockCausalMask(p) });
+          }),
         numRuns: Math.ceil(numRuns / 2),
         check: (x) => {
           const blocks = x.mask.kind === 'block-causal' ? x.mask.blocks : [];

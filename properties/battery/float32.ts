@@ -49,7 +49,6 @@ export function naiveFloat32Attention(input: AttentionInput, rows?: readonly num
   return out;
 }
 
-
 /**
  * The float32 tolerance of a float32 kernel on `input` given the float64 reference (docs/math.md §8):
  * never below the rigorous floor — the forward-error bound of softmax attention computed in float32

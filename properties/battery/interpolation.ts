@@ -26,38 +26,42 @@ function w32(d: number, a: number): number {
 export function naiveFloat32Bicubic(x: FeatureMap, h2: number, w2: number, a = PYTORCH_BICUBIC_A): FeatureMap {
   const out = featureMap(h2, w2, x.c);
   const fa = f(a);
-  for (let i = 0; i < h2; i++) for (let j = 0; j < w2; j++) for (let ch = 0; ch < x.c; ch++) {
-    const sy = f(f(f(f(x.h / h2) * f(i + 0.5))) - 0.5);
-    const sx = f(f(f(f(x.w / w2) * f(j + 0.5))) - 0.5);
-    const iy = Math.min(Math.floor(sy), x.h - 1);
-    const ix = Math.min(Math.floor(sx), x.w - 1);
-    const ty = Math.min(Math.max(f(sy - iy), 0), 1);
-    const tx = Math.min(Math.max(f(sx - ix), 0), 1);
-    let acc = 0;
-    for (let m = 0; m < 4; m++) {
-      const wy = w32(f(f(ty + 1) - m), fa);
-      const ry = Math.min(Math.max(iy - 1 + m, 0), x.h - 1);
-      for (let n = 0; n < 4; n++) {
-        const wx = w32(f(f(tx + 1) - n), fa);
-        const rx = Math.min(Math.max(ix - 1 + n, 0), x.w - 1);
-        acc = f(acc + f(f(wy * wx) * f(x.data[(ry * x.w + rx) * x.c + ch])));
+  for (let i = 0; i < h2; i++)
+    for (let j = 0; j < w2; j++)
+      for (let ch = 0; ch < x.c; ch++) {
+        const sy = f(f(f(f(x.h / h2) * f(i + 0.5))) - 0.5);
+        const sx = f(f(f(f(x.w / w2) * f(j + 0.5))) - 0.5);
+        const iy = Math.min(Math.floor(sy), x.h - 1);
+        const ix = Math.min(Math.floor(sx), x.w - 1);
+        const ty = Math.min(Math.max(f(sy - iy), 0), 1);
+        const tx = Math.min(Math.max(f(sx - ix), 0), 1);
+        let acc = 0;
+        for (let m = 0; m < 4; m++) {
+          const wy = w32(f(f(ty + 1) - m), fa);
+          const ry = Math.min(Math.max(iy - 1 + m, 0), x.h - 1);
+          for (let n = 0; n < 4; n++) {
+            const wx = w32(f(f(tx + 1) - n), fa);
+            const rx = Math.min(Math.max(ix - 1 + n, 0), x.w - 1);
+            acc = f(acc + f(f(wy * wx) * f(x.data[(ry * x.w + rx) * x.c + ch])));
+          }
+        }
+        out.data[(i * w2 + j) * x.c + ch] = acc;
       }
-    }
-    out.data[(i * w2 + j) * x.c + ch] = acc;
-  }
   return out;
 }
 
 /** Naive float32 area resizing: a float32 running sum over the window, then one division. */
 export function naiveFloat32Area(x: FeatureMap, h2: number, w2: number): FeatureMap {
   const out = featureMap(h2, w2, x.c);
-  for (let i = 0; i < h2; i++) for (let j = 0; j < w2; j++) for (let ch = 0; ch < x.c; ch++) {
-    const ys = areaWindow(x.h, h2, i);
-    const xs = areaWindow(x.w, w2, j);
-    let acc = 0;
-    for (let p = ys.start; p < ys.end; p++) for (let q = xs.start; q < xs.end; q++) acc = f(acc + f(x.data[(p * x.w + q) * x.c + ch]));
-    out.data[(i * w2 + j) * x.c + ch] = f(acc / ((ys.end - ys.start) * (xs.end - xs.start)));
-  }
+  for (let i = 0; i < h2; i++)
+    for (let j = 0; j < w2; j++)
+      for (let ch = 0; ch < x.c; ch++) {
+        const ys = areaWindow(x.h, h2, i);
+        const xs = areaWindow(x.w, w2, j);
+        let acc = 0;
+        for (let p = ys.start; p < ys.end; p++) for (let q = xs.start; q < xs.end; q++) acc = f(acc + f(x.data[(p * x.w + q) * x.c + ch]));
+        out.data[(i * w2 + j) * x.c + ch] = f(acc / ((ys.end - ys.start) * (xs.end - xs.start)));
+      }
   return out;
 }
 

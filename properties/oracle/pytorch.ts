@@ -16,13 +16,7 @@ import { VarcheckError } from '../../spec/errors.js';
 import type { FeatureMap, Matrix } from '../../spec/matrix.js';
 
 /** Why the oracle could not answer; stable across releases, safe to switch on. */
-export type OracleErrorCode =
-  | 'PYTHON_MISSING'
-  | 'TORCH_MISSING'
-  | 'ORACLE_DIED'
-  | 'ORACLE_DEADLINE'
-  | 'ORACLE_REJECTED'
-  | 'ORACLE_CLOSED';
+export type OracleErrorCode = 'PYTHON_MISSING' | 'TORCH_MISSING' | 'ORACLE_DIED' | 'ORACLE_DEADLINE' | 'ORACLE_REJECTED' | 'ORACLE_CLOSED';
 
 /**
  * The PyTorch oracle failed: Python or torch is missing, the process died, it answered after
@@ -170,8 +164,11 @@ export class PyTorchOracle {
         reasons.push(e.message.replace(/^(python|torch): /, '').replace(/ \[[A-Z_]+\]$/, ''));
       }
     }
-    throw new OracleError(torchMissing ? 'TORCH_MISSING' : 'PYTHON_MISSING', torchMissing ? 'torch' : 'python',
-      `no Python with PyTorch found (install python3-torch, or set VARCHECK_PYTHON): ${reasons.join('; ')}`);
+    throw new OracleError(
+      torchMissing ? 'TORCH_MISSING' : 'PYTHON_MISSING',
+      torchMissing ? 'torch' : 'python',
+      `no Python with PyTorch found (install python3-torch, or set VARCHECK_PYTHON): ${reasons.join('; ')}`,
+    );
   }
 
   private static startOne(python: string, script: string, deadlineMs: number): Promise<PyTorchOracle> {
@@ -201,12 +198,16 @@ export class PyTorchOracle {
         reject(e);
       };
       const timer = setTimeout(() => finish(new OracleError('ORACLE_DEADLINE', 'python', `${python} did not say hello within ${deadlineMs} ms`)), deadlineMs);
-      child.on('error', (e: NodeJS.ErrnoException) =>
-        finish(new OracleError('PYTHON_MISSING', 'python', e.code === 'ENOENT' ? `${python} not found` : `cannot start ${python}: ${e.message}`)));
+      child.on('error', (e: NodeJS.ErrnoException) => finish(new OracleError('PYTHON_MISSING', 'python', e.code === 'ENOENT' ? `${python} not found` : `cannot start ${python}: ${e.message}`)));
       child.on('exit', (code) => {
         const tail = stderr.trim();
-        finish(new OracleError(code === 3 ? 'TORCH_MISSING' : 'PYTHON_MISSING', code === 3 ? 'torch' : 'python',
-          `${python} exited with code ${code} before the hello${tail ? `: ${tail.slice(-300)}` : ''}`));
+        finish(
+          new OracleError(
+            code === 3 ? 'TORCH_MISSING' : 'PYTHON_MISSING',
+            code === 3 ? 'torch' : 'python',
+            `${python} exited with code ${code} before the hello${tail ? `: ${tail.slice(-300)}` : ''}`,
+          ),
+        );
       });
       child.stderr.on('data', (d: Buffer) => {
         stderr += d.toString('utf8');
@@ -383,12 +384,7 @@ export class PyTorchOracle {
    * The stylised single-head transformer layer (docs/math.md §7): H = X + softmax(scale·XW_Q(XW_K)ᵀ
    * + block-causal bias)·XW_V·W_O, then LN(H) + tanh(LN(H)·W₁)·W₂. `blocks` absent: no mask.
    */
-  transformerLayer(
-    x: Matrix,
-    layer: { wq: Matrix; wk: Matrix; wv: Matrix; wo: Matrix; w1: Matrix; w2: Matrix; lnEps: number },
-    scale: number,
-    blocks?: readonly number[],
-  ): Promise<OracleReply> {
+  transformerLayer(x: Matrix, layer: { wq: Matrix; wk: Matrix; wv: Matrix; wo: Matrix; w1: Matrix; w2: Matrix; lnEps: number }, scale: number, blocks?: readonly number[]): Promise<OracleReply> {
     const { wq, wk, wv, wo, w1, w2 } = layer;
     return this.call(
       'transformer_layer',

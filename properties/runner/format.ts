@@ -8,7 +8,11 @@ import type { LawResult, LawStatus } from './check-law.js';
 /** Render rows as a left-aligned text table with a header rule. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const line = (r: readonly string[]): string => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
+  const line = (r: readonly string[]): string =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -42,11 +46,7 @@ export function clip(text: string, max: number): string {
 export function resultDetail(r: LawResult, indent = '      ', maxCounterexample = 400): string[] {
   switch (r.status) {
     case 'failed':
-      return [
-        `${indent}${r.failure.message}`,
-        `${indent}counterexample: ${clip(r.failure.counterexample, maxCounterexample)}`,
-        `${indent}replay: ${clip(replayLine(r), 200)}`,
-      ];
+      return [`${indent}${r.failure.message}`, `${indent}counterexample: ${clip(r.failure.counterexample, maxCounterexample)}`, `${indent}replay: ${clip(replayLine(r), 200)}`];
     case 'inconclusive':
       return [`${indent}no verdict: ${r.reason}`];
     case 'skipped':

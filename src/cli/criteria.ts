@@ -26,16 +26,31 @@ export function criteriaTable(options: CriteriaTableOptions = {}): { text: strin
   const Bs = options.Bs ?? [0.25, 0.5, 1, 2, 4, 8];
   const delta = options.delta ?? 1e-3;
   const rows: (Criteria & { pyramid: string })[] = [];
-  for (const p of pyramids) for (const d of ds) for (const B of Bs) {
-    rows.push({ pyramid: typeof p === 'string' ? p : 'geometric' in p ? `geometric(${p.geometric})` : 'custom', ...criteria({ pyramid: p, d, B, delta }) });
-  }
+  for (const p of pyramids)
+    for (const d of ds)
+      for (const B of Bs) {
+        rows.push({ pyramid: typeof p === 'string' ? p : 'geometric' in p ? `geometric(${p.geometric})` : 'custom', ...criteria({ pyramid: p, d, B, delta }) });
+      }
   const text = table(
     ['pyramid', 'L', 'd', 'B', 'β', 'B/√ln L', 'β_max f64', 'β_max f32', 'rank slope', 'regime', 'poly g', 'rank r', 'r < L', 'exact MACs', 'low-rank MACs', 'speed-up', 'provably efficient'],
     rows.map((c) => [
-      c.pyramid, String(c.L), String(c.d), String(c.B), fmt(c.beta), fmt(c.thresholdRatio), fmt(c.floatCeiling.float64), fmt(c.floatCeiling.float32), fmt(c.rankSlope), c.regime,
+      c.pyramid,
+      String(c.L),
+      String(c.d),
+      String(c.B),
+      fmt(c.beta),
+      fmt(c.thresholdRatio),
+      fmt(c.floatCeiling.float64),
+      fmt(c.floatCeiling.float32),
+      fmt(c.rankSlope),
+      c.regime,
       c.degree === undefined ? '—' : `${c.polynomial === 'taylor' ? 'T' : 'C'}${c.degree}`,
-      Number.isFinite(c.rank) ? (c.rank < 1e7 ? String(c.rank) : fmt(c.rank)) : '∞', c.rank < c.L ? 'yes' : 'no', fmt(c.exactMacs), Number.isFinite(c.lowRankMacs) ? fmt(c.lowRankMacs) : '∞',
-      Number.isFinite(c.predictedSpeedup) && c.predictedSpeedup > 0 ? `${fmt(c.predictedSpeedup)}×` : '—', c.provablyEfficient ? 'yes' : 'no',
+      Number.isFinite(c.rank) ? (c.rank < 1e7 ? String(c.rank) : fmt(c.rank)) : '∞',
+      c.rank < c.L ? 'yes' : 'no',
+      fmt(c.exactMacs),
+      Number.isFinite(c.lowRankMacs) ? fmt(c.lowRankMacs) : '∞',
+      Number.isFinite(c.predictedSpeedup) && c.predictedSpeedup > 0 ? `${fmt(c.predictedSpeedup)}×` : '—',
+      c.provablyEfficient ? 'yes' : 'no',
     ]),
   );
   const notes = [

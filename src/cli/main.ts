@@ -78,8 +78,15 @@ async function verifyCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      seed: { type: 'string' }, runs: { type: 'string' }, filter: { type: 'string' }, json: { type: 'string' }, backends: { type: 'string' }, browser: { type: 'string' },
-      deep: { type: 'boolean' }, jobs: { type: 'string' }, parts: { type: 'string' },
+      seed: { type: 'string' },
+      runs: { type: 'string' },
+      filter: { type: 'string' },
+      json: { type: 'string' },
+      backends: { type: 'string' },
+      browser: { type: 'string' },
+      deep: { type: 'boolean' },
+      jobs: { type: 'string' },
+      parts: { type: 'string' },
     },
     strict: true,
   });
@@ -102,26 +109,45 @@ async function fuzzCommand(args: string[]): Promise<number> {
     args,
     allowPositionals: true,
     options: {
-      export: { type: 'string' }, seed: { type: 'string' }, runs: { type: 'string' }, time: { type: 'string' }, corpus: { type: 'string' },
-      deadline: { type: 'string' }, 'in-process': { type: 'boolean' }, json: { type: 'string' }, deep: { type: 'boolean' },
+      export: { type: 'string' },
+      seed: { type: 'string' },
+      runs: { type: 'string' },
+      time: { type: 'string' },
+      corpus: { type: 'string' },
+      deadline: { type: 'string' },
+      'in-process': { type: 'boolean' },
+      json: { type: 'string' },
+      deep: { type: 'boolean' },
     },
     strict: true,
   });
   if (positionals.length !== 1) throw new UsageError('fuzz', `expected exactly one module path, got ${positionals.length}`);
   const tty = process.stdout.isTTY === true;
   const result = await fuzz({
-    module: positionals[0], exportName: values.export, seed: resolveSeed(values.seed ?? process.env.VARCHECK_SEED), runs: positiveInteger('runs', values.runs) ?? 100,
-    timeMs: duration('time', values.time ?? '60s'), deadlineMs: duration('deadline', values.deadline ?? '10s'),
-    corpus: values.corpus ?? DEFAULT_CORPUS, json: values.json, inProcess: values['in-process'] === true, deep: values.deep === true,
+    module: positionals[0],
+    exportName: values.export,
+    seed: resolveSeed(values.seed ?? process.env.VARCHECK_SEED),
+    runs: positiveInteger('runs', values.runs) ?? 100,
+    timeMs: duration('time', values.time ?? '60s'),
+    deadlineMs: duration('deadline', values.deadline ?? '10s'),
+    corpus: values.corpus ?? DEFAULT_CORPUS,
+    json: values.json,
+    inProcess: values['in-process'] === true,
+    deep: values.deep === true,
     progress: tty ? (line) => process.stdout.write(`\r\x1b[2K${line.slice(0, (process.stdout.columns ?? 100) - 1)}`) : undefined,
   });
   return result.exitCode;
 }
 
 function reportCommand(args: string[]): number {
-  const { values } = parseArgs({ args, options: { out: { type: 'string' }, verify: { type: 'string' }, fuzz: { type: 'string' }, bench: { type: 'string' }, 'pipeline-cases': { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: { out: { type: 'string' }, verify: { type: 'string' }, fuzz: { type: 'string' }, bench: { type: 'string' }, 'pipeline-cases': { type: 'string' } },
+    strict: true,
+  });
   const out = values.out ?? 'varcheck-report.html';
-  const pipelineCases = values['pipeline-cases'] === undefined || values['pipeline-cases'] === '0' ? (values['pipeline-cases'] === '0' ? 0 : undefined) : positiveInteger('pipeline-cases', values['pipeline-cases']);
+  const pipelineCases =
+    values['pipeline-cases'] === undefined || values['pipeline-cases'] === '0' ? (values['pipeline-cases'] === '0' ? 0 : undefined) : positiveInteger('pipeline-cases', values['pipeline-cases']);
   writeReport({ out, verifyJson: values.verify, fuzzJson: values.fuzz, benchJson: values.bench, pipelineCases });
   console.log(`wrote ${out}`);
   return EXIT.passed;

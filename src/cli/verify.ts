@@ -75,7 +75,11 @@ export function verifyParts(options: Pick<VerifyOptions, 'backends' | 'browser'>
 
 /** Suites of one part: the laws it runs, grouped by suite. */
 async function partSuites(part: VerifyPart, settings: BatterySettings, notes: string[], cleanup: (() => unknown)[]): Promise<{ suite: string; laws: readonly Law<unknown>[] }[]> {
-  if (part === 'spec') return [{ suite: 'spec', laws: specLaws }, { suite: 'spec/low-rank', laws: lowRankSpecLaws }];
+  if (part === 'spec')
+    return [
+      { suite: 'spec', laws: specLaws },
+      { suite: 'spec/low-rank', laws: lowRankSpecLaws },
+    ];
   let registry: KernelRegistry;
   if (part === 'builtin') registry = builtinRegistry();
   else if (part.startsWith('chromium-')) {
@@ -92,8 +96,14 @@ async function partSuites(part: VerifyPart, settings: BatterySettings, notes: st
   } else registry = await registerGpujsKernels(new KernelRegistry(), [part as GpuBackend]);
   cleanup.push(() => registry.dispose());
   for (const u of registry.unavailable) notes.push(`backend ${u.backend}: unavailable — ${u.reason}`);
-  const m = registry.list().map((k) => registry.metaOf(k.name).measured).find((x) => x !== undefined);
-  if (m) notes.push(`backend ${m.backend}: measured exp relative error ${m.expRelativeError.toExponential(2)}, 4096-term sum relative error ${m.sumRelativeError.toExponential(2)}, flushes subnormals: ${m.flushesSubnormals}`);
+  const m = registry
+    .list()
+    .map((k) => registry.metaOf(k.name).measured)
+    .find((x) => x !== undefined);
+  if (m)
+    notes.push(
+      `backend ${m.backend}: measured exp relative error ${m.expRelativeError.toExponential(2)}, 4096-term sum relative error ${m.sumRelativeError.toExponential(2)}, flushes subnormals: ${m.flushesSubnormals}`,
+    );
   return [
     ...registry.attention().map((k) => ({ suite: k.name, laws: attentionBattery(k, { ...settings, maxKeys: softwareGpu(part, settings), measured: registry.metaOf(k.name).measured }) })),
     ...registry.interpolation().map((k) => ({ suite: k.name, laws: interpolationBattery(k) })),
@@ -197,7 +207,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   if (!options.parts && !chromiumInstalled() && options.browser?.length !== 0) out(`backend chromium: unavailable — Chromium not installed (${CHROMIUM_PATH})`);
   const run = jobs > 1 && !options.parts ? await runShards(planShards(parts, jobs), options) : await runParts(parts, options);
   const order = new Map(parts.map((p, i) => [p, i]));
-  const rank = (suite: string): number => (suite.startsWith('spec') && !suite.includes('/') ? 0 : order.get((suite.split('@')[1] ?? 'builtin') as VerifyPart) ?? 1);
+  const rank = (suite: string): number => (suite.startsWith('spec') && !suite.includes('/') ? 0 : (order.get((suite.split('@')[1] ?? 'builtin') as VerifyPart) ?? 1));
   const results = [...run.results].sort((a, b) => rank(a.suite) - rank(b.suite));
   for (const n of run.notes) out(n);
   out(
@@ -206,7 +216,12 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       results.map((r) => [r.suite, r.name, String(r.cases), `${fmt(r.worst.error)} / ${fmt(r.worst.bound)}`, statusWord(r.status), String(r.seed)]),
     ),
   );
-  out(`\n${table(['suite', 'laws', 'seconds'], run.timings.map((t) => [t.suite, String(t.laws), fmt(t.seconds)]))}`);
+  out(
+    `\n${table(
+      ['suite', 'laws', 'seconds'],
+      run.timings.map((t) => [t.suite, String(t.laws), fmt(t.seconds)]),
+    )}`,
+  );
   for (const r of results.filter((x) => x.status === 'failed' || x.status === 'inconclusive')) {
     out(`\n${statusWord(r.status)} ${r.suite} › ${r.name} [${r.cites}]\n${resultDetail(r, '  ', Infinity).join('\n')}`);
   }

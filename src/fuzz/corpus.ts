@@ -53,7 +53,10 @@ export function saveFailure(dir: string, entry: CorpusEntry): string {
   const f = folder(dir, entry.kernel);
   mkdirSync(f, { recursive: true });
   const body = { ...entry, value: encode(entry.value) };
-  const hash = createHash('sha256').update(JSON.stringify([entry.law, body.value])).digest('hex').slice(0, 16);
+  const hash = createHash('sha256')
+    .update(JSON.stringify([entry.law, body.value]))
+    .digest('hex')
+    .slice(0, 16);
   const file = join(f, `${hash}.json`);
   writeFileSync(file, `${JSON.stringify(body)}\n`);
   return file;

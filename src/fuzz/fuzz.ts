@@ -160,9 +160,15 @@ async function fuzzLaw(law: Law<unknown>, ctx: LawContext): Promise<FuzzLawResul
     if (g.failing) {
       // Hand the winner back to fast-check as an example, so the report has its format.
       const again = await checkLaw(law, { seed: ctx.seed, examples: [g.failing.value], numRuns: REPLAY_WINNER_ONLY });
-      r = again.status === 'failed'
-        ? again
-        : { ...r, status: 'failed', worst: { error: Infinity, bound: 0 }, failure: { message: g.failing.message, counterexample: '(guided-search input; not reproduced by a replay)', path: '', value: g.failing.value, thrown: g.failing.thrown } };
+      r =
+        again.status === 'failed'
+          ? again
+          : {
+              ...r,
+              status: 'failed',
+              worst: { error: Infinity, bound: 0 },
+              failure: { message: g.failing.message, counterexample: '(guided-search input; not reproduced by a replay)', path: '', value: g.failing.value, thrown: g.failing.thrown },
+            };
       foundBy = 'guided';
     }
   }
@@ -191,7 +197,9 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzResult> {
     out('\ninterrupted: finishing the current case, then reporting what was found so far');
   };
   process.once('SIGINT', onSigint);
-  out(`varcheck fuzz ${options.module} — ${kernels.length} kernel(s), seed ${options.seed}, ${runs} cases per law, ${fmt(budget / 1000)} s per kernel${options.deep ? ' (deep)' : ''}, corpus ${options.corpus}`);
+  out(
+    `varcheck fuzz ${options.module} — ${kernels.length} kernel(s), seed ${options.seed}, ${runs} cases per law, ${fmt(budget / 1000)} s per kernel${options.deep ? ' (deep)' : ''}, corpus ${options.corpus}`,
+  );
   try {
     for (const [index, raw] of kernels.entries()) {
       const kernel = options.inProcess ? raw : isolate(raw, options.module, index, { exportName: options.exportName, deadlineMs: options.deadlineMs ?? 10_000 });
@@ -211,7 +219,9 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzResult> {
           results.push(res);
           options.progress?.('');
           const how = res.status === 'failed' ? `, found by ${res.foundBy}` : '';
-          out(`${statusWord(res.status)}  ${law.name}  (${res.cases} cases${res.guidedEvaluations ? ` + ${res.guidedEvaluations} guided` : ''}, worst error/bound ${fmt(res.worstRatio)}, ${fmt(res.ms / 1000)} s${how})`);
+          out(
+            `${statusWord(res.status)}  ${law.name}  (${res.cases} cases${res.guidedEvaluations ? ` + ${res.guidedEvaluations} guided` : ''}, worst error/bound ${fmt(res.worstRatio)}, ${fmt(res.ms / 1000)} s${how})`,
+          );
           for (const line of resultDetail(res)) out(line);
           if (res.saved) out(`      saved: ${res.saved}`);
         }
@@ -222,7 +232,12 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzResult> {
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
-  out(`\n${table(['kernel', 'property', 'cases', 'worst error/bound', 'status'], results.map((r) => [r.kernel, r.name, String(r.cases), fmt(r.worstRatio), statusWord(r.status)]))}`);
+  out(
+    `\n${table(
+      ['kernel', 'property', 'cases', 'worst error/bound', 'status'],
+      results.map((r) => [r.kernel, r.name, String(r.cases), fmt(r.worstRatio), statusWord(r.status)]),
+    )}`,
+  );
   out(`\n${summaryLine(results)}${interrupted ? ' (interrupted)' : ''}`);
   const code = exitCode(results) === EXIT.failed ? EXIT.failed : interrupted ? EXIT.inconclusive : exitCode(results);
   if (options.json) {

@@ -47,7 +47,7 @@ const mapData = (m: Matrix, f: (x: number, k: number) => number): Matrix => ({ .
 /** Repeat rows of m (cyclically) to `rows` rows. */
 function growRows(m: Matrix, rows: number): Matrix {
   const data = new Float64Array(rows * m.cols);
-  for (let i = 0; i < rows; i++) data.set(m.data.subarray((i % m.rows) * m.cols, (i % m.rows + 1) * m.cols), i * m.cols);
+  for (let i = 0; i < rows; i++) data.set(m.data.subarray((i % m.rows) * m.cols, ((i % m.rows) + 1) * m.cols), i * m.cols);
   return { rows, cols: m.cols, data };
 }
 
@@ -108,29 +108,34 @@ function mutateStructure(x: AttentionInput, rand: () => number, maxEntry: number
   const masked = x.mask.kind === 'block-causal';
   const defaultScale = Math.abs(x.scale * d - 1) < 1e-12;
   switch (Math.floor(rand() * 7)) {
-    case 0: { // keys (unmasked): past 2,048 / 4,096 / up to 8,192
+    case 0: {
+      // keys (unmasked): past 2,048 / 4,096 / up to 8,192
       if (masked) return mutateStructure(x, rand, maxEntry, maxKeys);
       const lk = Math.min(maxKeys, pickOne([1025, 2049, 4097, 6000, 8192], rand) + Math.floor(rand() * 64));
       if (lk <= x.k.rows || work(x.q.rows, lk, d, dv) > MAX_WORK) return x;
       return { ...x, k: resize(x.k, lk, d, rand, B), v: resize(x.v, lk, dv, rand, Bv) };
     }
-    case 1: { // queries (unmasked): Lq = Lk, or Lq ≠ Lk
+    case 1: {
+      // queries (unmasked): Lq = Lk, or Lq ≠ Lk
       if (masked) return mutateStructure(x, rand, maxEntry, maxKeys);
       const lq = x.q.rows !== x.k.rows && rand() < 0.6 ? x.k.rows : Math.max(1, Math.min(x.k.rows + 3, Math.round(x.q.rows * (0.5 + rand())) + (rand() < 0.5 ? 1 : -1)));
       if (work(lq, x.k.rows, d, dv) > MAX_WORK) return x;
       return { ...x, q: resize(x.q, lq, d, rand, B) };
     }
-    case 2: { // head dimension: odd, ≥ 16, ≥ 64
+    case 2: {
+      // head dimension: odd, ≥ 16, ≥ 64
       const nd = pickOne([d + 1, d + 2, 2 * d + 1, 17, 18, 65, 66, 130], rand);
       if (nd === d || work(x.q.rows, x.k.rows, nd, dv) > MAX_WORK) return x;
       return { ...x, q: resize(x.q, x.q.rows, nd, rand, B), k: resize(x.k, x.k.rows, nd, rand, B), scale: defaultScale ? 1 / nd : x.scale };
     }
-    case 3: { // value dimension
+    case 3: {
+      // value dimension
       const ndv = Math.min(6, dv + 1 + Math.floor(rand() * 2));
       if (ndv === dv) return x;
       return { ...x, v: resize(x.v, x.v.rows, ndv, rand, Bv) };
     }
-    case 4: { // more pyramid scales (square or rectangular blocks), up to 14
+    case 4: {
+      // more pyramid scales (square or rectangular blocks), up to 14
       if (!masked || x.mask.kind !== 'block-causal') return mutateStructure(x, rand, maxEntry, maxKeys);
       const blocks = [...x.mask.blocks];
       const add = 1 + Math.floor(rand() * 8);
@@ -146,13 +151,15 @@ function mutateStructure(x: AttentionInput, rand: () => number, maxEntry: number
       if (L === x.q.rows) return x;
       return { q: resize(x.q, L, d, rand, B), k: resize(x.k, L, d, rand, B), v: resize(x.v, L, dv, rand, Bv), scale: x.scale, mask: { kind: 'block-causal', blocks } };
     }
-    case 5: { // a near tie: key j+1 := key j·(1 + 1e-12·r), with its own value
+    case 5: {
+      // a near tie: key j+1 := key j·(1 + 1e-12·r), with its own value
       if (x.k.rows < 2) return x;
       const j = Math.floor(rand() * (x.k.rows - 1));
       const r = 1 + (rand() - 0.5) * 1e-12;
       return { ...x, k: mapData(x.k, (val, at) => (Math.floor(at / d) === j + 1 ? x.k.data[j * d + (at % d)] * r : val)) };
     }
-    default: { // the scale s: a temperature other than 1/d
+    default: {
+      // the scale s: a temperature other than 1/d
       return { ...x, scale: x.scale * pickOne([0.5, 2, Math.sqrt(d), 1 / Math.sqrt(d + 1)], rand) };
     }
   }
@@ -162,18 +169,21 @@ function mutateAttentionFree(x: AttentionInput, rand: () => number, maxEntry: nu
   const pick = Math.floor(rand() * 5);
   const B = Math.min(maxEntry / 2, Math.max(maxAbs(x.q.data), maxAbs(x.k.data), 1e-3));
   switch (pick) {
-    case 0: { // scale Q and K towards larger logits
+    case 0: {
+      // scale Q and K towards larger logits
       const c = 1.25 + rand() * 2;
       return { ...x, q: mapData(x.q, (v) => v * c), k: mapData(x.k, (v) => v * c) };
     }
-    case 1: { // push one entry of Q or K to ±(largest |entry|)·2
+    case 1: {
+      // push one entry of Q or K to ±(largest |entry|)·2
       const m = rand() < 0.5 ? 'q' : 'k';
       const src = x[m];
       const at = Math.floor(rand() * src.data.length);
       const val = (rand() < 0.5 ? -1 : 1) * 2 * B;
       return { ...x, [m]: mapData(src, (v, k) => (k === at ? val : v)) };
     }
-    case 2: { // grow the key count past 1000 (unmasked), or add tokens to the last scale
+    case 2: {
+      // grow the key count past 1000 (unmasked), or add tokens to the last scale
       if (x.mask.kind === 'none') {
         const rows = Math.max(x.k.rows + 1, 1000 + 1 + Math.floor(rand() * 200));
         return { ...x, k: growRows(x.k, rows), v: growRows(x.v, rows) };
@@ -184,10 +194,12 @@ function mutateAttentionFree(x: AttentionInput, rand: () => number, maxEntry: nu
       const L = x.q.rows + extra;
       return { q: growRows(x.q, L), k: growRows(x.k, L), v: growRows(x.v, L), scale: x.scale, mask: { kind: 'block-causal', blocks } };
     }
-    case 3: { // perturb V
+    case 3: {
+      // perturb V
       return { ...x, v: mapData(x.v, (v) => v + (rand() - 0.5) * 0.5 * (1 + Math.abs(v))) };
     }
-    default: { // perturb Q and K a little
+    default: {
+      // perturb Q and K a little
       return { ...x, q: mapData(x.q, (v) => v * (1 + (rand() - 0.5) * 0.2)), k: mapData(x.k, (v) => v * (1 + (rand() - 0.5) * 0.2)) };
     }
   }
@@ -229,7 +241,8 @@ export async function guidedSearch(law: Law<unknown>, starts: Scored[], options:
       if (e instanceof ReferenceOverflowError) continue;
       return { worst: pool[0], failing: { value: child, message: e instanceof Error ? `${e.name}: ${e.message}` : String(e), thrown: e }, evaluations };
     }
-    if (!(outcome.error <= outcome.bound)) return { worst: { value: child, outcome }, failing: { value: child, message: `error ${outcome.error} > bound ${outcome.bound}${outcome.detail ? ` (${outcome.detail})` : ''}` }, evaluations };
+    if (!(outcome.error <= outcome.bound))
+      return { worst: { value: child, outcome }, failing: { value: child, message: `error ${outcome.error} > bound ${outcome.bound}${outcome.detail ? ` (${outcome.detail})` : ''}` }, evaluations };
     if (ratio(outcome) >= ratio(pool[pool.length - 1].outcome) || pool.length < 8) {
       pool.push({ value: child, outcome });
       pool.sort((a, b) => ratio(b.outcome) - ratio(a.outcome));

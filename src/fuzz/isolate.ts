@@ -88,12 +88,26 @@ export function isolate(kernel: Kernel, modulePath: string, index: number, optio
         rej(new KernelTimeoutError(kernel.name, `no answer within ${options.deadlineMs} ms (the kernel hangs or is too slow for this input); the worker was replaced`));
       }, options.deadlineMs);
       pending.set(id, {
-        resolve: (v) => { clearTimeout(timer); res(v); },
-        reject: (e) => { clearTimeout(timer); rej(e); },
+        resolve: (v) => {
+          clearTimeout(timer);
+          res(v);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          rej(e);
+        },
       });
       worker!.postMessage({ id, args });
     });
   };
-  const wrapped = { ...kernel, run: (...args: unknown[]) => call(args), dispose: () => { void worker?.terminate(); worker = undefined; kernel.dispose?.(); } };
+  const wrapped = {
+    ...kernel,
+    run: (...args: unknown[]) => call(args),
+    dispose: () => {
+      void worker?.terminate();
+      worker = undefined;
+      kernel.dispose?.();
+    },
+  };
   return wrapped as unknown as Kernel;
 }

@@ -7,8 +7,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { AttentionKernel, InterpolationKernel } from '../../spec/contract.js';
 import { loadKernels } from './load.js';
 
-interface Data { modulePath: string; exportName?: string; index: number }
-interface Request { id: number; args: unknown[] }
+interface Data {
+  modulePath: string;
+  exportName?: string;
+  index: number;
+}
+interface Request {
+  id: number;
+  args: unknown[];
+}
 
 const { modulePath, exportName, index } = workerData as Data;
 const kernel = (await loadKernels(modulePath, exportName))[index] as AttentionKernel | InterpolationKernel;

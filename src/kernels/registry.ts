@@ -113,7 +113,13 @@ export async function registerGpujsKernels(registry: KernelRegistry, backends: r
     if (!(await backendAvailable(backend))) {
       registry.unavailable.push({
         backend,
-        reason: (await gpujsUnavailable()) ?? (backend === 'webgpu' ? 'no WebGPU adapter (webgpu@0.3.10 / Dawn found none)' : backend === 'headlessgl' ? 'no headless-gl context (needs the gl addon and an X display: xvfb-run -a)' : 'gpu.js cannot create it here'),
+        reason:
+          (await gpujsUnavailable()) ??
+          (backend === 'webgpu'
+            ? 'no WebGPU adapter (webgpu@0.3.10 / Dawn found none)'
+            : backend === 'headlessgl'
+              ? 'no headless-gl context (needs the gl addon and an X display: xvfb-run -a)'
+              : 'gpu.js cannot create it here'),
       });
       continue;
     }

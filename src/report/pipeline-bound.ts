@@ -91,12 +91,23 @@ export function pipelineBoundDistribution(options: { cases?: number; seed?: numb
     const m = measureComposition(c, options.declared === 'certificate' ? certificateLowRankFast : lowRankFast);
     if (!(m.worst.error <= m.worst.bound)) violations++;
     samples.push({
-      L: c[0].L, scales: c[0].blocks.length, beta: m.beta, delta: c[2], fhatError: m.fhat.error, fhatBound: m.fhat.bound,
-      imageError: m.image.error, imageBound: m.image.bound, declared: m.kernel.declared, actual: m.kernel.actual,
+      L: c[0].L,
+      scales: c[0].blocks.length,
+      beta: m.beta,
+      delta: c[2],
+      fhatError: m.fhat.error,
+      fhatBound: m.fhat.bound,
+      imageError: m.image.error,
+      imageBound: m.image.bound,
+      declared: m.kernel.declared,
+      actual: m.kernel.actual,
     });
   }
   return {
-    seed, maxSide, samples, violations,
+    seed,
+    maxSide,
+    samples,
+    violations,
     finite: samples.filter((s) => Number.isFinite(s.fhatBound) && Number.isFinite(s.imageBound)).length / Math.max(1, samples.length),
     fhat: quantiles(samples.map((s) => s.fhatBound / s.fhatError)),
     image: quantiles(samples.map((s) => s.imageBound / s.imageError)),

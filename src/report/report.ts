@@ -37,7 +37,12 @@ function esc(s: string): string {
 }
 
 function resultsTable(title: string, rows: { suite?: string; kernel?: string; name: string; cases: number; worst?: { error: number; bound: number }; worstRatio?: number; passed: boolean }[]): string {
-  const body = rows.map((r) => `<tr><td>${esc(r.suite ?? r.kernel ?? '')}</td><td>${esc(r.name)}</td><td>${r.cases}</td><td>${r.worst ? `${fmt(r.worst.error)} / ${fmt(r.worst.bound)}` : fmt(r.worstRatio ?? 0)}</td><td class="${r.passed ? 'pass' : 'fail'}">${r.passed ? 'pass' : 'FAIL'}</td></tr>`).join('\n');
+  const body = rows
+    .map(
+      (r) =>
+        `<tr><td>${esc(r.suite ?? r.kernel ?? '')}</td><td>${esc(r.name)}</td><td>${r.cases}</td><td>${r.worst ? `${fmt(r.worst.error)} / ${fmt(r.worst.bound)}` : fmt(r.worstRatio ?? 0)}</td><td class="${r.passed ? 'pass' : 'fail'}">${r.passed ? 'pass' : 'FAIL'}</td></tr>`,
+    )
+    .join('\n');
   return `<h2>${esc(title)}</h2><table><tr><th>suite / kernel</th><th>property</th><th>cases</th><th>worst error / bound</th><th>status</th></tr>${body}</table>`;
 }
 
@@ -49,12 +54,15 @@ export function writeReport(options: ReportOptions): string {
   const Bs = Array.from({ length: 24 }, (_, i) => 0.1 + i * 0.15);
   const crit = Bs.map((B) => criteria({ L, d, B, delta }));
   const thr = Math.sqrt(Math.log(L));
-  const degreePlot = lineChart(
-    [
-      { label: 'certified degree g', color: '#1f77b4', points: crit.map((c, i) => [Bs[i], c.degree ?? NaN]) },
+  const degreePlot = lineChart([{ label: 'certified degree g', color: '#1f77b4', points: crit.map((c, i) => [Bs[i], c.degree ?? NaN]) }], {
+    title: `Certified degree against B (L = ${L}, d = ${d}, δ = ${delta})`,
+    xLabel: 'B (entry bound)',
+    yLabel: 'degree g',
+    markers: [
+      { x: thr, label: '√ln L' },
+      { x: thr / 2, label: '½√ln L' },
     ],
-    { title: `Certified degree against B (L = ${L}, d = ${d}, δ = ${delta})`, xLabel: 'B (entry bound)', yLabel: 'degree g', markers: [{ x: thr, label: '√ln L' }, { x: thr / 2, label: '½√ln L' }] },
-  );
+  });
   const rankPlot = lineChart(
     [
       { label: 'rank r = C(d+g, g)', color: '#2ca02c', points: crit.map((c, i) => [Bs[i], c.rank]) },
@@ -89,12 +97,12 @@ export function writeReport(options: ReportOptions): string {
   if (existsSync(benchFile)) bench = JSON.parse(readFileSync(benchFile, 'utf8'));
   const timePlot = bench
     ? lineChart(
-      [
-        { label: 'cpu/exact', color: '#d62728', points: bench.results.map((r) => [r.n, r.exactMs]) },
-        { label: 'cpu/low-rank', color: '#1f77b4', points: bench.results.map((r) => [r.n, r.lowRankMs]) },
-      ],
-      { title: `Runtime against n (block-causal geometric pyramids, from ${benchFile})`, xLabel: 'n', yLabel: 'ms', xLog: true, yLog: true },
-    )
+        [
+          { label: 'cpu/exact', color: '#d62728', points: bench.results.map((r) => [r.n, r.exactMs]) },
+          { label: 'cpu/low-rank', color: '#1f77b4', points: bench.results.map((r) => [r.n, r.lowRankMs]) },
+        ],
+        { title: `Runtime against n (block-causal geometric pyramids, from ${benchFile})`, xLabel: 'n', yLabel: 'ms', xLog: true, yLog: true },
+      )
     : '<p>No benchmark JSON: run <code>npx tsx bench/low-rank.bench.ts</code> first.</p>';
   const tables: string[] = [];
   const pipelineCases = options.pipelineCases ?? 100;

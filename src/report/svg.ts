@@ -73,7 +73,9 @@ export function lineChart(series: Series[], o: ChartOptions): string {
   series.forEach((s, i) => {
     const ok = s.points.filter(([x, y]) => Number.isFinite(y) && (!o.yLog || y > 0) && (!o.xLog || x > 0));
     if (ok.length) {
-      parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''} points="${ok.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`);
+      parts.push(
+        `<polyline fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''} points="${ok.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`,
+      );
       for (const [x, y] of ok) parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${s.color}"/>`);
     }
     parts.push(`<rect x="${W - M.r - 180}" y="${M.t + 8 + i * 16}" width="10" height="10" fill="${s.color}"/><text x="${W - M.r - 165}" y="${M.t + 17 + i * 16}">${esc(s.label)}</text>`);

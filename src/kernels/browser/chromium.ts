@@ -22,7 +22,17 @@ import type { MeasuredPrecision } from '../../../spec/contract.js';
 export const CHROMIUM_PATH = process.env.VARCHECK_CHROMIUM ?? '/usr/bin/chromium';
 
 /** Flags that keep Chromium quiet on a machine without network (see the env notes). */
-const FLAGS = ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--enable-unsafe-webgpu',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+];
 
 /** A browser session with its kernels. */
 export interface BrowserKernels {
@@ -61,10 +71,12 @@ function serve(js: string): Promise<{ server: Server; url: string }> {
       res.writeHead(200, { 'content-type': 'text/html' }).end(html);
     }
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    const addr = server.address();
-    resolve({ server, url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/` });
-  }));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const addr = server.address();
+      resolve({ server, url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/` });
+    }),
+  );
 }
 
 /** Is Debian's Chromium installed here? */
@@ -80,7 +92,8 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
   if (!chromiumInstalled()) throw new BackendUnavailableError('chromium', `${CHROMIUM_PATH} not found (apt-get install chromium)`);
   const { chromium } = await import('playwright-core').catch((e: unknown) => {
     // playwright-core is an optional peer dependency: only the browser kernels need it.
-    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') throw new BackendUnavailableError('playwright-core', 'not installed: the Chromium kernels need the optional peer dependency playwright-core (npm install playwright-core), or pass --browser \'\'');
+    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND')
+      throw new BackendUnavailableError('playwright-core', "not installed: the Chromium kernels need the optional peer dependency playwright-core (npm install playwright-core), or pass --browser ''");
     throw e;
   });
   const { server, url } = await serve(await bundle());
@@ -103,34 +116,50 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
       throw new BackendUnavailableError('backend', `chromium-${backend}: ${(e as Error).message.split('\n')[0]}${errors.length ? ` (${errors[0]})` : ''}`);
     }
     const tag = (name: string): string => name.replace(`@${backend}`, `@chromium-${backend}`);
-    const attention = init.kernels.filter((k) => k.op === 'attention').map((k) => {
-      let lastTiming: KernelTiming | undefined;
-      const remote = async (x: AttentionInput): Promise<Matrix> => {
-        const wire = (m: Matrix) => ({ rows: m.rows, cols: m.cols, data: Array.from(m.data) });
-        const out = (await page.evaluate(
-          ([n, q, kk, v, s, mask]) => (globalThis as unknown as { varcheck: { attention(...a: unknown[]): Promise<unknown> } }).varcheck.attention(n, q, kk, v, s, mask),
-          [k.name, wire(x.q), wire(x.k), wire(x.v), x.scale, x.mask] as const,
-        )) as { rows: number; cols: number; data: number[]; timing: KernelTiming };
-        lastTiming = out.timing;
-        return { rows: out.rows, cols: out.cols, data: Float64Array.from(out.data) };
-      };
-      const base = { name: tag(k.name), op: 'attention' as const, exact: k.exact, masks: ['none', 'block-causal'] as const, precision: 'float32' as const, run: remote, get lastTiming() { return lastTiming; } };
-      if (k.exact) return base;
-      // The low-rank kernel's declared bound and formula reference are computed in Node, exactly as for gpujs/low-rank.
-      return Object.assign(base, { errorBound: declaredLowRankBound(BROWSER_LOW_RANK_DELTA, 'float32'), formulaReference: lowRankFormulaReference(BROWSER_LOW_RANK_DELTA) });
-    });
-    const interpolation: InterpolationKernel[] = init.kernels.filter((k) => k.op !== 'attention').map((k) => ({
-      name: tag(k.name),
-      op: k.op as InterpolationKernel['op'],
-      precision: 'float32',
-      run: async (x: FeatureMap, h2: number, w2: number): Promise<FeatureMap> => {
-        const out = (await page.evaluate(
-          ([n, xx, a, b]) => (globalThis as unknown as { varcheck: { resize(...a: unknown[]): Promise<unknown> } }).varcheck.resize(n, xx, a, b),
-          [k.name, { h: x.h, w: x.w, c: x.c, data: Array.from(x.data) }, h2, w2] as const,
-        )) as { h: number; w: number; c: number; data: number[] };
-        return { ...out, data: Float64Array.from(out.data) };
-      },
-    }));
+    const attention = init.kernels
+      .filter((k) => k.op === 'attention')
+      .map((k) => {
+        let lastTiming: KernelTiming | undefined;
+        const remote = async (x: AttentionInput): Promise<Matrix> => {
+          const wire = (m: Matrix) => ({ rows: m.rows, cols: m.cols, data: Array.from(m.data) });
+          const out = (await page.evaluate(
+            ([n, q, kk, v, s, mask]) => (globalThis as unknown as { varcheck: { attention(...a: unknown[]): Promise<unknown> } }).varcheck.attention(n, q, kk, v, s, mask),
+            [k.name, wire(x.q), wire(x.k), wire(x.v), x.scale, x.mask] as const,
+          )) as { rows: number; cols: number; data: number[]; timing: KernelTiming };
+          lastTiming = out.timing;
+          return { rows: out.rows, cols: out.cols, data: Float64Array.from(out.data) };
+        };
+        const base = {
+          name: tag(k.name),
+          op: 'attention' as const,
+          exact: k.exact,
+          masks: ['none', 'block-causal'] as const,
+          precision: 'float32' as const,
+          run: remote,
+          get lastTiming() {
+            return lastTiming;
+          },
+        };
+        if (k.exact) return base;
+        // The low-rank kernel's declared bound and formula reference are computed in Node, exactly as for gpujs/low-rank.
+        return Object.assign(base, { errorBound: declaredLowRankBound(BROWSER_LOW_RANK_DELTA, 'float32'), formulaReference: lowRankFormulaReference(BROWSER_LOW_RANK_DELTA) });
+      });
+    const interpolation: InterpolationKernel[] = init.kernels
+      .filter((k) => k.op !== 'attention')
+      .map((k) => ({
+        name: tag(k.name),
+        op: k.op as InterpolationKernel['op'],
+        precision: 'float32',
+        run: async (x: FeatureMap, h2: number, w2: number): Promise<FeatureMap> => {
+          const out = (await page.evaluate(([n, xx, a, b]) => (globalThis as unknown as { varcheck: { resize(...a: unknown[]): Promise<unknown> } }).varcheck.resize(n, xx, a, b), [
+            k.name,
+            { h: x.h, w: x.w, c: x.c, data: Array.from(x.data) },
+            h2,
+            w2,
+          ] as const)) as { h: number; w: number; c: number; data: number[] };
+          return { ...out, data: Float64Array.from(out.data) };
+        },
+      }));
     return { backend, userAgent: init.userAgent, measured: { ...init.measured, backend: `chromium-${backend}` }, attention, interpolation, close };
   } catch (e) {
     await close();

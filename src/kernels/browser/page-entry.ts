@@ -19,12 +19,21 @@ import { wgslLowRank } from '../wgsl/low-rank.js';
 const kernels = new Map<string, AttentionKernel | InterpolationKernel>();
 
 /** A matrix as it crosses the page boundary. */
-interface WireMatrix { rows: number; cols: number; data: number[] }
+interface WireMatrix {
+  rows: number;
+  cols: number;
+  data: number[];
+}
 
 const api = {
   async init(backend: GpuBackend) {
     const measured = await probePrecision(backend);
-    const made: (AttentionKernel | InterpolationKernel)[] = [await gpujsExact({ backend }), await gpujsLowRank({ backend, delta: BROWSER_LOW_RANK_DELTA }), await gpujsUpsampleBicubic({ backend }), await gpujsDownsampleArea({ backend })];
+    const made: (AttentionKernel | InterpolationKernel)[] = [
+      await gpujsExact({ backend }),
+      await gpujsLowRank({ backend, delta: BROWSER_LOW_RANK_DELTA }),
+      await gpujsUpsampleBicubic({ backend }),
+      await gpujsDownsampleArea({ backend }),
+    ];
     if (backend === 'webgpu') {
       // The hand-written WGSL kernels, on a device of their own with raised limits.
       const gpu = (globalThis as unknown as { navigator: { gpu?: WebGpuEntry } }).navigator.gpu;
@@ -32,7 +41,11 @@ const api = {
       if (dev) made.push(wgslExact(dev, { name: 'wgsl/exact@webgpu' }), wgslLowRank(dev, { name: 'wgsl/low-rank@webgpu', delta: BROWSER_LOW_RANK_DELTA }));
     }
     for (const k of made) kernels.set(k.name, k);
-    return { measured, kernels: made.map((k) => ({ name: k.name, op: k.op, exact: 'exact' in k ? k.exact : true })), userAgent: (globalThis as unknown as { navigator: { userAgent: string } }).navigator.userAgent };
+    return {
+      measured,
+      kernels: made.map((k) => ({ name: k.name, op: k.op, exact: 'exact' in k ? k.exact : true })),
+      userAgent: (globalThis as unknown as { navigator: { userAgent: string } }).navigator.userAgent,
+    };
   },
   async attention(name: string, q: WireMatrix, k: WireMatrix, v: WireMatrix, scale: number, mask: Mask) {
     const kernel = kernels.get(name) as AttentionKernel;

@@ -162,14 +162,20 @@ export function storageBuffer(device: WebGpuDevice, data: ArrayBufferView & { by
  * `result` (`bytes` long) back and, where the device has 'timestamp-query', time the passes.
  * Resolves to the bytes and the GPU milliseconds (null without timestamps).
  */
-export async function dispatchAndRead(dev: WgslDevice, passes: readonly { pipeline: unknown; group: unknown; workgroups: number }[], result: WebGpuBuffer, bytes: number): Promise<{ data: Float32Array; kernelMs: number | null }> {
+export async function dispatchAndRead(
+  dev: WgslDevice,
+  passes: readonly { pipeline: unknown; group: unknown; workgroups: number }[],
+  result: WebGpuBuffer,
+  bytes: number,
+): Promise<{ data: Float32Array; kernelMs: number | null }> {
   const { device } = dev;
   const enc = device.createCommandEncoder();
   const querySet = dev.timestamps ? device.createQuerySet({ type: 'timestamp', count: 2 }) : undefined;
   passes.forEach((p, n) => {
-    const ts = querySet && (n === 0 || n === passes.length - 1)
-      ? { timestampWrites: { querySet, ...(n === 0 ? { beginningOfPassWriteIndex: 0 } : {}), ...(n === passes.length - 1 ? { endOfPassWriteIndex: 1 } : {}) } }
-      : undefined;
+    const ts =
+      querySet && (n === 0 || n === passes.length - 1)
+        ? { timestampWrites: { querySet, ...(n === 0 ? { beginningOfPassWriteIndex: 0 } : {}), ...(n === passes.length - 1 ? { endOfPassWriteIndex: 1 } : {}) } }
+        : undefined;
     const pass = enc.beginComputePass(ts);
     pass.setPipeline(p.pipeline);
     pass.setBindGroup(0, p.group);

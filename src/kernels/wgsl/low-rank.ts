@@ -27,7 +27,9 @@ struct Params { a: u32, b: u32, c: u32, e: u32, f: u32, g: u32, x: f32, pad: f32
 `;
 
 /** U[i·r + m] = weight_m · Π_t (xs·x_it)^α_mt, rounded as the naive float32 reference does. a = rows, b = d, c = r. */
-const FEATURES = HEADER + /* wgsl */ `
+const FEATURES =
+  HEADER +
+  /* wgsl */ `
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> alpha: array<u32>;
 @group(0) @binding(3) var<storage, read> weight: array<f32>;
@@ -49,7 +51,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<
 `;
 
 /** sums[chunk·W + cell] = Σ_{j ∈ chunk} U2[j, m]·[V | 1][j, c], cell = m·w + c. a = W, b = r, c = dv, e = chunks. */
-const CHUNK_SUMS = HEADER + /* wgsl */ `
+const CHUNK_SUMS =
+  HEADER +
+  /* wgsl */ `
 @group(0) @binding(1) var<storage, read> U2: array<f32>;
 @group(0) @binding(2) var<storage, read> V: array<f32>;
 @group(0) @binding(3) var<storage, read> chunks: array<vec2<u32>>;
@@ -78,7 +82,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<
  * One workgroup of `n` (a power of two ≥ the chunk count) invocations per cell: inclusive
  * scan of its chunk sums, S[b·W + cell] = scan[last chunk of block b]. a = W, e = chunks, f = blocks.
  */
-const SCAN = (n: number): string => HEADER + /* wgsl */ `
+const SCAN = (n: number): string =>
+  HEADER +
+  /* wgsl */ `
 @group(0) @binding(1) var<storage, read> sums: array<f32>;
 @group(0) @binding(2) var<storage, read> lastChunk: array<u32>;
 @group(0) @binding(3) var<storage, read_write> S: array<f32>;
@@ -103,7 +109,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<
 `;
 
 /** out[i·dv + c] = Σ_m U1[i, m]·S[level_i, m, c] / Σ_m U1[i, m]·S[level_i, m, dv]. a = rows, b = r, c = dv. */
-const OUTPUT = HEADER + /* wgsl */ `
+const OUTPUT =
+  HEADER +
+  /* wgsl */ `
 @group(0) @binding(1) var<storage, read> U1: array<f32>;
 @group(0) @binding(2) var<storage, read> S: array<f32>;
 @group(0) @binding(3) var<storage, read> level: array<u32>;
@@ -212,7 +220,8 @@ export function wgslLowRank(dev: WgslDevice, options: WgslLowRankOptions): WgslA
         return b;
       };
       const scratch = (floats: number, extra = 0): WebGpuBuffer => keep(device.createBuffer({ size: Math.max(16, floats * 4), usage: BufferUsage.STORAGE | extra }));
-      const group = (pipeline: { getBindGroupLayout(i: number): unknown }, buffers: WebGpuBuffer[]) => device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })) });
+      const group = (pipeline: { getBindGroupLayout(i: number): unknown }, buffers: WebGpuBuffer[]) =>
+        device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })) });
       try {
         const alphaB = keep(storageBuffer(device, alpha));
         const u1 = scratch(q.rows * r);
@@ -221,9 +230,33 @@ export function wgslLowRank(dev: WgslDevice, options: WgslLowRankOptions): WgslA
         const S = scratch(blocks.length * W);
         const out = scratch(q.rows * dv, BufferUsage.COPY_SRC);
         const passes = [
-          { pipeline: pf, group: group(pf, [uniform([q.rows, d, r], Math.fround(wq.xs)), keep(storageBuffer(device, Float32Array.from(q.data))), alphaB, keep(storageBuffer(device, Float32Array.from(wq.weight))), u1]), workgroups: Math.ceil((q.rows * r) / WG) },
-          { pipeline: pf, group: group(pf, [uniform([k.rows, d, r], Math.fround(wk.xs)), keep(storageBuffer(device, Float32Array.from(k.data))), alphaB, keep(storageBuffer(device, Float32Array.from(wk.weight))), u2]), workgroups: Math.ceil((k.rows * r) / WG) },
-          { pipeline: pc, group: group(pc, [uniform([W, r, dv, nChunks], 0), u2, keep(storageBuffer(device, Float32Array.from(v.data))), keep(storageBuffer(device, cut.chunks)), sums]), workgroups: Math.ceil((nChunks * W) / WG) },
+          {
+            pipeline: pf,
+            group: group(pf, [
+              uniform([q.rows, d, r], Math.fround(wq.xs)),
+              keep(storageBuffer(device, Float32Array.from(q.data))),
+              alphaB,
+              keep(storageBuffer(device, Float32Array.from(wq.weight))),
+              u1,
+            ]),
+            workgroups: Math.ceil((q.rows * r) / WG),
+          },
+          {
+            pipeline: pf,
+            group: group(pf, [
+              uniform([k.rows, d, r], Math.fround(wk.xs)),
+              keep(storageBuffer(device, Float32Array.from(k.data))),
+              alphaB,
+              keep(storageBuffer(device, Float32Array.from(wk.weight))),
+              u2,
+            ]),
+            workgroups: Math.ceil((k.rows * r) / WG),
+          },
+          {
+            pipeline: pc,
+            group: group(pc, [uniform([W, r, dv, nChunks], 0), u2, keep(storageBuffer(device, Float32Array.from(v.data))), keep(storageBuffer(device, cut.chunks)), sums]),
+            workgroups: Math.ceil((nChunks * W) / WG),
+          },
           { pipeline: ps, group: group(ps, [uniform([W, 0, 0, nChunks, blocks.length], 0), sums, keep(storageBuffer(device, cut.lastChunk)), S]), workgroups: W },
           { pipeline: po, group: group(po, [uniform([q.rows, r, dv], 0), u1, S, keep(storageBuffer(device, level)), out]), workgroups: Math.ceil((q.rows * dv) / WG) },
         ];
