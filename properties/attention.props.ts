@@ -3,7 +3,7 @@
  * @module
  */
 import * as fc from 'fast-check';
-import { attention, attentionInput, blockCausalMask, levelOf, matrix, maxAbs, maxAbsDiff, NO_MASK, type AttentionInput, type Matrix } from '../spec/index.js';
+import { attention, attentionInput, attentionWeights, blockCausalMask, keyLimits, levelOf, matrix, maxAbs, maxAbsDiff, NO_MASK, type AttentionInput, type Matrix } from '../spec/index.js';
 import { attentionInputArb, matrixArb, pyramidArb } from './arbitraries.js';
 import { law, roundoff, type Law } from './law.js';
 import { withRowShifts } from './battery/attention.js';
@@ -46,6 +46,32 @@ const withShuffle = fc.tuple(attentionInputArb(), fc.array(fc.nat(), { minLength
 
 /** Laws of Att (docs/math.md §3, §6 E4) and the block-causal mask (docs/math.md §2). */
 export const attentionLaws: Law<unknown>[] = [
+  law({
+    id: 'attention.weights',
+    name: 'attention: row i is attentionWeights(i)·V; the weights are ≥ 0, sum to 1 and vanish on masked keys',
+    cites: 'docs/math.md §3 (Att = D⁻¹AV)',
+    arbitrary: attentionInputArb({ B: 3 }),
+    check: (x) => {
+      const out = attention(x);
+      const limits = keyLimits(x.mask, x.q.rows, x.k.rows);
+      let err = 0;
+      for (let i = 0; i < x.q.rows; i++) {
+        const w = attentionWeights(x, i);
+        let sum = 0;
+        for (let j = 0; j < w.length; j++) {
+          sum += w[j];
+          err = Math.max(err, -w[j], j >= limits[i] ? Math.abs(w[j]) : 0);
+        }
+        err = Math.max(err, Math.abs(sum - 1));
+        for (let c = 0; c < x.v.cols; c++) {
+          let acc = 0;
+          for (let j = 0; j < w.length; j++) acc += w[j] * x.v.data[j * x.v.cols + c];
+          err = Math.max(err, Math.abs(acc - out.data[i * x.v.cols + c]));
+        }
+      }
+      return { error: err, bound: averagingSlack(x.k.rows, Math.max(1, maxAbs(x.v.data)), logitMax(x)) };
+    },
+  }),
   law({
     name: 'attention: rows are stochastic (V = I gives weights ≥ 0 summing to 1)',
     cites: 'docs/math.md §3',

@@ -22,6 +22,7 @@ import {
   multiIndices,
   NO_MASK,
   rank,
+  rankAS23,
   taylorDegree,
   taylorPolynomial,
   taylorRelativeError,
@@ -69,6 +70,23 @@ function sampledRelativeError(coefficients: ArrayLike<number>, beta: number, ext
 
 /** Laws of the polynomials and features (docs/math.md §5). */
 export const lowRankLaws: Law<unknown>[] = [
+  law({
+    id: 'low-rank.rank-as23',
+    name: "rank: r = C(d+g, g) never exceeds AS23's stated C(2(g+d), 2g), and equals the number of monomials of degree ≤ g",
+    cites: 'docs/math.md §5 (rank)',
+    arbitrary: fc.tuple(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 12 })),
+    check: ([d, g]) => {
+      let monomials = 0; // Σ_{k ≤ g} C(d + k − 1, k), counted independently of rank()
+      for (let k = 0, c = 1; k <= g; k++) {
+        monomials += c;
+        c = (c * (d + k)) / (k + 1);
+      }
+      return holdsAll(
+        { 'r ≤ rankAS23': rank(d, g) <= rankAS23(d, g), 'r = Σ_k C(d+k−1, k)': Math.round(monomials) === rank(d, g) },
+        `d = ${d}, g = ${g}: r = ${rank(d, g)}, AS23 ${rankAS23(d, g)}, monomials ${monomials}`,
+      );
+    },
+  }),
   law({
     name: 'polynomial: certified relative bound ≥ the true error (dense grid + random points)',
     cites: 'docs/math.md §5 (ε_T, E5; Chebyshev remainder)',

@@ -151,8 +151,3 @@ export function checkAAttC(t: Matrix, input: AttentionInput, delta: number): AAt
   const error = maxAbsDiff(t.data, ref.data);
   return { error, delta, ok: error <= delta };
 }
-
-/** The logit bound β := s·d·B² of docs/math.md §3 (|s⟨q, k⟩| ≤ β when ‖Q‖∞, ‖K‖∞ ≤ B). */
-export function logitBound(scale: number, d: number, B: number): number {
-  return scale * d * B * B;
-}

@@ -4,27 +4,16 @@
  * @module spec
  */
 export type { Matrix, FeatureMap } from './matrix.js';
-export { matrix, fromRows, toRows, featureMap, tokens, unflatten, checkMatrix, checkFeatureMap, maxAbs, maxAbsDiff, matmul, sliceRows, vstack } from './matrix.js';
+export { matrix, featureMap, tokens, unflatten, checkMatrix, checkFeatureMap, maxAbs, maxAbsDiff, matmul, sliceRows, vstack } from './matrix.js';
 export { VarcheckError, ShapeError, NonFiniteError, RangeArgumentError, DeclinedInputError, ReferenceOverflowError, MaskError, requireInteger, requireFinite } from './errors.js';
 export type { ScalePyramid, PyramidPreset, PyramidSpec } from './pyramid.js';
 export { scalePyramid, levelOf, levels, attentionPairCounts, PRESET_SIDES } from './pyramid.js';
 export type { Mask } from './mask.js';
 export { blockCausalMask, NO_MASK, checkMask, keyLimits, allowed } from './mask.js';
 export type { AttentionInput, AAttCResult } from './attention.js';
-export { attention, attentionRows, attentionInput, checkAttentionInput, attentionWeights, checkAAttC, logitBound } from './attention.js';
+export { attention, attentionRows, attentionInput, checkAttentionInput, attentionWeights, checkAAttC } from './attention.js';
 export type { Stencil } from './interpolation.js';
-export {
-  bicubicWeight,
-  bicubicLambda,
-  bicubicStencil,
-  upInterpolate,
-  upInterpolateIntegerOffset,
-  areaWindow,
-  areaDownsample,
-  nearestUpsample,
-  requireKeysParameter,
-  PYTORCH_BICUBIC_A,
-} from './interpolation.js';
+export { bicubicWeight, bicubicLambda, bicubicStencil, upInterpolate, upInterpolateIntegerOffset, areaWindow, areaDownsample, nearestUpsample, PYTORCH_BICUBIC_A } from './interpolation.js';
 export type { Conv3x3 } from './conv.js';
 export { conv3x3, conv3x3Lipschitz, phiResidual } from './conv.js';
 export type { AttentionFn, TransformerLayer, VarModel, VarModelOptions, VarRun, DecoderLite } from './pipeline.js';

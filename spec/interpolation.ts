@@ -169,8 +169,3 @@ export function nearestUpsample(x: FeatureMap, factor = 2): FeatureMap {
   }
   return out;
 }
-
-/** Throw unless a ∈ [−1, 0], the range where docs/math.md §7's weight bounds hold. */
-export function requireKeysParameter(a: number): void {
-  if (!(a >= -1 && a <= 0)) throw new RangeArgumentError('a', `expected a ∈ [−1, 0], got ${a}`);
-}

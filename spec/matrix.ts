@@ -41,25 +41,6 @@ export function matrix(rows: number, cols: number, data?: ArrayLike<number>): Ma
   return { rows, cols, data: buf };
 }
 
-/** A float64 matrix from an array of equally long rows. */
-export function fromRows(rows: readonly (readonly number[])[]): Matrix {
-  if (rows.length === 0) throw new RangeArgumentError('rows', 'expected at least one row');
-  const cols = rows[0].length;
-  const m = matrix(rows.length, Math.max(cols, 1));
-  rows.forEach((r, i) => {
-    if (r.length !== cols) throw new ShapeError(`rows[${i}]`, `expected ${cols} entries, got ${r.length}`);
-    m.data.set(r, i * cols);
-  });
-  return m;
-}
-
-/** The rows of `m` as plain arrays (for reports and fixtures). */
-export function toRows(m: Matrix): number[][] {
-  const out: number[][] = [];
-  for (let i = 0; i < m.rows; i++) out.push(Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
-  return out;
-}
-
 /** A float64 feature map of zeros, or one wrapping `data` (validated). */
 export function featureMap(h: number, w: number, c: number, data?: ArrayLike<number>): FeatureMap {
   requireInteger('h', h, 1);
