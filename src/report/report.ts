@@ -56,8 +56,8 @@ export function writeReport(options: ReportOptions): string {
   const thr = Math.sqrt(Math.log(L));
   const degreePlot = lineChart([{ label: 'certified degree g', color: '#1f77b4', points: crit.map((c, i) => [Bs[i], c.degree ?? NaN]) }], {
     title: `Certified degree against B (L = ${L}, d = ${d}, δ = ${delta})`,
-    xLabel: 'B (entry bound)',
-    yLabel: 'degree g',
+    xLabel: 'B = max |entry| of Q and K',
+    yLabel: 'certified degree g',
     markers: [
       { x: thr, label: '√ln L' },
       { x: thr / 2, label: '½√ln L' },
@@ -68,7 +68,7 @@ export function writeReport(options: ReportOptions): string {
       { label: 'rank r = C(d+g, g)', color: '#2ca02c', points: crit.map((c, i) => [Bs[i], c.rank]) },
       { label: 'L (exact is cheaper above)', color: '#999', dashed: true, points: Bs.map((B) => [B, L]) },
     ],
-    { title: 'Rank against B, log scale', xLabel: 'B', yLabel: 'rank', yLog: true, markers: [{ x: thr, label: '√ln L' }] },
+    { title: 'Rank against B, log scale', xLabel: 'B = max |entry| of Q and K', yLabel: 'rank r = C(d+g, g)', yLog: true, markers: [{ x: thr, label: '√ln L' }] },
   );
   // Measured error against the declared bound across B (geometric n = 16, L = 341).
   const p = scalePyramid({ geometric: 16 });
@@ -89,7 +89,7 @@ export function writeReport(options: ReportOptions): string {
       { label: 'measured ‖low-rank − exact‖∞', color: '#1f77b4', points: measured.map((m) => [m.B, m.error]) },
       { label: 'δ', color: '#999', dashed: true, points: measured.map((m) => [m.B, delta]) },
     ],
-    { title: `cpu/low-rank: measured error vs declared bound (L = ${p.L}, d = ${d})`, xLabel: 'B', yLabel: 'ℓ∞ error', yLog: true },
+    { title: `cpu/low-rank: measured error vs declared bound (L = ${p.L}, d = ${d})`, xLabel: 'B = max |entry| of Q and K', yLabel: 'ℓ∞ error (absolute)', yLog: true },
   );
   // Runtime against n.
   let bench: { results: { n: number; exactMs: number; lowRankMs: number }[] } | undefined;
@@ -101,7 +101,7 @@ export function writeReport(options: ReportOptions): string {
           { label: 'cpu/exact', color: '#d62728', points: bench.results.map((r) => [r.n, r.exactMs]) },
           { label: 'cpu/low-rank', color: '#1f77b4', points: bench.results.map((r) => [r.n, r.lowRankMs]) },
         ],
-        { title: `Runtime against n (block-causal geometric pyramids, from ${benchFile})`, xLabel: 'n', yLabel: 'ms', xLog: true, yLog: true },
+        { title: `Runtime against n (block-causal geometric pyramids, from ${benchFile})`, xLabel: 'n (side of the last token map)', yLabel: 'time (ms)', xLog: true, yLog: true },
       )
     : '<p>No benchmark JSON: run <code>npx tsx bench/low-rank.bench.ts</code> first.</p>';
   const tables: string[] = [];
