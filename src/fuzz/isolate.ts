@@ -41,6 +41,21 @@ const fromSources = import.meta.url.endsWith('.ts') && existsSync(new URL('./wor
 const workerModule = new URL(fromSources ? './worker.ts' : './worker.js', import.meta.url).href;
 const bootstrap = fromSources ? `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerModule)}); });` : `import(${JSON.stringify(workerModule)});`;
 
+/** Multiply-adds a call may take within the base deadline; larger inputs get proportionally longer. */
+export const DEADLINE_WORK = 1e8;
+
+/**
+ * The deadline of one call: the base deadline, scaled up for attention inputs with more than
+ * {@link DEADLINE_WORK} multiply-adds (L_q·L_k·(d + d_v)) — a correct kernel is never reported as
+ * hanging because the battery drew an input thousands of keys long; a hang still is.
+ */
+export function callDeadline(baseMs: number, args: readonly unknown[]): number {
+  const x = args[0] as { q?: { rows: number; cols: number }; k?: { rows: number }; v?: { cols: number } } | undefined;
+  if (!x?.q || !x.k || !x.v) return baseMs;
+  const work = x.q.rows * x.k.rows * (x.q.cols + x.v.cols);
+  return Math.round(baseMs * Math.max(1, work / DEADLINE_WORK));
+}
+
 /**
  * Wrap kernel `index` of `modulePath` so each call runs in a worker with `deadlineMs`.
  * The returned kernel copies the contract fields (and `errorBound`, `formulaReference`, which
@@ -77,6 +92,7 @@ export function isolate(kernel: Kernel, modulePath: string, index: number, optio
     return next;
   };
   const send = async (args: unknown[]): Promise<unknown> => {
+    const deadline = callDeadline(options.deadlineMs, args);
     if (!worker) await start();
     await ready;
     const id = nextId++;
@@ -85,8 +101,8 @@ export function isolate(kernel: Kernel, modulePath: string, index: number, optio
         pending.delete(id);
         void worker?.terminate();
         worker = undefined;
-        rej(new KernelTimeoutError(kernel.name, `no answer within ${options.deadlineMs} ms (the kernel hangs or is too slow for this input); the worker was replaced`));
-      }, options.deadlineMs);
+        rej(new KernelTimeoutError(kernel.name, `no answer within ${deadline} ms (the kernel hangs or is too slow for this input); the worker was replaced`));
+      }, deadline);
       pending.set(id, {
         resolve: (v) => {
           clearTimeout(timer);
