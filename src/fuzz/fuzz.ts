@@ -104,6 +104,14 @@ export function fuzzLaws(kernel: Kernel, runs: number, deep = false): Law<unknow
   return interpolationBattery(kernel as InterpolationKernel, { numRuns: runs });
 }
 
+/**
+ * A law's share of the budget: `battery.matches-spec` — the law that compares against the spec on
+ * every input family, and the one most bugs show in — gets three shares, every other law one.
+ */
+export function budgetWeight(law: Law<unknown>): number {
+  return law.id === 'battery.matches-spec' ? 3 : 1;
+}
+
 /** Time the kernel's first call on the smallest valid input. */
 export async function coldStart(kernel: Kernel): Promise<ColdStart> {
   const t0 = Date.now();
@@ -208,12 +216,17 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzResult> {
         coldStarts.push(cold);
         out(`${kernel.name}: cold start ${fmt(cold.ms)} ms (not counted in the budget)${cold.error ? ` — first call threw: ${cold.error}` : ''}`);
         const laws = fuzzLaws(kernel, runs, options.deep);
-        const perLaw = budget / laws.length;
-        if (perLaw < cold.ms) out(`${kernel.name}: the budget gives ${fmt(perLaw)} ms per law, less than one call; every law still runs one case, so this run takes longer than --time`);
+        const weights = laws.map(budgetWeight);
+        const total = weights.reduce((a, b) => a + b, 0);
+        if ((budget * Math.min(...weights)) / total < cold.ms)
+          out(
+            `${kernel.name}: the budget gives ${fmt((budget * Math.min(...weights)) / total)} ms to some law, less than one call; every law still runs one case, so this run takes longer than --time`,
+          );
         const corpus = loadFailures(options.corpus, kernel.name);
         if (corpus.length) out(`${kernel.name}: replaying ${corpus.length} saved failure(s) first`);
-        const ctx: LawContext = { kernel, seed: options.seed, budgetMs: perLaw, corpus, corpusDir: options.corpus, progress: options.progress, interrupted: () => interrupted };
-        for (const law of laws) {
+        const ctx: LawContext = { kernel, seed: options.seed, budgetMs: 0, corpus, corpusDir: options.corpus, progress: options.progress, interrupted: () => interrupted };
+        for (const [l, law] of laws.entries()) {
+          ctx.budgetMs = (budget * weights[l]) / total;
           if (interrupted || (options.stopAtFirstFailure && results.some((x) => x.status === 'failed'))) break;
           const res = await fuzzLaw(law, ctx);
           results.push(res);
