@@ -73,6 +73,7 @@ export const attentionLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'attention.rows-are-stochastic-v-eq',
     name: 'attention: rows are stochastic (V = I gives weights ≥ 0 summing to 1)',
     cites: 'docs/math.md §3',
     arbitrary: attentionInputArb({ maxDv: 1 }),
@@ -95,6 +96,7 @@ export const attentionLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'attention.e4-range-min-v-le',
     name: 'attention: E4 range, min V ≤ Att ≤ max V per column',
     cites: 'docs/math.md §6 E4',
     arbitrary: attentionInputArb(),
@@ -118,6 +120,7 @@ export const attentionLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'attention.invariant-under-a-per-row',
     name: 'attention: invariant under a per-row logit shift',
     cites: 'docs/math.md §3 (softmax shift invariance)',
     arbitrary: fc.tuple(attentionInputArb(), fc.array(fc.double({ min: -20, max: 20, noNaN: true }), { minLength: 64, maxLength: 64 })),
@@ -129,6 +132,7 @@ export const attentionLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'attention.equivariant-under-permuting-queries-within',
     name: 'attention: equivariant under permuting queries (within scales when masked)',
     cites: 'docs/math.md §3',
     arbitrary: withShuffle,
@@ -139,6 +143,7 @@ export const attentionLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'attention.invariant-under-permuting-keys-and',
     name: 'attention: invariant under permuting keys and values together (within scales when masked)',
     cites: 'docs/math.md §3',
     arbitrary: withShuffle,
@@ -150,6 +155,7 @@ export const attentionLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'attention.a-masked-row-equals-unmasked',
     name: 'attention: a masked row equals unmasked attention over its allowed keys',
     cites: 'docs/math.md §2 (allowed(i, j) ⇔ level(i) ≥ level(j)), §3',
     arbitrary: pyramidArb(4, 3).chain((p) => fc.tuple(fc.constant(p), matrixArb(p.L, 3, 2), matrixArb(p.L, 3, 2), matrixArb(p.L, 2, 2), fc.integer({ min: 0, max: p.L - 1 }))),

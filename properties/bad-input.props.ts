@@ -140,6 +140,7 @@ export const badInputLaws: Law<unknown>[] = [
   law({ name: 'bad input: resizing rejects malformed maps and sizes', cites: 'docs/guide-kernels.md (validate at the boundary)', arbitrary: malformedResize, check: rejects }),
   law({ name: 'bad input: scalePyramid rejects malformed sides', cites: 'docs/math.md §2', arbitrary: malformedPyramid, check: rejects }),
   law({
+    id: 'bad-input.pipeline-polynomial-bound-and',
     name: 'bad input: pipeline, polynomial, bound and criteria functions reject malformed arguments',
     cites: 'docs/guide-kernels.md (validate at the boundary)',
     arbitrary: malformedOther,

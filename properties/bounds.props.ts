@@ -253,6 +253,7 @@ export function measureComposition([p, seed, delta, target]: CompositionCase, fa
  */
 export function compositionLaw(fast: (delta: number) => FastAttention = lowRankFast, label = 'all attention low-rank'): Law<CompositionCase> {
   return law({
+    id: `bounds.composition-${label.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`,
     name: `composition: fast VAR pipeline (${label}, β ∈ [1, 4]) within its a-posteriori bound, entrywise, Phase 1–3`,
     cites: 'docs/math.md §6 (composition), §7',
     arbitrary: compositionCaseArb(),
@@ -264,6 +265,7 @@ export function compositionLaw(fast: (delta: number) => FastAttention = lowRankF
 /** Laws of docs/math.md §6. */
 export const boundLaws: Law<unknown>[] = [
   law({
+    id: 'bounds.e1-a-a-le-a-d',
     name: 'E1: |Ã − A| ≤ εA ⇒ ‖D̃⁻¹ÃV − D⁻¹AV‖∞ ≤ 2(√a−1)/(√a+1)·‖V‖∞, a = (1+ε)/(1−ε) (sharp)',
     cites: 'docs/math.md §6 E1',
     arbitrary: fc.tuple(attentionInputArb(), fc.double({ min: 0, max: 0.9, noNaN: true }), fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 1, maxLength: 97 })),
@@ -274,6 +276,7 @@ export const boundLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'bounds.e2-logits-moved-by-le-att',
     name: 'E2: logits moved by ≤ η ⇒ ‖Att′ − Att‖∞ ≤ 2tanh(η/2)‖V‖∞ + ‖V′ − V‖∞ (sharp)',
     cites: 'docs/math.md §6 E2',
     arbitrary: fc.tuple(
@@ -294,6 +297,7 @@ export const boundLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'bounds.e1-is-attained-weights-1-on',
     name: 'E1 is attained: weights ×(1+ε) on a key of mass 1/(1+√a), ×(1−ε) on the other, reach ≥ 1/4 of the sharp bound and never exceed it',
     cites: 'docs/math.md §6 (sharp forms)',
     arbitrary: fc.tuple(fc.double({ min: 1e-6, max: 0.95, noNaN: true }), fc.double({ min: 0.1, max: 10, noNaN: true })),
@@ -310,6 +314,7 @@ export const boundLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'bounds.e2-is-attained-logits-on-a',
     name: 'E2 is attained: logits +η on a key of mass 1/(1+e^η), −η on the other, reach ≥ 1/4 of 2tanh(η/2)‖V‖∞ and never exceed it',
     cites: 'docs/math.md §6 (sharp forms)',
     arbitrary: fc.tuple(fc.double({ min: 1e-6, max: 20, noNaN: true }), fc.double({ min: 0.1, max: 10, noNaN: true })),
@@ -344,6 +349,7 @@ function perturbedCalls(perturb: ReadonlyMap<number, Float64Array>): AttentionFn
  */
 export const compositionWitnessLaws: Law<unknown>[] = [
   law({
+    id: 'bounds.composition-witness-a-kernel-erring-by',
     name: 'composition witness: a kernel erring by its declared τ with the worst signs reaches ≥ 1/100 of the layer-stack and the pipeline bound (and never exceeds either)',
     cites: 'docs/math.md §6 (composition), §7',
     arbitrary: fc.tuple(multiScalePyramidArb(2), fc.integer({ min: 1, max: 100_000 }), fc.double({ min: 1, max: 4, noNaN: true }), fc.constantFrom(1e-7, 1e-5)),
@@ -397,6 +403,7 @@ export const compositionWitnessLaws: Law<unknown>[] = [
     numRuns: 100,
   }),
   law({
+    id: 'bounds.bicubic-witness-at-t-eq-1',
     name: 'bicubic witness: at t = ½ (6 → 9, output 4) the sign pattern of the weights reaches Λ_a² exactly',
     cites: 'docs/math.md §6 E3, §7',
     arbitrary: fc.double({ min: -1, max: 0, noNaN: true }),

@@ -61,6 +61,7 @@ const instanceArb = fc.record({
 /** Laws of the hard instances (docs/math.md §4). */
 export const hardInstanceLaws: Law<unknown>[] = [
   law({
+    id: 'hard-instances.integer-logit-levels-keep',
     name: 'hard instances: integer logit levels keep the advertised gap; exact attention, and anything within δ of it, decides every query',
     cites: 'docs/math.md §4 (hardness reduction)',
     arbitrary: instanceArb,
@@ -107,6 +108,7 @@ export const hardInstanceLaws: Law<unknown>[] = [
     numRuns: 100,
   }),
   law({
+    id: 'hard-instances.sub-l-rank-low',
     name: 'hard instances: sub-L-rank low-rank attention — rank 1 fails on every query without a close key, no rank below L certifies δ, any sub-L rank within δ decides right',
     cites: 'docs/math.md §4–5 (r = n^{Θ(1)} at B = Θ(√log n))',
     arbitrary: fc.record({ n: fc.integer({ min: 4, max: 48 }), seed: fc.integer({ min: 1, max: 1_000_000 }), plantEvery: fc.integer({ min: 1, max: 4 }), epsGap: fc.constantFrom(0.2, 0.5, 1) }),

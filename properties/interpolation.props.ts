@@ -22,12 +22,14 @@ function combine(x: FeatureMap, y: FeatureMap, f: (a: number, b: number) => numb
 /** Laws of the bicubic kernel W (docs/math.md §7). */
 export const bicubicLaws: Law<unknown>[] = [
   law({
+    id: 'interpolation.bicubic-partition-of-unity-w-t',
     name: 'bicubic: partition of unity W(t+1)+W(t)+W(1−t)+W(2−t) = 1',
     cites: 'docs/math.md §7 (Keys kernel facts)',
     arbitrary: fc.tuple(unit, keysA),
     check: ([t, a]) => ({ error: Math.abs(bicubicWeight(t + 1, a) + bicubicWeight(t, a) + bicubicWeight(1 - t, a) + bicubicWeight(2 - t, a) - 1), bound: 16 * EPS }),
   }),
   law({
+    id: 'interpolation.bicubic-4a-27-le-w-le',
     name: 'bicubic: 4a/27 ≤ W ≤ 1 for a ∈ [−1, 0]',
     cites: 'docs/math.md §7',
     arbitrary: fc.tuple(fc.double({ min: -3, max: 3, noNaN: true }), keysA),
@@ -37,6 +39,7 @@ export const bicubicLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'interpolation.bicubic-stencil-weights-le-a-eq',
     name: 'bicubic: Σ|stencil weights| ≤ Λ_a = 1 + |a|/2',
     cites: 'docs/math.md §6 E3, §7',
     arbitrary: fc.tuple(unit, keysA),
@@ -46,6 +49,7 @@ export const bicubicLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'interpolation.bicubic-w-even-w-0-eq',
     name: 'bicubic: W even, W(0) = 1, W(±1) = W(±2) = 0',
     cites: 'docs/math.md §7',
     arbitrary: fc.tuple(fc.double({ min: -3, max: 3, noNaN: true }), keysA),
@@ -59,6 +63,7 @@ export const bicubicLaws: Law<unknown>[] = [
 /** Laws of bicubic up-interpolation (docs/math.md §6 E3, §7). */
 export const upInterpolationLaws: Law<unknown>[] = [
   law({
+    id: 'interpolation.up-interpolation-linear-up-x-y',
     name: 'up-interpolation: linear, up(αx + βy) = α·up(x) + β·up(y)',
     cites: 'docs/math.md §7',
     arbitrary: fc.tuple(mapPair, fc.double({ min: -3, max: 3, noNaN: true }), fc.double({ min: -3, max: 3, noNaN: true }), targetSide(), targetSide()),
@@ -76,6 +81,7 @@ export const upInterpolationLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'interpolation.up-interpolation-constants-are-preserved',
     name: 'up-interpolation: constants are preserved',
     cites: 'docs/math.md §7 (partition of unity)',
     arbitrary: fc.tuple(targetSide(5), targetSide(5), fc.double({ min: -10, max: 10, noNaN: true }), targetSide(), targetSide(), keysA),
@@ -87,12 +93,14 @@ export const upInterpolationLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'interpolation.up-interpolation-identity-at-equal-sizes',
     name: 'up-interpolation: identity at equal sizes',
     cites: 'docs/math.md §7',
     arbitrary: anyFeatureMap(),
     check: (x) => ({ error: maxAbsDiff(upInterpolate(x, x.h, x.w).data, x.data), bound: 0 }),
   }),
   law({
+    id: 'interpolation.up-interpolation-inf-lipschitz-with-factor',
     name: 'up-interpolation: ∞-Lipschitz with factor Λ_a²',
     cites: 'docs/math.md §6 E3',
     arbitrary: fc.tuple(mapPair, targetSide(), targetSide(), keysA),
@@ -103,6 +111,7 @@ export const upInterpolationLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'interpolation.up-interpolation-each-output-reads-at',
     name: 'up-interpolation: each output reads at most 16 source pixels',
     cites: 'docs/math.md §7',
     arbitrary: fc.tuple(targetSide(6), targetSide(6), targetSide(), targetSide(), keysA),
@@ -121,6 +130,7 @@ export const upInterpolationLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'interpolation.integer-offset-is-nearest',
     name: "up-interpolation: the paper's integer-offset form is nearest-neighbour sampling",
     cites: 'docs/math.md §7 (discrepancy note)',
     arbitrary: fc.tuple(anyFeatureMap(), targetSide(), targetSide()),
@@ -141,6 +151,7 @@ export const upInterpolationLaws: Law<unknown>[] = [
 /** Laws of area resizing (docs/math.md §6 E3, §7). */
 export const areaLaws: Law<unknown>[] = [
   law({
+    id: 'interpolation.area-constants-are-preserved',
     name: 'area: constants are preserved',
     cites: 'docs/math.md §7',
     arbitrary: fc.tuple(targetSide(8), targetSide(8), fc.double({ min: -10, max: 10, noNaN: true }), targetSide(), targetSide()),
@@ -150,6 +161,7 @@ export const areaLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'interpolation.area-the-mean-is-preserved-when',
     name: 'area: the mean is preserved when the sizes divide',
     cites: 'docs/math.md §7',
     arbitrary: fc
@@ -161,6 +173,7 @@ export const areaLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'interpolation.area-non-expansive-area-x-area',
     name: 'area: non-expansive, ‖area(x) − area(y)‖∞ ≤ ‖x − y‖∞',
     cites: 'docs/math.md §6 E3 (factor 1)',
     arbitrary: fc.tuple(mapPair, targetSide(), targetSide()),

@@ -88,6 +88,7 @@ export const lowRankLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'low-rank.polynomial-certified-relative-bound-ge-the',
     name: 'polynomial: certified relative bound ≥ the true error (dense grid + random points)',
     cites: 'docs/math.md §5 (ε_T, E5; Chebyshev remainder)',
     arbitrary: fc.tuple(kindArb, betaArb, fc.integer({ min: 0, max: 24 }), fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 16, maxLength: 16 })),
@@ -102,6 +103,7 @@ export const lowRankLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'low-rank.polynomial-taylor-degrees-are-minimal-and',
     name: 'polynomial: Taylor degrees are minimal and monotone in β and 1/ε; Chebyshev degrees are minimal for their certificate',
     cites: 'docs/math.md §5 (g_T(β, ε)), §8 (a posteriori certificate)',
     arbitrary: fc.tuple(betaArb, betaArb, epsArb, epsArb),
@@ -119,6 +121,7 @@ export const lowRankLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'low-rank.polynomial-taylor-certificate-is-tight-the',
     name: 'polynomial: Taylor certificate is tight — the error at x = −β reaches ≥ 1/4 of ε_T(β, g) for the certified degree',
     cites: 'docs/math.md §5 (E5)',
     arbitrary: fc.tuple(fc.double({ min: 0.1, max: 16, noNaN: true }), fc.double({ min: 1e-12, max: 1e-2, noNaN: true })),
@@ -132,6 +135,7 @@ export const lowRankLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'low-rank.polynomial-chebyshev-a-posteriori-certificate-is',
     name: 'polynomial: Chebyshev a posteriori certificate is rigorous and tight (lower ≤ sampled max ≤ certificate ≤ 4·sampled max)',
     cites: 'docs/math.md §8 (interval certificate of (P − eˣ)e^{−x})',
     arbitrary: fc.tuple(fc.double({ min: 0.05, max: 6, noNaN: true }), fc.integer({ min: 1, max: 26 })),
@@ -150,6 +154,7 @@ export const lowRankLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'low-rank.features-u1-u2t-eq-p-s',
     name: 'features: U1 U2ᵀ = P(s·QKᵀ) entrywise (1e-10 relative)',
     cites: 'docs/math.md §5 (multinomial theorem)',
     arbitrary: fc
@@ -177,6 +182,7 @@ export const lowRankLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'low-rank.features-rank-eq-c-d-g',
     name: 'features: rank = C(d+g, g) = #{α ∈ ℕᵈ : |α| ≤ g}, each multinomial t!/α! exact',
     cites: 'docs/math.md §5',
     arbitrary: fc.tuple(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 5 })),
@@ -203,6 +209,7 @@ export const lowRankLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'low-rank.features-certified-p-keeps-a-eq',
     name: 'features: certified P keeps Ã = U1 U2ᵀ > 0 on the logit range',
     cites: 'docs/math.md §5–6 (E1 needs Ã > 0)',
     arbitrary: fc.tuple(betaArb, epsArb, fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 32, maxLength: 32 })),
@@ -217,6 +224,7 @@ export const lowRankLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'low-rank.attention-prefix-sum-block',
     name: 'low-rank attention: prefix-sum block-causal = dense low-rank per allowed prefix',
     cites: 'docs/math.md §5 (block-causal variant)',
     arbitrary: pyramidArb(4, 3).chain((p) => fc.tuple(fc.constant(p), matrixArb(p.L, 2, 1), matrixArb(p.L, 2, 1), matrixArb(p.L, 2, 1), fc.integer({ min: 1, max: 5 }))),
@@ -235,6 +243,7 @@ export const lowRankLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'low-rank.attention-error-vs-exact',
     name: 'low-rank attention: error vs exact ≤ sharp E1 ½‖p̃ − p‖₁(ε_P)·(max V − min V) for the polynomial used',
     cites: 'docs/math.md §6 E1 + E5',
     arbitrary: fc
@@ -251,6 +260,7 @@ export const lowRankLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'low-rank.certificate-on-adversarial-rows-query-b',
     name: 'certificate: on adversarial rows (query +b, keys ≈ −b, alternating values) and random inputs, β ≤ 36, the float64 spec is within its declared bound or declines',
     cites: 'docs/math.md §8',
     arbitrary: fc.tuple(adversarialArb(), fc.constantFrom(1e-2, 1e-3, 1e-4)),
@@ -268,6 +278,7 @@ export const lowRankLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'low-rank.certificate-the-float32-rounding-term-is',
     name: 'certificate: the float32 rounding term is reached — the worst of 9 adversarial-row variants makes a float32 evaluation err ≥ 1/50,000 of it',
     cites: 'docs/math.md §8 (witness)',
     arbitrary: fc.record({ beta: fc.double({ min: 1, max: 3, noNaN: true }), L: fc.integer({ min: 2, max: 24 }), g: fc.integer({ min: 6, max: 14 }), seed: fc.integer({ min: 1, max: 1e6 }) }),

@@ -83,6 +83,7 @@ const layerSeeds = fc.integer({ min: 1, max: 1_000_000 });
 /** Laws of the VAR transformer and recursion (docs/math.md §7). */
 export const pipelineLaws: Law<unknown>[] = [
   law({
+    id: 'pipeline.transformer-kv-cached-inference-one-block',
     name: 'transformer: KV-cached inference ≡ one block-causal pass (model-based, fc.commands)',
     cites: 'docs/math.md §7 (Consistency)',
     arbitrary: fc.tuple(layerSeeds, fc.commands([appendScale], { maxCommands: 5 })),
@@ -95,6 +96,7 @@ export const pipelineLaws: Law<unknown>[] = [
     numRuns: 100,
   }),
   law({
+    id: 'pipeline.var-recursion-kv-cache-and-per',
     name: 'VAR recursion: KV cache and per-step recompute generate the same token maps',
     cites: 'docs/math.md §4, §7',
     arbitrary: fc.tuple(pyramidArb(4, 4), layerSeeds),
@@ -109,6 +111,7 @@ export const pipelineLaws: Law<unknown>[] = [
     numRuns: 100,
   }),
   law({
+    id: 'pipeline.transformer-masked-prefix-stability-the-first',
     name: 'transformer: masked prefix stability (the first L_k rows ignore later scales)',
     cites: 'docs/math.md §7 (Consistency)',
     arbitrary: pyramidArb(4, 3).chain((p) => fc.tuple(fc.constant(p), matrixArb(p.L, D, 2), layerSeeds)),
@@ -125,6 +128,7 @@ export const pipelineLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'pipeline.a-posteriori-trace-the-bound-is',
     name: 'a-posteriori trace: the bound is traced along the very run varGenerate / decode compute (bit-identical), with a zero bound for exact attention',
     cites: 'docs/math.md §6 (composition), §7',
     arbitrary: fc.tuple(pyramidArb(4, 3), layerSeeds, fc.double({ min: 0.5, max: 2, noNaN: true })),

@@ -10,6 +10,7 @@ import { holds, holdsAll, law, type Law } from './law.js';
 /** Laws of the pyramid (docs/math.md §2, §4). */
 export const pyramidLaws: Law<unknown>[] = [
   law({
+    id: 'pyramid.kv-cache-pair-count-eq',
     name: 'pyramid: KV-cache pair count = #{(i, j) : level(i) ≥ level(j)}',
     cites: 'docs/math.md §4 (Σ_k h_k w_k L_k)',
     arbitrary: rectPyramidArb(5, 4),
@@ -22,6 +23,7 @@ export const pyramidLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'pyramid.recompute-pair-count-eq-k',
     name: 'pyramid: recompute pair count = Σ_k L_k², L_k = Σ_{i≤k} h_i w_i',
     cites: 'docs/math.md §2, §4',
     arbitrary: rectPyramidArb(6, 5),
@@ -36,6 +38,7 @@ export const pyramidLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'pyramid.level-t-is-the-scale',
     name: 'pyramid: level(t) is the scale whose block contains t',
     cites: 'docs/math.md §2',
     arbitrary: rectPyramidArb(6, 5).chain((p) => fc.tuple(fc.constant(p), fc.integer({ min: 0, max: p.L - 1 }))),

@@ -31,6 +31,7 @@ import { holds, law, roundoff, type Law } from './law.js';
 /** Laws of the threshold criteria. */
 export const thresholdLaws: Law<unknown>[] = [
   law({
+    id: 'threshold.below-the-threshold-certified-low-rank',
     name: 'below the threshold: certified low-rank attention error ≤ its declared bound ≤ δ',
     cites: 'docs/math.md §5, §6 E1+E5',
     arbitrary: fc.tuple(
@@ -47,6 +48,7 @@ export const thresholdLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'threshold.criteria-its-float64-worst-case-covers',
     name: 'criteria: its float64 worst case covers concrete inputs — a provably efficient (L, d, B, δ) is certified on corner and random inputs with entries ≤ B, and the spec meets it',
     cites: 'docs/math.md §5, §8',
     arbitrary: fc.record({
@@ -88,6 +90,7 @@ export const thresholdLaws: Law<unknown>[] = [
     },
   }),
   law({
+    id: 'threshold.sweep-along-b-eq-c',
     name: 'threshold sweep: along B = c·√ln L (d ∝ ln L) the slope of ln r against ln L levels off (never 5% below its start) up to L = 1e9; along B = c·(ln L)^{1/4} and constant B it falls by > 10%',
     cites: 'docs/math.md §4 (r = n^{Θ(1)} at B = Θ(√log n), n^{o(1)} below)',
     arbitrary: fc.record({ c: fc.double({ min: 1, max: 2, noNaN: true }), delta: fc.constantFrom(1e-2, 1e-3, 1e-6), d0: fc.double({ min: 0.5, max: 2, noNaN: true }) }),

@@ -91,6 +91,7 @@ export function interpolationBattery(kernel: InterpolationKernel, settings: { nu
   const cases = fc.tuple(anyFeatureMap(side, 3), targetSide(side + 8), targetSide(side + 8));
   return [
     law({
+      id: 'battery.resize-matches-spec',
       name: `${kernel.name}: matches the spec (${kernel.op})`,
       cites: 'docs/math.md §7, docs/guide-kernels.md (Tolerance policy)',
       arbitrary: cases,
@@ -104,6 +105,7 @@ export function interpolationBattery(kernel: InterpolationKernel, settings: { nu
       },
     }),
     law({
+      id: 'battery.resize-constants',
       name: `${kernel.name}: constants are preserved`,
       cites: 'docs/math.md §7 (partition of unity / averaging)',
       arbitrary: fc.tuple(targetSide(side), targetSide(side), fc.double({ min: -8, max: 8, noNaN: true }), targetSide(side + 8), targetSide(side + 8)),
@@ -115,6 +117,7 @@ export function interpolationBattery(kernel: InterpolationKernel, settings: { nu
       },
     }),
     law({
+      id: 'battery.resize-identity',
       name: `${kernel.name}: identity at equal sizes`,
       cites: 'docs/math.md §7',
       arbitrary: anyFeatureMap(side, 3),

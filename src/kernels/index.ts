@@ -22,4 +22,3 @@ export { wgslLowRank } from './wgsl/low-rank.js';
 export type { WgslLowRankOptions } from './wgsl/low-rank.js';
 export { nodeWgslDevice } from './wgsl/node.js';
 export { requestWgslDevice } from './wgsl/webgpu.js';
-export type { WgslDevice, WebGpuBuffer, WebGpuComputePass, WebGpuEncoder, WebGpuDevice, WebGpuAdapter, WebGpuEntry } from './wgsl/webgpu.js';
