@@ -9,7 +9,9 @@ import fc from 'fast-check';
 import { keyLimits } from '../spec/mask.js';
 import { KernelRegistry, registerWgslKernels } from '../src/kernels/registry.js';
 import { headClass, queryTiles, WGSL_QUERY_TILE } from '../src/kernels/wgsl/exact.js';
-import { blockChunks } from '../src/kernels/wgsl/low-rank.js';
+import { blockChunks, keyChunking, wgslLowRankBound, wgslLowRankProfile } from '../src/kernels/wgsl/low-rank.js';
+import { attentionInput, blockCausalMask, certifyLowRank, DeclinedInputError, FLOAT32_GPUJS, matrix, scalePyramid } from '../spec/index.js';
+import { mulberry32 } from '../spec/random.js';
 import { probeWebGPU } from '../src/kernels/gpujs/backend.js';
 import type { AttentionKernel } from '../spec/contract.js';
 import { attentionBattery } from './battery/attention.js';
@@ -57,6 +59,38 @@ describe('wgsl dispatch tables', () => {
         });
       }),
     );
+  });
+  it('keyChunking: ≤ 256 chunks of ≤ size keys, size the smallest power-of-two multiple of 256 that allows it; lanes a power of two ≥ 4, the chunks and the blocks', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 1, maxLength: 14 }), (blocks) => {
+        const { size, cut, lanes } = keyChunking(blocks);
+        const n = cut.chunks.length / 2;
+        expect(n).toBeLessThanOrEqual(256);
+        expect(blockChunks(blocks, size).chunks).toEqual(cut.chunks);
+        if (size > 256) expect(blockChunks(blocks, size / 2).chunks.length / 2).toBeGreaterThan(256);
+        expect(Math.log2(lanes) % 1).toBe(0);
+        expect(lanes).toBeGreaterThanOrEqual(Math.max(4, n, blocks.length));
+        expect(lanes / 2 < Math.max(4, n, blocks.length)).toBe(true);
+      }),
+    );
+  });
+  it('wgslLowRankProfile counts min(n, chunk) + ⌈log₂ lanes⌉ roundings per key-sum term (docs/floating-point.md §2 "Chunked key sums"): at L = 21,845 it certifies δ = 1e-3 where sequential float32 sums decline', () => {
+    const rand = mulberry32(20250107);
+    const L = 21845;
+    const m = () =>
+      matrix(
+        L,
+        4,
+        Array.from({ length: L * 4 }, () => 2 * rand() - 1),
+      );
+    const x = attentionInput(m(), m(), m(), { mask: blockCausalMask(scalePyramid({ sides: [1, 2, 4, 8, 16, 32, 64, 128] })) });
+    const profile = wgslLowRankProfile(x);
+    // 8 blocks of 1…16,384 keys in chunks of 256: 92 chunks, 128 lanes, depth 7.
+    expect([21845, 256, 5, 1].map((n) => profile.keyOps(n, 8))).toEqual([263, 263, 12, 8]);
+    const bound = wgslLowRankBound(1e-3)(x);
+    expect(bound).toBeLessThanOrEqual(1e-3);
+    expect(bound).toBe(certifyLowRank(x, 1e-3, profile).bound);
+    expect(() => certifyLowRank(x, 1e-3, FLOAT32_GPUJS)).toThrow(DeclinedInputError);
   });
   it('headClass: the power of two ≥ n, at least 4', () => {
     expect([1, 4, 5, 16, 17, 64, 65].map(headClass)).toEqual([4, 4, 8, 16, 32, 64, 128]);

@@ -50,6 +50,7 @@ export {
   rowBetas,
   FLOAT64_CPU,
   FLOAT32_GPUJS,
+  chunkedFloat32Profile,
   roundingProfile,
   floatCeiling,
   rowBound,

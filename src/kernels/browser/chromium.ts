@@ -16,6 +16,7 @@ import { BROWSER_LOW_RANK_DELTA } from './page-entry-config.js';
 import type { FeatureMap, Matrix } from '../../../spec/matrix.js';
 import type { AttentionKernel, InterpolationKernel } from '../../../spec/contract.js';
 import type { KernelTiming } from '../wgsl/exact.js';
+import { wgslLowRankBound, wgslLowRankProfile } from '../wgsl/low-rank.js';
 import type { MeasuredPrecision } from '../../../spec/contract.js';
 
 /** Where Debian installs Chromium. */
@@ -141,7 +142,10 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
           },
         };
         if (k.exact) return base;
-        // The low-rank kernel's declared bound and formula reference are computed in Node, exactly as for gpujs/low-rank.
+        // The low-rank kernels' declared bounds and formula references are computed in Node, each for its own arithmetic:
+        // wgsl/low-rank's chunked key sums, gpujs/low-rank's sequential ones.
+        if (k.name.startsWith('wgsl/'))
+          return Object.assign(base, { errorBound: wgslLowRankBound(BROWSER_LOW_RANK_DELTA), formulaReference: lowRankFormulaReference(BROWSER_LOW_RANK_DELTA, wgslLowRankProfile) });
         return Object.assign(base, { errorBound: declaredLowRankBound(BROWSER_LOW_RANK_DELTA, 'float32'), formulaReference: lowRankFormulaReference(BROWSER_LOW_RANK_DELTA) });
       });
     const interpolation: InterpolationKernel[] = init.kernels

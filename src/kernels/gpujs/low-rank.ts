@@ -16,7 +16,7 @@ import { matrix, type Matrix } from '../../../spec/matrix.js';
 import { levels } from '../../../spec/pyramid.js';
 import type { ExpPolynomial } from '../../../spec/polynomial.js';
 import type { AttentionKernel, FormulaReference } from '../../../spec/contract.js';
-import { clampToValueRange, declaredLowRankBound, FLOAT32_GPUJS, lowRankPolynomial, requireDelta } from '../../../spec/certificate.js';
+import { clampToValueRange, declaredLowRankBound, FLOAT32_GPUJS, lowRankPolynomial, requireDelta, type RoundingProfile } from '../../../spec/certificate.js';
 import { createGpu, type GpuBackend } from './backend.js';
 import { chain, readResult } from './exact.js';
 
@@ -160,11 +160,12 @@ export interface GpujsLowRankOptions {
 
 /**
  * The `formulaReference` of a float32 low-rank kernel for target δ: naive float32 and float64
- * evaluations of the low-rank formula with the polynomial chosen for the input.
+ * evaluations of the low-rank formula with the polynomial the kernel chooses for the input
+ * (certified for the kernel's arithmetic `profile`; default `FLOAT32_GPUJS`, sequential key sums).
  */
-export function lowRankFormulaReference(delta: number): (input: AttentionInput) => FormulaReference {
+export function lowRankFormulaReference(delta: number, profile: (input: AttentionInput) => RoundingProfile = () => FLOAT32_GPUJS): (input: AttentionInput) => FormulaReference {
   return (input) => {
-    const poly = lowRankPolynomial(input, delta, FLOAT32_GPUJS);
+    const poly = lowRankPolynomial(input, delta, profile(input));
     return { float32: naiveFloat32LowRank(input, poly), float64: lowRankAttention(input, poly) };
   };
 }

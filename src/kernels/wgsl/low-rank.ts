@@ -4,8 +4,10 @@
  * monomial), the same float32 operation order as the naive reference); per chunk of key rows
  * (chunks never straddle a scale block) the sums of U2ᵀ[V | 1]; block prefix sums S_b by a
  * parallel (Hillis–Steele) scan over the chunks in workgroup memory; each output row
- * U1·S_{block(row)} divided by its last column. It declares the same promise as
- * `gpujs/low-rank` and `cpu/low-rank` (spec/certificate.ts): the certified polynomial's bound.
+ * U1·S_{block(row)} divided by its last column. It declares the certified polynomial's bound
+ * (spec/certificate.ts) for its own arithmetic: float32 with chunked key sums
+ * ({@link wgslLowRankProfile}), whose rounding constant is min(n, chunk) + ⌈log₂ lanes⌉ instead
+ * of the n + blocks of `gpujs/low-rank`'s sequential prefix sums.
  * @module
  */
 import { checkAttentionInput, type AttentionInput } from '../../../spec/attention.js';
@@ -13,7 +15,7 @@ import { RangeArgumentError } from '../../../spec/errors.js';
 import { defaultForm, featureWeights, multiIndices } from '../../../spec/low-rank.js';
 import { matrix, type Matrix } from '../../../spec/matrix.js';
 import { levels } from '../../../spec/pyramid.js';
-import { clampToValueRange, declaredLowRankBound, FLOAT32_GPUJS, lowRankPolynomial, requireDelta } from '../../../spec/certificate.js';
+import { chunkedFloat32Profile, clampToValueRange, declaredLowRankBound, lowRankPolynomial, requireDelta, type RoundingProfile } from '../../../spec/certificate.js';
 import { exponentTable, lowRankFormulaReference } from '../gpujs/low-rank.js';
 import { computePipeline, dispatchAndRead, storageBuffer, type KernelTiming, type WgslAttentionKernel } from './exact.js';
 import { BufferUsage, type WebGpuBuffer, type WgslDevice } from './webgpu.js';
@@ -148,6 +150,43 @@ export function blockChunks(blocks: readonly number[], size: number): { chunks: 
   return { chunks: Uint32Array.from(chunks), lastChunk: Uint32Array.from(lastChunk) };
 }
 
+/** How `wgsl/low-rank` cuts the keys of an input: chunk size (doubled until ≤ 256 chunks), the chunks, and the scan's lanes. */
+export interface KeyChunking {
+  /** Most keys in one chunk. */
+  size: number;
+  /** Chunk spans and each block's last chunk ({@link blockChunks}). */
+  cut: { chunks: Uint32Array; lastChunk: Uint32Array };
+  /** Invocations of the scan: a power of two ≥ 4, the chunk count and the block count. */
+  lanes: number;
+}
+
+/** The key chunking of blocks `blocks` (sizes of the scale blocks, or [L_k] unmasked): what the kernel runs and what it certifies. */
+export function keyChunking(blocks: readonly number[]): KeyChunking {
+  let size = WG;
+  let cut = blockChunks(blocks, size);
+  while (cut.chunks.length / 2 > WG) cut = blockChunks(blocks, (size *= 2));
+  if (cut.lastChunk.length > WG) throw new RangeArgumentError('input', `${blocks.length} scale blocks > ${WG}`);
+  let lanes = 4;
+  while (lanes < Math.max(cut.chunks.length / 2, blocks.length)) lanes *= 2;
+  return { size, cut, lanes };
+}
+
+function keyBlocks(input: AttentionInput): number[] {
+  return input.mask.kind === 'block-causal' ? [...input.mask.blocks] : [input.k.rows];
+}
+
+/** The rounding profile `wgsl/low-rank` computes in on `input`: float32 with its chunked key sums ({@link chunkedFloat32Profile}). */
+export function wgslLowRankProfile(input: AttentionInput): RoundingProfile {
+  const { size, lanes } = keyChunking(keyBlocks(checkAttentionInput(input)));
+  return chunkedFloat32Profile(size, lanes);
+}
+
+/** What `wgsl/low-rank` for target δ declares (and where it declines): the certificate for {@link wgslLowRankProfile}. */
+export function wgslLowRankBound(delta: number): (input: AttentionInput) => number {
+  requireDelta(delta);
+  return (input) => declaredLowRankBound(delta, wgslLowRankProfile(input))(input);
+}
+
 /** Options of {@link wgslLowRank}. */
 export interface WgslLowRankOptions {
   /** Kernel name, e.g. `wgsl/low-rank@node-webgpu`. */
@@ -172,33 +211,28 @@ export function wgslLowRank(dev: WgslDevice, options: WgslLowRankOptions): WgslA
     masks: ['none', 'block-causal'],
     precision: 'float32',
     adapter: dev.adapter,
-    errorBound: declaredLowRankBound(delta, FLOAT32_GPUJS),
-    formulaReference: lowRankFormulaReference(delta),
+    errorBound: wgslLowRankBound(delta),
+    formulaReference: lowRankFormulaReference(delta, wgslLowRankProfile),
     get lastTiming() {
       return lastTiming;
     },
     async run(input: AttentionInput): Promise<Matrix> {
       const t0 = performance.now();
       const { q, k, v, scale, mask } = checkAttentionInput(input);
-      const poly = lowRankPolynomial(input, delta, FLOAT32_GPUJS);
+      const blocks = keyBlocks(input);
+      const { size, cut, lanes } = keyChunking(blocks);
+      const poly = lowRankPolynomial(input, delta, chunkedFloat32Profile(size, lanes));
       const set = multiIndices(q.cols, poly.degree);
       const form = defaultForm(poly);
       const r = set.size;
       const d = q.cols;
       const dv = v.cols;
       const W = r * (dv + 1);
-      const blocks = mask.kind === 'block-causal' ? [...mask.blocks] : [k.rows];
-      let size = WG;
-      let cut = blockChunks(blocks, size);
-      while (cut.chunks.length / 2 > WG) cut = blockChunks(blocks, (size *= 2));
-      if (cut.lastChunk.length > WG) throw new RangeArgumentError('input', `${blocks.length} scale blocks > ${WG}`);
       const nChunks = cut.chunks.length / 2;
       const biggest = 4 * Math.max(k.rows * r, q.rows * r, nChunks * W);
       if (biggest > maxBytes) throw new RangeArgumentError('input', `rank ${r} at L = ${k.rows} needs ${biggest} bytes in one buffer; this device allows ${maxBytes}`);
       pipes ??= Promise.all([FEATURES, CHUNK_SUMS, OUTPUT].map((code) => computePipeline(device, code)));
       const [pf, pc, po] = await pipes;
-      let lanes = 4;
-      while (lanes < Math.max(nChunks, blocks.length)) lanes *= 2;
       let scan = scans.get(lanes);
       if (!scan) {
         scan = computePipeline(device, SCAN(lanes));
