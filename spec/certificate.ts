@@ -239,25 +239,47 @@ export interface RowBound {
  * intermediate may overflow.
  */
 export function rowBound(profile: RoundingProfile, poly: ExpPolynomial, row: CertificateRow, range: number, vmax: number, r: number): RowBound {
-  const inf: RowBound = { total: profile.clamps ? range : Infinity, polynomialTerm: Infinity, roundingTerm: Infinity, rho: Infinity };
+  return columnBound(profile, rowRounding(profile, poly, row, r), range, vmax);
+}
+
+/** The parts of {@link rowBound} that depend on the row only (computed once per row, then per column). */
+interface RowRounding {
+  /** ε_i; +∞ when the row is outside the polynomial's certified range. */
+  eps: number;
+  /** ρ_γ. */
+  rhoG: number;
+  /** ρ_A. */
+  rhoA: number;
+  /** ρ_γ + ρ_A. */
+  rho: number;
+  /** The row (n, gq, gk bound the largest intermediate). */
+  row: CertificateRow;
+}
+
+function rowRounding(profile: RoundingProfile, poly: ExpPolynomial, row: CertificateRow, r: number): RowRounding {
   const g = poly.degree;
   const b = row.beta;
   // ε_T is evaluated as exp((g+1)ln β + β − ln (g+1)!): libm exp/log err by ≤ a few ulp of an argument
   // of size ≤ ~10³, so 1e-11 relative covers it (docs/floating-point.md §3).
   const eps = poly.kind === 'taylor' ? taylorRelativeError(b, g) * (1 + 1e-11) : poly.relativeError;
-  if (!(eps < 1) || b > poly.beta) return inf;
+  if (!(eps < 1) || b > poly.beta) return { eps: Infinity, rhoG: Infinity, rhoA: Infinity, rho: Infinity, row };
   const u = profile.u;
   const K = profile.featureOps(g, poly) + profile.keyOps(row.n, row.blocks) + profile.dotOps(r);
   const rhoG = up((gamma(K, u) * absPoly(poly, b) * Math.exp(b)) / (1 - eps), 8);
   // Underflow: each of ≤ K roundings per term may add |η| ≤ tiny, then be multiplied by the
   // remaining factors (≤ gq·gk·max(1, ‖V‖∞)); n·r terms; against Σ_j P ≥ n e^{−β_i}(1 − ε_i).
   const rhoA = up((profile.tiny * K * r * row.gq * row.gk * 2) / (Math.exp(-b) * (1 - eps)), 10);
-  const rho = rhoG + rhoA;
+  return { eps, rhoG, rhoA, rho: rhoG + rhoA, row };
+}
+
+function columnBound(profile: RoundingProfile, parts: RowRounding, range: number, vmax: number): RowBound {
+  const { eps, rhoG, rhoA, rho, row } = parts;
   // Overflow: the largest intermediate (a key sum) is ≤ n·gq·gk·max(1, ‖V‖∞)·2.
-  if (!(rho < 1) || !(row.n * row.gq * row.gk * Math.max(1, vmax) * 4 < profile.maxFinite)) return inf;
+  if (!(rho < 1) || !(row.n * row.gq * row.gk * Math.max(1, vmax) * 4 < profile.maxFinite))
+    return { total: profile.clamps ? range : Infinity, polynomialTerm: Infinity, roundingTerm: Infinity, rho: Infinity };
   const pt = up(0.5 * e1L1Bound(eps) * range, 4);
   const t2 = up((2 * rhoG * vmax + rhoA * (1 + 2 * vmax)) / (1 - rho), 8);
-  const rt = up(t2 + profile.divOps * u * (vmax + t2) + profile.tiny, 4);
+  const rt = up(t2 + profile.divOps * profile.u * (vmax + t2) + profile.tiny, 4);
   const total = profile.clamps ? Math.min(up(pt + rt, 1), range) : up(pt + rt, 1);
   return { total, polynomialTerm: pt, roundingTerm: rt, rho };
 }
@@ -286,8 +308,9 @@ export function lowRankCertificate(input: AttentionInput, poly: ExpPolynomial, p
   let nMax = 1;
   for (let i = 0; i < q.rows; i++) {
     nMax = Math.max(nMax, limits[i]);
+    const row = rowRounding(profile, poly, { beta: betas[i], n: limits[i], blocks, gq, gk }, r);
     for (let c = 0; c < v.cols; c++) {
-      const rb = rowBound(profile, poly, { beta: betas[i], n: limits[i], blocks, gq, gk }, ranges[c], vmax[c], r);
+      const rb = columnBound(profile, row, ranges[c], vmax[c]);
       bound = Math.max(bound, rb.total);
       polyMax = Math.max(polyMax, rb.polynomialTerm);
       roundMax = Math.max(roundMax, rb.roundingTerm);

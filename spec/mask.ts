@@ -63,10 +63,16 @@ export function keyLimits(mask: Mask, lq: number, lk: number): Int32Array {
   return match(mask)
     .with({ kind: 'none' }, () => new Int32Array(lq).fill(lk))
     .with({ kind: 'block-causal' }, ({ blocks }) => {
-      const lv = levels(blocks);
-      const ends: number[] = [];
-      blocks.reduce((s, b) => (ends.push(s + b), s + b), 0);
-      return Int32Array.from(lv, (k) => ends[k]);
+      // Row i of block k sees the keys before the end of block k.
+      const out = new Int32Array(blocks.reduce((a, b) => a + b, 0));
+      let i = 0;
+      let end = 0;
+      for (const b of blocks) {
+        end += b;
+        out.fill(end, i, i + b);
+        i += b;
+      }
+      return out;
     })
     .exhaustive();
 }

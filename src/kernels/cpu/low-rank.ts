@@ -11,7 +11,7 @@
 import { checkAttentionInput, type AttentionInput } from '../../../spec/attention.js';
 import { clampToValueRange, declaredLowRankBound, FLOAT64_CPU, lowRankPolynomial, requireDelta } from '../../../spec/certificate.js';
 import { NonFiniteError } from '../../../spec/errors.js';
-import { defaultForm, featureRow, featureWeights, multiIndices } from '../../../spec/low-rank.js';
+import { defaultForm, featureWeights, multiIndices } from '../../../spec/low-rank.js';
 import { matrix, type Matrix } from '../../../spec/matrix.js';
 import type { ExpPolynomial } from '../../../spec/polynomial.js';
 import type { AttentionKernel } from '../../../spec/contract.js';
@@ -24,7 +24,27 @@ export interface LowRankOptions {
   name?: string;
 }
 
-/** Streamed low-rank attention for a given polynomial (same function as spec `lowRankAttention`, unclamped). */
+/**
+ * One feature row, out[m] = weight[m]·Π(xs·x)^α, by the graded recurrence in the operation order
+ * of spec `featureRow` (so the result is bit-identical), with monomorphic typed-array arguments.
+ */
+function features(x: Matrix['data'], offset: number, parent: Int32Array, coord: Int32Array, weight: Float64Array, xs: number, r: number, scratch: Float64Array, out: Float64Array): void {
+  scratch[0] = 1;
+  out[0] = weight[0];
+  for (let m = 1; m < r; m++) {
+    const p = scratch[parent[m]] * xs * x[offset + coord[m]];
+    scratch[m] = p;
+    out[m] = weight[m] * p;
+  }
+}
+
+/**
+ * Streamed low-rank attention for a given polynomial (same function as spec `lowRankAttention`,
+ * unclamped). S is stored column-major, S[c·r + m] = Σ_j U2[j, m]·[V | 1][j, c], so every inner
+ * loop runs over the r monomials; each sum is accumulated in the same order as the row-major
+ * form (keys in order; monomials in order for the output dot products), so the rounding count of
+ * `FLOAT64_CPU` is unchanged.
+ */
 export function lowRankAttentionCpu(input: AttentionInput, poly: ExpPolynomial): Matrix {
   const { q, k, v, scale, mask } = checkAttentionInput(input);
   const set = multiIndices(q.cols, poly.degree);
@@ -32,40 +52,41 @@ export function lowRankAttentionCpu(input: AttentionInput, poly: ExpPolynomial):
   const wq = featureWeights(set, poly.coefficients, scale, 'query', form);
   const wk = featureWeights(set, poly.coefficients, scale, 'key', form);
   const r = set.size;
+  const d = q.cols;
   const dv = v.cols;
-  const w = dv + 1;
-  const S = new Float64Array(r * w);
+  const ones = dv * r;
+  const S = new Float64Array((dv + 1) * r);
   const u = new Float64Array(r);
   const scratch = new Float64Array(r);
-  const acc = new Float64Array(w);
   const out = matrix(q.rows, dv);
+  const [qd, kd, vd, od, parent, coord] = [q.data, k.data, v.data, out.data, set.parent, set.coord];
   const kBlocks = mask.kind === 'block-causal' ? mask.blocks : [k.rows];
   const qBlocks = mask.kind === 'block-causal' ? mask.blocks : [q.rows];
   let j = 0;
   let i = 0;
   for (let b = 0; b < kBlocks.length; b++) {
     for (const jEnd = j + kBlocks[b]; j < jEnd; j++) {
-      featureRow(k.data, j * k.cols, set, wk.weight, wk.xs, scratch, u);
-      const vo = j * dv;
-      for (let m = 0; m < r; m++) {
-        const um = u[m];
-        const so = m * w;
-        for (let c = 0; c < dv; c++) S[so + c] += um * v.data[vo + c];
-        S[so + dv] += um;
+      features(kd, j * d, parent, coord, wk.weight, wk.xs, r, scratch, u);
+      for (let c = 0; c < dv; c++) {
+        const vc = vd[j * dv + c];
+        const o = c * r;
+        for (let m = 0; m < r; m++) S[o + m] += u[m] * vc;
       }
+      for (let m = 0; m < r; m++) S[ones + m] += u[m];
     }
     for (const iEnd = i + qBlocks[b]; i < iEnd; i++) {
-      featureRow(q.data, i * q.cols, set, wq.weight, wq.xs, scratch, u);
-      acc.fill(0);
-      for (let m = 0; m < r; m++) {
-        const um = u[m];
-        const so = m * w;
-        for (let c = 0; c < w; c++) acc[c] += um * S[so + c];
+      features(qd, i * d, parent, coord, wq.weight, wq.xs, r, scratch, u);
+      let den = 0;
+      for (let m = 0; m < r; m++) den += u[m] * S[ones + m];
+      if (!(den > 0) || !Number.isFinite(den)) {
+        throw new NonFiniteError('input', `row ${i}: approximate normaliser ${den} is not positive; the polynomial is not certified on this logit range`);
       }
-      if (!(acc[dv] > 0) || !Number.isFinite(acc[dv])) {
-        throw new NonFiniteError('input', `row ${i}: approximate normaliser ${acc[dv]} is not positive; the polynomial is not certified on this logit range`);
+      for (let c = 0; c < dv; c++) {
+        const o = c * r;
+        let num = 0;
+        for (let m = 0; m < r; m++) num += u[m] * S[o + m];
+        od[i * dv + c] = num / den;
       }
-      for (let c = 0; c < dv; c++) out.data[i * dv + c] = acc[c] / acc[dv];
     }
   }
   return out;
