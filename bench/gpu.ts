@@ -19,8 +19,9 @@
  *   here (CPU backends, CI, < 2 min):  xvfb-run -a npx tsx bench/gpu.ts --quick
  *   on the GPU machine:                 see docs/guide-gpu.md (bench/h100.sh)
  *
- * Results are written after every phase. Dawn keeps the event loop alive once a device
- * exists, so this ends with process.exit.
+ * `main()` (at the bottom) reads the options, finds the kernels, runs the two phases and writes
+ * the results after each. Dawn keeps the event loop alive once a device exists, so this ends with
+ * process.exit.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -29,7 +30,7 @@ import { parseArgs } from 'node:util';
 import { attentionInput, attentionRows, type AttentionInput } from '../spec/attention.js';
 import { keyLimits, blockCausalMask } from '../spec/mask.js';
 import { matrix, maxAbsDiff, type Matrix } from '../spec/matrix.js';
-import { attentionPairCounts, scalePyramid, type PyramidSpec } from '../spec/pyramid.js';
+import { attentionPairCounts, scalePyramid, type PyramidSpec, type ScalePyramid } from '../spec/pyramid.js';
 import { mulberry32, uniformMatrix } from '../spec/random.js';
 import type { AttentionKernel, InterpolationKernel, MeasuredPrecision } from '../spec/contract.js';
 import { lowRankPolynomial } from '../spec/certificate.js';
@@ -38,6 +39,7 @@ import { RangeArgumentError } from '../spec/errors.js';
 import { attentionBattery, pickRows } from '../properties/battery/attention.js';
 import { float32Tolerance, naiveFloat32Attention } from '../properties/battery/float32.js';
 import { interpolationBattery } from '../properties/battery/interpolation.js';
+import type { Law } from '../properties/law.js';
 import { checkLaw } from '../properties/runner/check-law.js';
 import { resolveSeed } from '../properties/runner/seed.js';
 import { exactAttentionCpu } from '../src/kernels/cpu/exact.js';
@@ -53,161 +55,89 @@ import { nodeWgslDevice } from '../src/kernels/wgsl/node.js';
 import { fmt, table } from '../src/cli/table.js';
 import { onnxBlockCausal } from './onnx-attention.js';
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    backends: { type: 'string' },
-    chromium: { type: 'boolean', default: false },
-    json: { type: 'string' },
-    md: { type: 'string' },
-    seed: { type: 'string' },
-    runs: { type: 'string' },
-    rows: { type: 'string', default: '256' },
-    budget: { type: 'string' },
-  },
-});
-const quick = values.quick === true;
-const seed = resolveSeed(values.seed ?? process.env.VARCHECK_SEED);
-const numRuns = Number(values.runs ?? (quick ? 10 : 25));
-const sampleRows = Number(values.rows);
-const budgetMs = Number(values.budget ?? (quick ? 90 : 200)) * 1000;
-const jsonPath = values.json ?? (quick ? 'bench/results/gpu-quick.json' : 'bench/results/gpu.json');
-const started = performance.now();
-const elapsed = (): number => performance.now() - started;
+/** The H100's FP32 peak in FLOP/s, the denominator of the "% of peak" column. */
 const PEAK_FP32 = 67e12;
+/** δ of the low-rank kernels and of the cpu/low-rank peer. */
+const DELTA = 1e-3;
+/** Names of the CPU peer rows of the large-case table. */
+const CPU_EXACT = 'cpu/exact (estimate: sampled rows × L/rows)';
+const ONNX = 'onnxruntime-node exact (CPU, per block)';
+const CPU_LOW_RANK = 'cpu/low-rank (δ = 1e-3)';
 
-const adapter = await probeWebGPU();
-const backends: GpuBackend[] = values.backends ? (values.backends.split(',') as GpuBackend[]) : (await availableBackends()).filter((b) => b === 'webgpu' || (adapter === undefined && b === 'webasm'));
-console.log(
-  `varcheck GPU benchmark — ${os.cpus()[0]?.model ?? '?'} × ${os.cpus().length}, Node ${process.version}; WebGPU adapter: ${adapter ?? 'none'}; gpu.js backends: ${backends.join(', ') || 'none'}; seed ${seed}${quick ? '; --quick' : ''}`,
-);
+const started = performance.now();
+/** Milliseconds since the benchmark started. */
+const elapsed = (): number => performance.now() - started;
 
-const out: Record<string, unknown> = {
-  date: new Date().toISOString(),
-  machine: `${os.cpus()[0]?.model ?? '?'} × ${os.cpus().length}`,
-  node: process.version,
-  adapter: adapter ?? null,
-  backends,
-  seed,
-  quick,
-  sampleRows,
-  peakFp32: PEAK_FP32,
-};
-function save(): void {
-  mkdirSync(dirname(jsonPath), { recursive: true });
-  writeFileSync(jsonPath, `${JSON.stringify(out, null, 2)}\n`);
+/** The first line of a thrown error's message. */
+const firstLine = (e: unknown): string => (e as Error).message.split('\n')[0];
+
+// ---------------------------------------------------------------- options
+
+/** The command line (docs/guide-gpu.md; bench/h100.sh passes --json, --md and extra flags through). */
+interface Options {
+  /** --quick: small pyramids and fewer cases, for CPU backends and CI. */
+  quick: boolean;
+  /** --backends a,b: the gpu.js backends to run; undefined: those available here. */
+  backends: GpuBackend[] | undefined;
+  /** --chromium: also the WGSL kernels in Chromium's WebGPU. */
+  chromium: boolean;
+  /** --seed, else VARCHECK_SEED, else a fresh seed. */
+  seed: number;
+  /** --runs: cases per battery law. */
+  numRuns: number;
+  /** --rows: query rows judged (and timed for the cpu/exact estimate) per large case. */
+  sampleRows: number;
+  /** --budget (s): large cases still to run after this long are skipped. */
+  budgetMs: number;
+  /** --json: where the JSON goes. */
+  jsonPath: string;
+  /** --md: where the Markdown summary goes, if anywhere. */
+  mdPath: string | undefined;
 }
 
-// ---------------------------------------------------------------- kernels
-type Timed = AttentionKernel & { readonly lastTiming?: KernelTiming };
-interface Entry {
-  kernel: Timed;
-  measured: MeasuredPrecision;
-  where: string;
-}
-const entries: Entry[] = [];
-const resizers: { kernel: InterpolationKernel; where: string }[] = [];
-const unavailable: string[] = [];
-const closers: (() => unknown)[] = [];
-for (const backend of backends) {
-  const measured = await probePrecision(backend);
-  console.log(
-    `gpu.js ${backend}: exp relative error ${measured.expRelativeError.toExponential(2)}, sum relative error ${measured.sumRelativeError.toExponential(2)}, flushes subnormals ${measured.flushesSubnormals}`,
-  );
-  entries.push({ kernel: await gpujsExact({ backend }), measured, where: backend }, { kernel: await gpujsLowRank({ backend, delta: 1e-3 }), measured, where: backend });
-  resizers.push({ kernel: await gpujsUpsampleBicubic({ backend }), where: backend }, { kernel: await gpujsDownsampleArea({ backend }), where: backend });
-}
-try {
-  const dev = await nodeWgslDevice();
-  const measured = await probePrecision('webgpu');
-  console.log(`wgsl on Dawn: adapter ${dev.adapter}, timestamp-query ${dev.timestamps}`);
-  entries.push(
-    { kernel: wgslExact(dev, { name: 'wgsl/exact@node-webgpu' }), measured, where: 'node-webgpu' },
-    { kernel: wgslLowRank(dev, { name: 'wgsl/low-rank@node-webgpu', delta: 1e-3 }), measured, where: 'node-webgpu' },
-  );
-} catch (e) {
-  unavailable.push(`node-webgpu: ${(e as Error).message}`);
-}
-if (values.chromium) {
-  try {
-    // A computed specifier: the packed GPU bundle (esbuild) must not pull in playwright-core.
-    const driver = '../src/kernels/browser/chromium.js';
-    const { chromiumKernels } = (await import(/* @vite-ignore */ driver)) as typeof import('../src/kernels/browser/chromium.js');
-    const s = await chromiumKernels('webgpu');
-    closers.push(() => s.close());
-    for (const k of s.attention.filter((x) => x.name.startsWith('wgsl/'))) entries.push({ kernel: k, measured: s.measured, where: 'chromium-webgpu' });
-  } catch (e) {
-    unavailable.push(`chromium-webgpu: ${(e as Error).message}`);
-  }
-}
-for (const u of unavailable) console.log(`unavailable — ${u}`);
-out.kernels = entries.map((e) => e.kernel.name);
-out.unavailable = unavailable;
-
-// ---------------------------------------------------------------- (a) battery
-const battery: { kernel: string; property: string; cases: number; error: number; bound: number; passed: boolean; ms: number }[] = [];
-for (const { kernel, measured } of entries) {
-  for (const law of attentionBattery(kernel, { maxL: 64, measured, numRuns })) {
-    const t0 = performance.now();
-    const r = await checkLaw(law, { seed });
-    battery.push({ kernel: kernel.name, property: law.name, cases: r.cases, error: r.worst.error, bound: r.worst.bound, passed: r.status === 'passed', ms: performance.now() - t0 });
-  }
-}
-for (const { kernel } of resizers) {
-  for (const law of interpolationBattery(kernel, { numRuns })) {
-    const t0 = performance.now();
-    const r = await checkLaw(law, { seed });
-    battery.push({ kernel: kernel.name, property: law.name, cases: r.cases, error: r.worst.error, bound: r.worst.bound, passed: r.status === 'passed', ms: performance.now() - t0 });
-  }
-}
-console.log(`\n(a) conformance battery — ${numRuns} cases per law, seed ${seed} (${fmt(elapsed() / 1000)} s so far)\n`);
-console.log(
-  table(
-    ['property', 'cases', 'worst error / bound', 'ms', 'status'],
-    battery.map((c) => [c.property, String(c.cases), `${fmt(c.error)} / ${fmt(c.bound)}`, fmt(c.ms), c.passed ? 'pass' : 'FAIL']),
-  ),
-);
-out.battery = battery;
-save();
-
-// ---------------------------------------------------------------- (b) large sizes
-/** 16-row groups (fewer in blocks smaller than 16) spread evenly over L, each inside one scale block. */
-function rowGroups(blocks: readonly number[], total: number): { start: number; end: number }[] {
-  const L = blocks.reduce((a, b) => a + b, 0);
-  const groups: { start: number; end: number }[] = [];
-  const n = Math.max(1, Math.round(total / 16));
-  for (let g = 0; g < n; g++) {
-    const at = Math.floor(((g + 0.5) * L) / n);
-    let s = 0;
-    for (const b of blocks) {
-      if (at < s + b) {
-        const start = Math.max(s, Math.min(at, s + b - 16));
-        groups.push({ start, end: Math.min(s + b, start + 16) });
-        break;
-      }
-      s += b;
-    }
-  }
-  return groups;
-}
-/** The sub-input of query rows start..end−1 (all in one block) against their key prefix. */
-function groupInput(x: AttentionInput, start: number, end: number, lim: number): AttentionInput {
-  const d = x.q.cols;
-  const dv = x.v.cols;
-  return attentionInput(matrix(end - start, d, x.q.data.subarray(start * d, end * d)), matrix(lim, d, x.k.data.subarray(0, lim * d)), matrix(lim, dv, x.v.data.subarray(0, lim * dv)), {
-    scale: x.scale,
+/** Reads the options from the command line, with the defaults of a full or a --quick run. */
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      backends: { type: 'string' },
+      chromium: { type: 'boolean', default: false },
+      json: { type: 'string' },
+      md: { type: 'string' },
+      seed: { type: 'string' },
+      runs: { type: 'string' },
+      rows: { type: 'string', default: '256' },
+      budget: { type: 'string' },
+    },
   });
+  const quick = values.quick === true;
+  return {
+    quick,
+    backends: values.backends ? (values.backends.split(',') as GpuBackend[]) : undefined,
+    chromium: values.chromium === true,
+    seed: resolveSeed(values.seed ?? process.env.VARCHECK_SEED),
+    numRuns: Number(values.runs ?? (quick ? 10 : 25)),
+    sampleRows: Number(values.rows),
+    budgetMs: Number(values.budget ?? (quick ? 90 : 200)) * 1000,
+    jsonPath: values.json ?? (quick ? 'bench/results/gpu-quick.json' : 'bench/results/gpu.json'),
+    mdPath: values.md,
+  };
 }
 
-const specs: { label: string; spec: PyramidSpec }[] = quick
-  ? [
-      { label: 'geometric(16)', spec: { geometric: 16 } },
-      { label: 'var-256', spec: 'var-256' },
-    ]
-  : [
-      { label: 'geometric(128)', spec: { geometric: 128 } },
-      { label: 'var-1024', spec: 'var-1024' },
-    ];
+// ---------------------------------------------------------------- report
+
+/** A battery law's result on one kernel (JSON `battery[]`). */
+interface LawRow {
+  kernel: string;
+  property: string;
+  cases: number;
+  error: number;
+  bound: number;
+  passed: boolean;
+  ms: number;
+}
+
+/** A row of the large-case table (JSON `large[]`); null where the column does not apply or was not measured. */
 interface Row {
   kernel: string;
   pyramid: string;
@@ -225,242 +155,544 @@ interface Row {
   passed: boolean | null;
   note?: string;
 }
-const rows: Row[] = [];
-out.large = rows;
-for (const { label, spec } of specs) {
-  const p = scalePyramid(spec);
-  const blocks = p.blocks;
-  const pairs = attentionPairCounts(p).kvCache;
-  const groups = rowGroups(blocks, sampleRows);
-  const sampled = groups.flatMap((g) => Array.from({ length: g.end - g.start }, (_, t) => g.start + t));
-  for (const d of [64, 4]) {
-    const users = entries.filter((e) => (d === 64) === e.kernel.exact);
-    if (users.length === 0) continue;
-    const r = mulberry32(1000 + d + p.L);
-    // Low-rank cases keep their entries at 0.25, inside the float32 certificate's ceiling where L allows it.
-    const B = d === 64 ? 1 : 0.25;
-    const x = attentionInput(uniformMatrix(r, p.L, d, B), uniformMatrix(r, p.L, d, B), uniformMatrix(r, p.L, d, 1), { mask: blockCausalMask(p) });
-    const ref = attentionRows(x, sampled);
-    const naive = d === 64 ? naiveFloat32Attention(x, sampled) : undefined;
-    // cpu/exact on the sampled row groups (each group against its key prefix), scaled by L / rows
-    const limits = keyLimits(x.mask, p.L, p.L);
-    const subs = groups.map((g) => groupInput(x, g.start, g.end, limits[g.start]));
-    for (const s of subs) exactAttentionCpu(s); // JIT warm-up
-    const t0 = performance.now();
-    for (const s of subs) exactAttentionCpu(s);
-    const cpuEst = ((performance.now() - t0) * p.L) / sampled.length;
-    const flops = d === 64 ? pairs * (2 * d + 2 * d) : 2 * p.L * rank(d, lowRankPolynomial(x, 1e-3).degree) * (2 + 2 * (d + 1));
-    rows.push({
-      kernel: 'cpu/exact (estimate: sampled rows × L/rows)',
-      pyramid: label,
-      L: p.L,
-      d,
-      compileMs: null,
-      kernelMs: null,
-      endToEndMs: cpuEst,
-      gflops: (pairs * 4 * d) / cpuEst / 1e6,
-      peakFraction: null,
-      speedupCpuExactEst: 1,
-      speedupOnnx: null,
-      error: null,
-      bound: null,
-      passed: null,
-    });
-    let onnxMs: number | null = null;
+
+/** The JSON written to --json; each phase adds its fields (in this order) and the file is rewritten. */
+interface Report {
+  date: string;
+  machine: string;
+  node: string;
+  adapter: string | null;
+  backends: GpuBackend[];
+  seed: number;
+  quick: boolean;
+  sampleRows: number;
+  peakFp32: number;
+  kernels?: string[];
+  unavailable?: string[];
+  battery?: LawRow[];
+  large?: Row[];
+  elapsedMs?: number;
+}
+
+/** This machine's CPU model × core count. */
+function machineName(): string {
+  return `${os.cpus()[0]?.model ?? '?'} × ${os.cpus().length}`;
+}
+
+/** The report's fixed fields: machine, adapter, backends and settings. */
+function newReport(opts: Options, adapter: string | undefined, backends: GpuBackend[]): Report {
+  return {
+    date: new Date().toISOString(),
+    machine: machineName(),
+    node: process.version,
+    adapter: adapter ?? null,
+    backends,
+    seed: opts.seed,
+    quick: opts.quick,
+    sampleRows: opts.sampleRows,
+    peakFp32: PEAK_FP32,
+  };
+}
+
+/** The first line printed: machine, Node, adapter, backends and seed. */
+function headerLine(r: Report): string {
+  return `varcheck GPU benchmark — ${r.machine}, Node ${r.node}; WebGPU adapter: ${r.adapter ?? 'none'}; gpu.js backends: ${r.backends.join(', ') || 'none'}; seed ${r.seed}${r.quick ? '; --quick' : ''}`;
+}
+
+/** Writes the report as JSON to `path` (creating its folder). */
+function writeJson(path: string, report: Report): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
+}
+
+// ---------------------------------------------------------------- kernels
+
+/** An attention kernel that may report its GPU time (the WGSL kernels' `lastTiming`). */
+type Timed = AttentionKernel & { readonly lastTiming?: KernelTiming };
+/** An attention kernel under test, the precision measured on its backend, and where it runs. */
+interface Entry {
+  kernel: Timed;
+  measured: MeasuredPrecision;
+  where: string;
+}
+/** An interpolation kernel under test and where it runs. */
+interface Resizer {
+  kernel: InterpolationKernel;
+  where: string;
+}
+/** What one source of kernels provides. */
+interface Found {
+  entries: Entry[];
+  resizers?: Resizer[];
+  close?: () => unknown;
+}
+/** Every kernel found, the sources that were not (with the reason), and what to close at the end. */
+interface Kernels {
+  entries: Entry[];
+  resizers: Resizer[];
+  unavailable: string[];
+  closers: (() => unknown)[];
+}
+
+/** The gpu.js backends to run: --backends, else those available here that matter — `webgpu`, and `webasm` where there is no WebGPU adapter. */
+async function chooseBackends(requested: GpuBackend[] | undefined, adapter: string | undefined): Promise<GpuBackend[]> {
+  return requested ?? (await availableBackends()).filter((b) => b === 'webgpu' || (adapter === undefined && b === 'webasm'));
+}
+
+/** gpu.js exact and low-rank attention and the two resizes on `backend`, after measuring (and printing) its precision. */
+async function gpujsKernels(backend: GpuBackend): Promise<Found> {
+  const measured = await probePrecision(backend);
+  console.log(
+    `gpu.js ${backend}: exp relative error ${measured.expRelativeError.toExponential(2)}, sum relative error ${measured.sumRelativeError.toExponential(2)}, flushes subnormals ${measured.flushesSubnormals}`,
+  );
+  return {
+    entries: [
+      { kernel: await gpujsExact({ backend }), measured, where: backend },
+      { kernel: await gpujsLowRank({ backend, delta: DELTA }), measured, where: backend },
+    ],
+    resizers: [
+      { kernel: await gpujsUpsampleBicubic({ backend }), where: backend },
+      { kernel: await gpujsDownsampleArea({ backend }), where: backend },
+    ],
+  };
+}
+
+/** The WGSL kernels on Dawn in this process; throws where Dawn has no adapter. */
+async function dawnKernels(): Promise<Found> {
+  const dev = await nodeWgslDevice();
+  const measured = await probePrecision('webgpu');
+  console.log(`wgsl on Dawn: adapter ${dev.adapter}, timestamp-query ${dev.timestamps}`);
+  return {
+    entries: [
+      { kernel: wgslExact(dev, { name: 'wgsl/exact@node-webgpu' }), measured, where: 'node-webgpu' },
+      { kernel: wgslLowRank(dev, { name: 'wgsl/low-rank@node-webgpu', delta: DELTA }), measured, where: 'node-webgpu' },
+    ],
+  };
+}
+
+/** The WGSL kernels in Chromium's WebGPU; throws where Chromium, playwright-core or an adapter is missing. */
+async function chromiumWebgpuKernels(): Promise<Found> {
+  // A computed specifier: the packed GPU bundle (esbuild) must not pull in playwright-core.
+  const driver = '../src/kernels/browser/chromium.js';
+  const { chromiumKernels } = (await import(/* @vite-ignore */ driver)) as typeof import('../src/kernels/browser/chromium.js');
+  const s = await chromiumKernels('webgpu');
+  return { entries: s.attention.filter((k) => k.name.startsWith('wgsl/')).map((kernel) => ({ kernel, measured: s.measured, where: 'chromium-webgpu' })), close: () => s.close() };
+}
+
+/**
+ * Finds the kernels: gpu.js on each backend (a failure there is fatal), then the WGSL kernels on
+ * Dawn and, with --chromium, in Chromium — those two reported unavailable, with the reason, when
+ * they fail to start.
+ */
+async function discoverKernels(backends: readonly GpuBackend[], chromium: boolean): Promise<Kernels> {
+  const all: Kernels = { entries: [], resizers: [], unavailable: [], closers: [] };
+  const add = (f: Found): void => {
+    all.entries.push(...f.entries);
+    all.resizers.push(...(f.resizers ?? []));
+    if (f.close) all.closers.push(f.close);
+  };
+  for (const backend of backends) add(await gpujsKernels(backend));
+  const optional: [string, () => Promise<Found>][] = [['node-webgpu', dawnKernels]];
+  if (chromium) optional.push(['chromium-webgpu', chromiumWebgpuKernels]);
+  for (const [where, load] of optional) {
     try {
-      const onnx = await onnxBlockCausal(d, d, x.scale);
-      const q32 = Float32Array.from(x.q.data);
-      const k32 = Float32Array.from(x.k.data);
-      const v32 = Float32Array.from(x.v.data);
-      const o1 = await onnx(q32, k32, v32, blocks); // warm-up
-      const t1 = performance.now();
-      await onnx(q32, k32, v32, blocks);
-      onnxMs = performance.now() - t1;
-      const err = maxAbsDiff(pickRows(matrix(p.L, d, o1), sampled).data, ref.data);
-      rows.push({
-        kernel: 'onnxruntime-node exact (CPU, per block)',
-        pyramid: label,
-        L: p.L,
-        d,
-        compileMs: null,
-        kernelMs: null,
-        endToEndMs: onnxMs,
-        gflops: (pairs * 4 * d) / onnxMs / 1e6,
-        peakFraction: null,
-        speedupCpuExactEst: cpuEst / onnxMs,
-        speedupOnnx: 1,
-        error: err,
-        bound: null,
-        passed: null,
-      });
+      add(await load());
     } catch (e) {
-      rows.push({
-        kernel: 'onnxruntime-node exact (CPU, per block)',
-        pyramid: label,
-        L: p.L,
-        d,
-        compileMs: null,
-        kernelMs: null,
-        endToEndMs: null,
-        gflops: null,
-        peakFraction: null,
-        speedupCpuExactEst: null,
-        speedupOnnx: null,
-        error: null,
-        bound: null,
-        passed: null,
-        note: `unavailable: ${(e as Error).message.split('\n')[0]}`,
-      });
+      all.unavailable.push(`${where}: ${(e as Error).message}`);
     }
-    if (d === 4) {
-      const low = cpuLowRank({ delta: 1e-3 });
-      await low.run(x);
-      const t2 = performance.now();
-      await low.run(x);
-      const ms = performance.now() - t2;
-      rows.push({
-        kernel: 'cpu/low-rank (δ = 1e-3)',
-        pyramid: label,
-        L: p.L,
-        d,
-        compileMs: null,
-        kernelMs: null,
-        endToEndMs: ms,
-        gflops: flops / ms / 1e6,
-        peakFraction: null,
-        speedupCpuExactEst: cpuEst / ms,
-        speedupOnnx: onnxMs ? onnxMs / ms : null,
-        error: null,
-        bound: null,
-        passed: null,
-      });
+  }
+  for (const u of all.unavailable) console.log(`unavailable — ${u}`);
+  return all;
+}
+
+// ---------------------------------------------------------------- (a) conformance battery
+
+/** Checks each of a kernel's laws with `seed`: one row per law, with its worst error, bound and time. */
+async function checkLaws(kernel: string, laws: readonly Law<unknown>[], seed: number): Promise<LawRow[]> {
+  const rows: LawRow[] = [];
+  for (const law of laws) {
+    const t0 = performance.now();
+    const r = await checkLaw(law, { seed });
+    rows.push({ kernel, property: law.name, cases: r.cases, error: r.worst.error, bound: r.worst.bound, passed: r.status === 'passed', ms: performance.now() - t0 });
+  }
+  return rows;
+}
+
+/** Phase (a): the attention battery (L ≤ 64) on every attention kernel, then the interpolation battery on every resize, --runs cases per law. */
+async function conformancePhase(kernels: Kernels, opts: Options): Promise<LawRow[]> {
+  const rows: LawRow[] = [];
+  for (const { kernel, measured } of kernels.entries) rows.push(...(await checkLaws(kernel.name, attentionBattery(kernel, { maxL: 64, measured, numRuns: opts.numRuns }), opts.seed)));
+  for (const { kernel } of kernels.resizers) rows.push(...(await checkLaws(kernel.name, interpolationBattery(kernel, { numRuns: opts.numRuns }), opts.seed)));
+  return rows;
+}
+
+/** Prints the battery's table under its heading. */
+function printBattery(rows: readonly LawRow[], opts: Options): void {
+  console.log(`\n(a) conformance battery — ${opts.numRuns} cases per law, seed ${opts.seed} (${fmt(elapsed() / 1000)} s so far)\n`);
+  console.log(
+    table(
+      ['property', 'cases', 'worst error / bound', 'ms', 'status'],
+      rows.map((c) => [c.property, String(c.cases), `${fmt(c.error)} / ${fmt(c.bound)}`, fmt(c.ms), c.passed ? 'pass' : 'FAIL']),
+    ),
+  );
+}
+
+// ---------------------------------------------------------------- (b) large cases
+
+/** The pyramids of phase (b): geometric(128) and VAR-1024, or with --quick geometric(16) and VAR-256. */
+function largePyramids(quick: boolean): { label: string; spec: PyramidSpec }[] {
+  return quick
+    ? [
+        { label: 'geometric(16)', spec: { geometric: 16 } },
+        { label: 'var-256', spec: 'var-256' },
+      ]
+    : [
+        { label: 'geometric(128)', spec: { geometric: 128 } },
+        { label: 'var-1024', spec: 'var-1024' },
+      ];
+}
+
+/**
+ * The head sizes of phase (b) and the kernels judged there: exact kernels at d = d_v = 64 with
+ * entries ≤ 1; low-rank at d = d_v = 4 with Q, K entries ≤ 0.25 (inside the float32 certificate's
+ * ceiling where L allows it) and V ≤ 1.
+ */
+const HEADS = [
+  { d: 64, exact: true, B: 1 },
+  { d: 4, exact: false, B: 0.25 },
+] as const;
+type Head = (typeof HEADS)[number];
+
+/** Query rows start..end−1, all inside one scale block. */
+interface RowGroup {
+  start: number;
+  end: number;
+}
+
+/** 16-row groups (fewer in blocks smaller than 16) spread evenly over L, each inside one scale block. */
+function rowGroups(blocks: readonly number[], total: number): RowGroup[] {
+  const L = blocks.reduce((a, b) => a + b, 0);
+  const groups: RowGroup[] = [];
+  const n = Math.max(1, Math.round(total / 16));
+  for (let g = 0; g < n; g++) {
+    const at = Math.floor(((g + 0.5) * L) / n);
+    let s = 0;
+    for (const b of blocks) {
+      if (at < s + b) {
+        const start = Math.max(s, Math.min(at, s + b - 16));
+        groups.push({ start, end: Math.min(s + b, start + 16) });
+        break;
+      }
+      s += b;
     }
-    for (const { kernel, measured } of users) {
-      const base = { kernel: kernel.name, pyramid: label, L: p.L, d };
-      if (elapsed() > budgetMs) {
-        rows.push({
-          ...base,
-          compileMs: null,
-          kernelMs: null,
-          endToEndMs: null,
-          gflops: null,
-          peakFraction: null,
-          speedupCpuExactEst: null,
-          speedupOnnx: null,
-          error: null,
-          bound: null,
-          passed: null,
-          note: `skipped: over the ${budgetMs / 1000} s budget`,
-        });
-        continue;
+  }
+  return groups;
+}
+
+/** The sub-input of query rows start..end−1 (all in one block) against their key prefix. */
+function groupInput(x: AttentionInput, start: number, end: number, lim: number): AttentionInput {
+  const d = x.q.cols;
+  const dv = x.v.cols;
+  return attentionInput(matrix(end - start, d, x.q.data.subarray(start * d, end * d)), matrix(lim, d, x.k.data.subarray(0, lim * d)), matrix(lim, dv, x.v.data.subarray(0, lim * dv)), {
+    scale: x.scale,
+  });
+}
+
+/** One large case: a pyramid and head size, its input, the sampled rows, their references and the work done. */
+interface LargeCase {
+  label: string;
+  pyramid: ScalePyramid;
+  d: number;
+  exact: boolean;
+  x: AttentionInput;
+  groups: RowGroup[];
+  /** The judged query rows (those of `groups`). */
+  sampled: number[];
+  /** The float64 reference `attentionRows` on the sampled rows. */
+  ref: Matrix;
+  /** Naive float32 attention on the sampled rows (exact cases: the float32 tolerance's rule). */
+  naive: Matrix | undefined;
+  /** FLOPs of exact attention on this input (4·d per allowed query–key pair). */
+  exactFlops: number;
+  /** FLOPs of the kernels judged here: exact attention, or the low-rank method's. */
+  flops: number;
+}
+
+/** Builds the input of a large case (seeded by d and L), its sampled rows and their references. */
+function largeCase(label: string, pyramid: ScalePyramid, head: Head, groups: RowGroup[]): LargeCase {
+  const { d, exact, B } = head;
+  const L = pyramid.L;
+  const r = mulberry32(1000 + d + L);
+  const x = attentionInput(uniformMatrix(r, L, d, B), uniformMatrix(r, L, d, B), uniformMatrix(r, L, d, 1), { mask: blockCausalMask(pyramid) });
+  const sampled = groups.flatMap((g) => Array.from({ length: g.end - g.start }, (_, t) => g.start + t));
+  const exactFlops = attentionPairCounts(pyramid).kvCache * 4 * d;
+  return {
+    label,
+    pyramid,
+    d,
+    exact,
+    x,
+    groups,
+    sampled,
+    ref: attentionRows(x, sampled),
+    naive: exact ? naiveFloat32Attention(x, sampled) : undefined,
+    exactFlops,
+    flops: exact ? exactFlops : 2 * L * rank(d, lowRankPolynomial(x, DELTA).degree) * (2 + 2 * (d + 1)),
+  };
+}
+
+/** A large-case row for `kernel` on `c`, every column null unless given in `fields`. */
+function largeRow(c: LargeCase, kernel: string, fields: Partial<Row> = {}): Row {
+  return {
+    kernel,
+    pyramid: c.label,
+    L: c.pyramid.L,
+    d: c.d,
+    compileMs: null,
+    kernelMs: null,
+    endToEndMs: null,
+    gflops: null,
+    peakFraction: null,
+    speedupCpuExactEst: null,
+    speedupOnnx: null,
+    error: null,
+    bound: null,
+    passed: null,
+    ...fields,
+  };
+}
+
+/** Runs `fn` twice — the first run compiles or warms up — and times both. */
+async function runTwice<T>(fn: () => T | Promise<T>): Promise<{ first: T; firstMs: number; second: T; secondMs: number }> {
+  const t0 = performance.now();
+  const first = await fn();
+  const firstMs = performance.now() - t0;
+  const t1 = performance.now();
+  const second = await fn();
+  return { first, firstMs, second, secondMs: performance.now() - t1 };
+}
+
+/** GFLOP/s of `flops` done in `ms`. */
+const gflops = (flops: number, ms: number): number => flops / ms / 1e6;
+
+/** The peers' times on one case: the speed-up columns' denominators (onnxMs null where onnxruntime did not run). */
+interface PeerTimes {
+  cpuExactMs: number;
+  onnxMs: number | null;
+}
+
+/** The speed-up columns of a run taking `ms`. */
+function speedups(peers: PeerTimes, ms: number): Pick<Row, 'speedupCpuExactEst' | 'speedupOnnx'> {
+  return { speedupCpuExactEst: peers.cpuExactMs / ms, speedupOnnx: peers.onnxMs ? peers.onnxMs / ms : null };
+}
+
+/** cpu/exact's time on the whole case, estimated: its (second) time on the sampled row groups, each against its key prefix, × L / rows. */
+async function cpuExactEstimate(c: LargeCase): Promise<number> {
+  const limits = keyLimits(c.x.mask, c.pyramid.L, c.pyramid.L);
+  const subs = c.groups.map((g) => groupInput(c.x, g.start, g.end, limits[g.start]));
+  const { secondMs } = await runTwice(() => {
+    for (const s of subs) exactAttentionCpu(s);
+  });
+  return (secondMs * c.pyramid.L) / c.sampled.length;
+}
+
+/** onnxruntime-node's exact block-causal attention (one session run per scale block): its row, and its time (null, with the reason in the row, where it is unavailable). */
+async function onnxPeer(c: LargeCase, cpuExactMs: number): Promise<{ row: Row; ms: number | null }> {
+  try {
+    const onnx = await onnxBlockCausal(c.d, c.d, c.x.scale);
+    const [q, k, v] = [c.x.q, c.x.k, c.x.v].map((m) => Float32Array.from(m.data));
+    const { first, secondMs: ms } = await runTwice(() => onnx(q, k, v, c.pyramid.blocks));
+    const error = maxAbsDiff(pickRows(matrix(c.pyramid.L, c.d, first), c.sampled).data, c.ref.data);
+    return { row: largeRow(c, ONNX, { endToEndMs: ms, gflops: gflops(c.exactFlops, ms), ...speedups({ cpuExactMs, onnxMs: ms }, ms), error }), ms };
+  } catch (e) {
+    return { row: largeRow(c, ONNX, { note: `unavailable: ${firstLine(e)}` }), ms: null };
+  }
+}
+
+/** The CPU peers of one case, in table order — cpu/exact (estimated), onnxruntime and, on low-rank cases, cpu/low-rank — and their times. */
+async function measurePeers(c: LargeCase): Promise<{ rows: Row[]; times: PeerTimes }> {
+  const cpuExactMs = await cpuExactEstimate(c);
+  const rows = [largeRow(c, CPU_EXACT, { endToEndMs: cpuExactMs, gflops: gflops(c.exactFlops, cpuExactMs), speedupCpuExactEst: 1 })];
+  const onnx = await onnxPeer(c, cpuExactMs);
+  rows.push(onnx.row);
+  const times = { cpuExactMs, onnxMs: onnx.ms };
+  if (!c.exact) {
+    const low = cpuLowRank({ delta: DELTA });
+    const { secondMs: ms } = await runTwice(() => low.run(c.x));
+    rows.push(largeRow(c, CPU_LOW_RANK, { endToEndMs: ms, gflops: gflops(c.flops, ms), ...speedups(times, ms) }));
+  }
+  return { rows, times };
+}
+
+/**
+ * Times one GPU kernel on a case (compile = first run − second; kernel ms from timestamp-query
+ * where reported, else end-to-end, for GFLOP/s) and judges the second run's sampled rows against
+ * the float64 reference with the float32 tolerance (plus the declared bound of an approximation).
+ * A declined input (RangeArgumentError, e.g. beyond float32 prefix sums) has no verdict; any other throw fails.
+ */
+async function measureKernel({ kernel, measured }: Entry, c: LargeCase, peers: PeerTimes): Promise<Row> {
+  try {
+    const { firstMs, second, secondMs: e2e } = await runTwice(() => kernel.run(c.x));
+    const kernelMs = kernel.lastTiming?.kernelMs ?? null;
+    const error = maxAbsDiff(pickRows(second, c.sampled).data, c.ref.data);
+    const floatTol = float32Tolerance(c.x, c.ref, measured, c.naive ? { float32: c.naive, float64: c.ref } : kernel.formulaReference?.(c.x));
+    const bound = kernel.exact ? floatTol : (kernel.errorBound?.(c.x) ?? 0) + floatTol;
+    const ms = kernelMs ?? e2e;
+    return largeRow(c, kernel.name, {
+      compileMs: Math.max(0, firstMs - e2e),
+      kernelMs,
+      endToEndMs: e2e,
+      gflops: gflops(c.flops, ms),
+      peakFraction: c.flops / (ms / 1e3) / PEAK_FP32,
+      ...speedups(peers, e2e),
+      error,
+      bound,
+      passed: error <= bound,
+    });
+  } catch (e) {
+    const declined = e instanceof RangeArgumentError;
+    return largeRow(c, kernel.name, { passed: declined ? null : false, note: `${declined ? 'declined' : 'threw'}: ${firstLine(e)}` });
+  }
+}
+
+/**
+ * Phase (b): for each pyramid and head size that has kernels, the peers and then each kernel
+ * (skipped once over --budget), appending to `rows`; `onMeasured` is called after each kernel's row.
+ */
+async function largeCasePhase(entries: readonly Entry[], opts: Options, rows: Row[], onMeasured: (row: Row) => void): Promise<void> {
+  for (const { label, spec } of largePyramids(opts.quick)) {
+    const pyramid = scalePyramid(spec);
+    const groups = rowGroups(pyramid.blocks, opts.sampleRows);
+    for (const head of HEADS) {
+      const users = entries.filter((e) => e.kernel.exact === head.exact);
+      if (users.length === 0) continue;
+      const c = largeCase(label, pyramid, head, groups);
+      const peers = await measurePeers(c);
+      rows.push(...peers.rows);
+      for (const entry of users) {
+        if (elapsed() > opts.budgetMs) {
+          rows.push(largeRow(c, entry.kernel.name, { note: `skipped: over the ${opts.budgetMs / 1000} s budget` }));
+          continue;
+        }
+        const row = await measureKernel(entry, c, peers.times);
+        rows.push(row);
+        onMeasured(row);
       }
-      try {
-        const a0 = performance.now();
-        await kernel.run(x);
-        const first = performance.now() - a0;
-        const a1 = performance.now();
-        const got = await kernel.run(x);
-        const e2e = performance.now() - a1;
-        const kernelMs = kernel.lastTiming?.kernelMs ?? null;
-        const error = maxAbsDiff(pickRows(got, sampled).data, ref.data);
-        const floatTol = float32Tolerance(x, ref, measured, naive ? { float32: naive, float64: ref } : kernel.formulaReference?.(x));
-        const bound = kernel.exact ? floatTol : (kernel.errorBound?.(x) ?? 0) + floatTol;
-        const ms = kernelMs ?? e2e;
-        rows.push({
-          ...base,
-          compileMs: Math.max(0, first - e2e),
-          kernelMs,
-          endToEndMs: e2e,
-          gflops: flops / ms / 1e6,
-          peakFraction: flops / (ms / 1e3) / PEAK_FP32,
-          speedupCpuExactEst: cpuEst / e2e,
-          speedupOnnx: onnxMs ? onnxMs / e2e : null,
-          error,
-          bound,
-          passed: error <= bound,
-        });
-      } catch (e) {
-        rows.push({
-          ...base,
-          compileMs: null,
-          kernelMs: null,
-          endToEndMs: null,
-          gflops: null,
-          peakFraction: null,
-          speedupCpuExactEst: null,
-          speedupOnnx: null,
-          error: null,
-          bound: null,
-          // A declined input (beyond the kernel's certified range, e.g. float32 prefix sums over this many keys) is no verdict.
-          passed: e instanceof RangeArgumentError ? null : false,
-          note: `${e instanceof RangeArgumentError ? 'declined' : 'threw'}: ${(e as Error).message.split('\n')[0]}`,
-        });
-      }
-      save();
-      console.log(`  ${kernel.name} ${label} d = ${d}: done (${fmt(elapsed() / 1000)} s)`);
     }
   }
 }
-const o = (x: number | null, suffix = ''): string => (x === null ? '—' : `${fmt(x)}${suffix}`);
-const header = [
-  'kernel',
-  'pyramid',
-  'L',
-  'd',
-  'compile ms',
-  'kernel ms',
-  'end-to-end ms',
-  'GFLOP/s',
-  '% of 67 TFLOP/s',
-  '× cpu/exact (est.)',
-  '× onnxruntime',
-  `error / bound (${sampleRows} rows)`,
-  'status',
-];
-const body = rows.map((r) => [
-  r.kernel,
-  r.pyramid,
-  String(r.L),
-  String(r.d),
-  o(r.compileMs),
-  o(r.kernelMs),
-  o(r.endToEndMs),
-  o(r.gflops),
-  r.peakFraction === null ? '—' : fmt(100 * r.peakFraction),
-  o(r.speedupCpuExactEst, '×'),
-  o(r.speedupOnnx, '×'),
-  r.error === null ? '—' : `${fmt(r.error)} / ${r.bound === null ? '—' : fmt(r.bound)}`,
-  r.note ?? (r.passed === null ? '' : r.passed ? 'pass' : 'FAIL'),
-]);
-console.log(
-  `\n(b) large block-causal cases — exact kernels d = d_v = 64, low-rank d = d_v = 4 (δ = 1e-3) with Q, K entries ≤ 0.25, V ≤ 1, exact B = 1; one timed run after a first (compiling) run; kernel ms from timestamp-query where the adapter has it, GFLOP/s from kernel ms when known, else end-to-end\n`,
-);
-console.log(table(header, body));
-out.elapsedMs = elapsed();
-save();
-if (values.md) {
-  mkdirSync(dirname(values.md), { recursive: true });
+
+/** A table as header and rows of cells (for the terminal and for Markdown). */
+interface Cells {
+  header: string[];
+  body: string[][];
+}
+
+/** The large-case table: header and one line of cells per row. */
+function largeTable(rows: readonly Row[], sampleRows: number): Cells {
+  const cell = (x: number | null, suffix = ''): string => (x === null ? '—' : `${fmt(x)}${suffix}`);
+  const header = [
+    'kernel',
+    'pyramid',
+    'L',
+    'd',
+    'compile ms',
+    'kernel ms',
+    'end-to-end ms',
+    'GFLOP/s',
+    '% of 67 TFLOP/s',
+    '× cpu/exact (est.)',
+    '× onnxruntime',
+    `error / bound (${sampleRows} rows)`,
+    'status',
+  ];
+  const body = rows.map((r) => [
+    r.kernel,
+    r.pyramid,
+    String(r.L),
+    String(r.d),
+    cell(r.compileMs),
+    cell(r.kernelMs),
+    cell(r.endToEndMs),
+    cell(r.gflops),
+    r.peakFraction === null ? '—' : fmt(100 * r.peakFraction),
+    cell(r.speedupCpuExactEst, '×'),
+    cell(r.speedupOnnx, '×'),
+    r.error === null ? '—' : `${fmt(r.error)} / ${r.bound === null ? '—' : fmt(r.bound)}`,
+    r.note ?? (r.passed === null ? '' : r.passed ? 'pass' : 'FAIL'),
+  ]);
+  return { header, body };
+}
+
+/** Prints the large-case table under its heading. */
+function printLarge(t: Cells): void {
+  console.log(
+    `\n(b) large block-causal cases — exact kernels d = d_v = 64, low-rank d = d_v = 4 (δ = 1e-3) with Q, K entries ≤ 0.25, V ≤ 1, exact B = 1; one timed run after a first (compiling) run; kernel ms from timestamp-query where the adapter has it, GFLOP/s from kernel ms when known, else end-to-end\n`,
+  );
+  console.log(table(t.header, t.body));
+}
+
+/** Writes the Markdown summary (environment, battery verdict, large-case table) to `path`. */
+function writeMarkdown(path: string, report: Report, numRuns: number, t: Cells): void {
+  mkdirSync(dirname(path), { recursive: true });
   const mdRow = (r: readonly string[]): string => `| ${r.join(' | ')} |`;
+  const battery = report.battery ?? [];
+  const unavailable = report.unavailable ?? [];
   const failed = battery.filter((b) => !b.passed);
   writeFileSync(
-    values.md,
+    path,
     [
-      `# bench/gpu.ts — ${out.date}`,
+      `# bench/gpu.ts — ${report.date}`,
       '',
-      `Machine: ${String(out.machine)}, Node ${process.version}; WebGPU adapter: ${adapter ?? 'none'}; gpu.js backends: ${backends.join(', ') || 'none'}; seed ${seed}; total ${fmt(elapsed() / 1000)} s.`,
+      `Machine: ${report.machine}, Node ${report.node}; WebGPU adapter: ${report.adapter ?? 'none'}; gpu.js backends: ${report.backends.join(', ') || 'none'}; seed ${report.seed}; total ${fmt(elapsed() / 1000)} s.`,
       unavailable.length ? `Unavailable: ${unavailable.join('; ')}.` : '',
       '',
       `Battery: ${battery.length - failed.length}/${battery.length} laws pass (${numRuns} cases each)${failed.length ? `; failing: ${failed.map((b) => b.property).join('; ')}` : ''}.`,
       '',
-      mdRow(header),
-      mdRow(header.map(() => '---')),
-      ...body.map(mdRow),
+      mdRow(t.header),
+      mdRow(t.header.map(() => '---')),
+      ...t.body.map(mdRow),
       '',
     ].join('\n'),
   );
-  console.log(`wrote ${values.md}`);
 }
-console.log(`\nwrote ${jsonPath} (${fmt(elapsed() / 1000)} s)`);
-for (const c of closers) await c();
-const ok = battery.every((b) => b.passed) && rows.every((r) => r.passed !== false);
-process.exit(ok ? 0 : 1);
+
+// ---------------------------------------------------------------- main
+
+/** Runs the benchmark; resolves to the exit status (1 if any law or large case failed). */
+async function main(): Promise<number> {
+  const opts = parseOptions();
+  const adapter = await probeWebGPU();
+  const backends = await chooseBackends(opts.backends, adapter);
+  const report = newReport(opts, adapter, backends);
+  console.log(headerLine(report));
+
+  const kernels = await discoverKernels(backends, opts.chromium);
+  report.kernels = kernels.entries.map((e) => e.kernel.name);
+  report.unavailable = kernels.unavailable;
+
+  const battery = await conformancePhase(kernels, opts);
+  printBattery(battery, opts);
+  report.battery = battery;
+  writeJson(opts.jsonPath, report);
+
+  const large: Row[] = (report.large = []);
+  await largeCasePhase(kernels.entries, opts, large, (row) => {
+    writeJson(opts.jsonPath, report);
+    console.log(`  ${row.kernel} ${row.pyramid} d = ${row.d}: done (${fmt(elapsed() / 1000)} s)`);
+  });
+  const t = largeTable(large, opts.sampleRows);
+  printLarge(t);
+  report.elapsedMs = elapsed();
+  writeJson(opts.jsonPath, report);
+  if (opts.mdPath) {
+    writeMarkdown(opts.mdPath, report, opts.numRuns, t);
+    console.log(`wrote ${opts.mdPath}`);
+  }
+  console.log(`\nwrote ${opts.jsonPath} (${fmt(elapsed() / 1000)} s)`);
+
+  for (const close of kernels.closers) await close();
+  return battery.every((b) => b.passed) && large.every((r) => r.passed !== false) ? 0 : 1;
+}
+
+process.exit(await main());
