@@ -9,7 +9,9 @@ import fc from 'fast-check';
 import { keyLimits } from '../spec/mask.js';
 import { KernelRegistry, registerWgslKernels } from '../src/kernels/registry.js';
 import { headClass, queryTiles, WGSL_QUERY_TILE } from '../src/kernels/wgsl/exact.js';
-import { blockChunks, keyChunking, wgslLowRankBound, wgslLowRankProfile } from '../src/kernels/wgsl/low-rank.js';
+import { keyChunking, wgslLowRankBound, wgslLowRankProfile } from '../src/kernels/wgsl/low-rank.js';
+import { blockChunks } from '../src/kernels/chunks.js';
+import { GPUJS_LOW_RANK_PROFILE, gpujsLowRankBound } from '../src/kernels/gpujs/low-rank.js';
 import { attentionInput, blockCausalMask, certifyLowRank, DeclinedInputError, FLOAT32_GPUJS, matrix, scalePyramid } from '../spec/index.js';
 import { mulberry32 } from '../spec/random.js';
 import { probeWebGPU } from '../src/kernels/gpujs/backend.js';
@@ -74,7 +76,7 @@ describe('wgsl dispatch tables', () => {
       }),
     );
   });
-  it('wgslLowRankProfile counts min(n, chunk) + ⌈log₂ lanes⌉ roundings per key-sum term (docs/floating-point.md §2 "Chunked key sums"): at L = 21,845 it certifies δ = 1e-3 where sequential float32 sums decline', () => {
+  it('wgslLowRankProfile counts min(n, chunk) + ⌈log₂ lanes⌉ roundings per key-sum term (docs/floating-point.md §2 "Chunked key sums"): at L = 21,845 it (and the chunked prefix of gpujs/low-rank) certifies δ = 1e-3 where sequential float32 sums decline', () => {
     const rand = mulberry32(20250107);
     const L = 21845;
     const m = () =>
@@ -91,6 +93,9 @@ describe('wgsl dispatch tables', () => {
     expect(bound).toBeLessThanOrEqual(1e-3);
     expect(bound).toBe(certifyLowRank(x, 1e-3, profile).bound);
     expect(() => certifyLowRank(x, 1e-3, FLOAT32_GPUJS)).toThrow(DeclinedInputError);
+    // gpujs/low-rank: chunks of 128 and a sequential prefix over them, ⌈21,845/128⌉ + 8 = 179 chunk sums at most.
+    expect(GPUJS_LOW_RANK_PROFILE.keyOps(21845, 8)).toBe(128 + 171 + 8);
+    expect(gpujsLowRankBound(1e-3)(x)).toBeLessThanOrEqual(1e-3);
   });
   it('headClass: the power of two ≥ n, at least 4', () => {
     expect([1, 4, 5, 16, 17, 64, 65].map(headClass)).toEqual([4, 4, 8, 16, 32, 64, 128]);

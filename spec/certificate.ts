@@ -117,13 +117,15 @@ export const FLOAT64_CPU: RoundingProfile = {
 };
 
 /**
- * `gpujs/low-rank`: float32, one ulp (u = 2⁻²³) per operation so that faithfully rounded GPU
- * arithmetic is covered too (the gpu.js `cpu` and `webasm` backends round at least as well). The
- * host computes the feature weights in float64 (≤ 6g + 4 float64 roundings, < one float32 ulp for
- * g ≤ 10⁶) and rounds them to float32 (1); Q, K, V and √s are rounded to float32 on upload (1 each);
- * each factor of a monomial costs xs·x and p·(xs·x) (2) — per side ≤ 2 + 5g; V's rounding 1; the
- * per-block sums (one product + n_b − 1 sums), the prefix over blocks (blocks − 1 sums); the
- * r-term output dot product; the division (≤ 2.5 ulp, counted 3); clamped on the host.
+ * Float32 low-rank with sequential key sums (what `naiveFloat32LowRank` computes; the float32
+ * kernels refine its key-sum count with {@link chunkedFloat32Profile}): one ulp (u = 2⁻²³) per
+ * operation so that faithfully rounded GPU arithmetic is covered too (the gpu.js `cpu` and
+ * `webasm` backends round at least as well). The host computes the feature weights in float64
+ * (≤ 6g + 4 float64 roundings, < one float32 ulp for g ≤ 10⁶) and rounds them to float32 (1); Q,
+ * K, V and √s are rounded to float32 on upload (1 each); each factor of a monomial costs xs·x and
+ * p·(xs·x) (2) — per side ≤ 2 + 5g; V's rounding 1; the per-block sums (one product + n_b − 1
+ * sums), the prefix over blocks (blocks − 1 sums); the r-term output dot product; the division
+ * (≤ 2.5 ulp, counted 3); clamped on the host.
  */
 export const FLOAT32_GPUJS: RoundingProfile = {
   name: 'float32',
@@ -138,18 +140,23 @@ export const FLOAT32_GPUJS: RoundingProfile = {
 };
 
 /**
- * A float32 kernel whose key sums are blocked (docs/floating-point.md §2 "Chunked key sums"):
+ * A float32 kernel whose key sums are chunked (docs/floating-point.md §2 "Chunked key sums"):
  * each chunk of at most `chunk` consecutive keys (never straddling a scale block) is summed
- * sequentially, and the chunk sums are combined by a scan tree of depth ⌈log₂ lanes⌉ (Hillis–
- * Steele: each term passes through at most one addition per level). One term of a row's key
- * sums therefore sees its product, ≤ min(n, chunk) − 1 additions inside its chunk and ≤ depth
- * in the scan: keyOps = min(n, chunk) + depth, instead of {@link FLOAT32_GPUJS}'s n + blocks.
- * Everything else (features, dot product, division, clamp) is counted as for
- * {@link FLOAT32_GPUJS}. At L = 21,845 with chunks of 256 this is 264 roundings instead of
- * 21,858, which is what lets float32 certify δ = 1e-3 there at all.
+ * sequentially, then the chunk sums are combined — by a scan tree over `lanes` lanes (Hillis–
+ * Steele: each term passes through at most one addition per level, depth ⌈log₂ lanes⌉), or, when
+ * `lanes` is omitted, by a sequential prefix over the chunks (≤ ⌈n/chunk⌉ + blocks of them). One
+ * term of a row's key sums then sees its product and ≤ min(n, chunk) − 1 additions inside its chunk:
+ * keyOps = min(n, chunk) + ⌈log₂ lanes⌉ (scan) or min(n, chunk) + ⌈n/chunk⌉ + blocks (prefix),
+ * instead of {@link FLOAT32_GPUJS}'s n + blocks. Everything else (features, dot product,
+ * division, clamp) is counted as for {@link FLOAT32_GPUJS}. At L = 21,845 this is 263 (chunks of
+ * 256, scan) or 307 (chunks of 128, prefix) roundings instead of 21,853, which is what lets float32
+ * certify δ = 1e-3 there at all.
  */
-export function chunkedFloat32Profile(chunk: number, lanes: number): RoundingProfile {
+export function chunkedFloat32Profile(chunk: number, lanes?: number): RoundingProfile {
   if (!(Number.isInteger(chunk) && chunk >= 1)) throw new RangeArgumentError('chunk', `expected an integer ≥ 1, got ${chunk}`);
+  if (lanes === undefined) {
+    return { ...FLOAT32_GPUJS, name: `float32 (key sums in chunks of ${chunk}, sequential prefix)`, keyOps: (n, blocks) => Math.min(n, chunk) + Math.ceil(n / chunk) + blocks };
+  }
   if (!(Number.isInteger(lanes) && lanes >= 1)) throw new RangeArgumentError('lanes', `expected an integer ≥ 1, got ${lanes}`);
   const depth = Math.ceil(Math.log2(lanes));
   return { ...FLOAT32_GPUJS, name: `float32 (key sums in chunks of ${chunk}, scan depth ${depth})`, keyOps: (n) => Math.min(n, chunk) + depth };

@@ -57,9 +57,17 @@ export function naiveFloat32Attention(input: AttentionInput, rows?: readonly num
  * (or, for an approximation's own `formula`, 2·‖formula32 − formula64‖∞) + 2u·‖spec‖∞ (output
  * rounding) + E1(max(0, ε_exp − u))·‖V‖∞ + 2⁻¹²²·(1 + ‖V‖∞) where the backend flushes subnormals.
  * The floor applies to exact kernels only: an approximation's formula is not softmax attention.
+ * `naive32` is {@link naiveFloat32Attention}(input, rows), computed here unless the caller already has it.
  */
-export function float32Tolerance(input: AttentionInput, reference: Matrix, measured?: MeasuredPrecision, formula?: { float32: Matrix; float64: Matrix }, rows?: readonly number[]): number {
-  const naive = formula ? maxAbsDiff(formula.float32.data, formula.float64.data) : maxAbsDiff(naiveFloat32Attention(input, rows).data, reference.data);
+export function float32Tolerance(
+  input: AttentionInput,
+  reference: Matrix,
+  measured?: MeasuredPrecision,
+  formula?: { float32: Matrix; float64: Matrix },
+  rows?: readonly number[],
+  naive32: Matrix = naiveFloat32Attention(input, rows),
+): number {
+  const naive = formula ? maxAbsDiff(formula.float32.data, formula.float64.data) : maxAbsDiff(naive32.data, reference.data);
   const noise = 2 * U32 * maxAbs(reference.data);
   const expExcess = measured ? Math.max(0, measured.expRelativeError - U32) : 0;
   const ftz = measured?.flushesSubnormals ? 2 ** -122 * (1 + maxAbs(input.v.data)) : 0;

@@ -10,8 +10,7 @@ import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { AttentionInput } from '../../../spec/attention.js';
 import { BackendUnavailableError, type GpuBackend } from '../gpujs/backend.js';
-import { declaredLowRankBound } from '../../../spec/certificate.js';
-import { lowRankFormulaReference } from '../gpujs/low-rank.js';
+import { GPUJS_LOW_RANK_PROFILE, gpujsLowRankBound, lowRankFormulaReference } from '../gpujs/low-rank.js';
 import { BROWSER_LOW_RANK_DELTA } from './page-entry-config.js';
 import type { FeatureMap, Matrix } from '../../../spec/matrix.js';
 import type { AttentionKernel, InterpolationKernel } from '../../../spec/contract.js';
@@ -143,10 +142,10 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
         };
         if (k.exact) return base;
         // The low-rank kernels' declared bounds and formula references are computed in Node, each for its own arithmetic:
-        // wgsl/low-rank's chunked key sums, gpujs/low-rank's sequential ones.
+        // wgsl/low-rank's chunked key sums with a scan, gpujs/low-rank's with a sequential prefix.
         if (k.name.startsWith('wgsl/'))
           return Object.assign(base, { errorBound: wgslLowRankBound(BROWSER_LOW_RANK_DELTA), formulaReference: lowRankFormulaReference(BROWSER_LOW_RANK_DELTA, wgslLowRankProfile) });
-        return Object.assign(base, { errorBound: declaredLowRankBound(BROWSER_LOW_RANK_DELTA, 'float32'), formulaReference: lowRankFormulaReference(BROWSER_LOW_RANK_DELTA) });
+        return Object.assign(base, { errorBound: gpujsLowRankBound(BROWSER_LOW_RANK_DELTA), formulaReference: lowRankFormulaReference(BROWSER_LOW_RANK_DELTA, () => GPUJS_LOW_RANK_PROFILE) });
       });
     const interpolation: InterpolationKernel[] = init.kernels
       .filter((k) => k.op !== 'attention')

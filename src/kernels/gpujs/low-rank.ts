@@ -1,10 +1,11 @@
 /**
  * `gpujs/low-rank`: the polynomial method (docs/math.md §5) as gpu.js kernels, float32:
- * features U = weight·(xs·x)^α per (row, monomial) cell; per-scale-block sums of U2ᵀ[V | 1];
- * their prefix sums over blocks (S_b); then each output row U1·S_{block(row)} divided by the
- * last column, clamped on the host to [min V, max V]. O(L·r·d_v) work. The polynomial and the
- * declared bound come from `certifyLowRank` with the float32 profile `FLOAT32_GPUJS` (what this
- * kernel's arithmetic does: docs/math.md §8); inputs whose certified total exceeds δ are declined.
+ * features U = weight·(xs·x)^α per (row, monomial) cell; sums of U2ᵀ[V | 1] over chunks of at
+ * most {@link GPUJS_KEY_CHUNK} keys that never straddle a scale block; their prefix sums over the
+ * chunks; then each output row U1·S (S at its block's last chunk) divided by the last column,
+ * clamped on the host to [min V, max V]. O(L·r·d_v) work. The polynomial and the declared bound
+ * come from `certifyLowRank` with {@link GPUJS_LOW_RANK_PROFILE} (what this kernel's arithmetic
+ * does: docs/floating-point.md §2); inputs whose certified total exceeds δ are declined.
  * On device backends the passes are pipeline kernels: intermediate results stay on the device
  * and only the output is read back.
  * @module
@@ -13,10 +14,10 @@ import { checkAttentionInput, type AttentionInput } from '../../../spec/attentio
 import { DeclinedInputError } from '../../../spec/errors.js';
 import { defaultForm, featureWeights, lowRankAttention, multiIndices, type MultiIndexSet } from '../../../spec/low-rank.js';
 import { matrix, type Matrix } from '../../../spec/matrix.js';
-import { levels } from '../../../spec/pyramid.js';
 import type { ExpPolynomial } from '../../../spec/polynomial.js';
 import type { AttentionKernel, FormulaReference } from '../../../spec/contract.js';
-import { clampToValueRange, declaredLowRankBound, FLOAT32_GPUJS, lowRankPolynomial, requireDelta, type RoundingProfile } from '../../../spec/certificate.js';
+import { chunkedFloat32Profile, clampToValueRange, declaredLowRankBound, lowRankPolynomial, requireDelta, type RoundingProfile } from '../../../spec/certificate.js';
+import { blockChunks } from '../chunks.js';
 import { createGpu, type GpuBackend } from './backend.js';
 import { chain, readResult } from './exact.js';
 
@@ -101,7 +102,7 @@ function kernels(gpu: any, loopMax: number, pipeline: boolean) {
   // Two instances: a pipeline kernel's next call reuses its output buffer, and U1 must outlive U2's pass.
   const featuresQ = gpu.createKernel(featureSource, { ...common, output: [1, 1], constants: { gMax: 64 } }) as K;
   const featuresK = gpu.createKernel(featureSource, { ...common, output: [1, 1], constants: { gMax: 64 } }) as K;
-  // Sum of U2ᵀ[V | 1] over one block: cell (m·w + c, b).
+  // Sum of U2ᵀ[V | 1] over one chunk of keys: cell (m·w + c, chunk b).
   const blockSums = gpu.createKernel(
     function (this: any, u2: number[], v: number[], starts: number[], ends: number[], r: number, dv: number, maxBlock: number) {
       const w = dv + 1;
@@ -161,9 +162,9 @@ export interface GpujsLowRankOptions {
 /**
  * The `formulaReference` of a float32 low-rank kernel for target δ: naive float32 and float64
  * evaluations of the low-rank formula with the polynomial the kernel chooses for the input
- * (certified for the kernel's arithmetic `profile`; default `FLOAT32_GPUJS`, sequential key sums).
+ * (certified for the kernel's arithmetic `profile`, e.g. {@link GPUJS_LOW_RANK_PROFILE}).
  */
-export function lowRankFormulaReference(delta: number, profile: (input: AttentionInput) => RoundingProfile = () => FLOAT32_GPUJS): (input: AttentionInput) => FormulaReference {
+export function lowRankFormulaReference(delta: number, profile: (input: AttentionInput) => RoundingProfile): (input: AttentionInput) => FormulaReference {
   return (input) => {
     const poly = lowRankPolynomial(input, delta, profile(input));
     return { float32: naiveFloat32LowRank(input, poly), float64: lowRankAttention(input, poly) };
@@ -173,10 +174,26 @@ export function lowRankFormulaReference(delta: number, profile: (input: Attentio
 /** The largest polynomial degree the gpu.js low-rank shaders are compiled for; above it the kernel declines. */
 export const GPUJS_MAX_DEGREE = 64;
 
+/** Most keys in one chunk of `gpujs/low-rank`'s key sums (then a sequential prefix over the chunks). */
+export const GPUJS_KEY_CHUNK = 128;
+
+/** The arithmetic `gpujs/low-rank` certifies: float32, key sums in chunks of {@link GPUJS_KEY_CHUNK} and a sequential prefix over them. */
+export const GPUJS_LOW_RANK_PROFILE: RoundingProfile = chunkedFloat32Profile(GPUJS_KEY_CHUNK);
+
+/** What `gpujs/low-rank` for target δ declares (and where it declines, also above {@link GPUJS_MAX_DEGREE}). */
+export function gpujsLowRankBound(delta: number): (input: AttentionInput) => number {
+  const declared = declaredLowRankBound(delta, GPUJS_LOW_RANK_PROFILE);
+  return (input) => {
+    const bound = declared(input);
+    const { degree } = lowRankPolynomial(input, delta, GPUJS_LOW_RANK_PROFILE);
+    if (degree > GPUJS_MAX_DEGREE) throw new DeclinedInputError('input', `gpujs/low-rank declines: certified degree ${degree} > ${GPUJS_MAX_DEGREE}, the largest its shaders are compiled for`);
+    return bound;
+  };
+}
+
 /** A `gpujs/low-rank` kernel on one backend. */
 export async function gpujsLowRank(options: GpujsLowRankOptions): Promise<AttentionKernel> {
   const delta = requireDelta(options.delta ?? 1e-3);
-  const declared = declaredLowRankBound(delta, FLOAT32_GPUJS);
   const gpu = await createGpu(options.backend);
   const cache = new Map<number, ReturnType<typeof kernels>>();
   return {
@@ -185,16 +202,11 @@ export async function gpujsLowRank(options: GpujsLowRankOptions): Promise<Attent
     exact: false,
     masks: ['none', 'block-causal'],
     precision: 'float32',
-    errorBound: (input: AttentionInput): number => {
-      const bound = declared(input);
-      const { degree } = lowRankPolynomial(input, delta, FLOAT32_GPUJS);
-      if (degree > GPUJS_MAX_DEGREE) throw new DeclinedInputError('input', `gpujs/low-rank declines: certified degree ${degree} > ${GPUJS_MAX_DEGREE}, the largest its shaders are compiled for`);
-      return bound;
-    },
-    formulaReference: lowRankFormulaReference(delta),
+    errorBound: gpujsLowRankBound(delta),
+    formulaReference: lowRankFormulaReference(delta, () => GPUJS_LOW_RANK_PROFILE),
     async run(input: AttentionInput): Promise<Matrix> {
       const { q, k, v, scale, mask } = checkAttentionInput(input);
-      const poly = lowRankPolynomial(input, delta, FLOAT32_GPUJS);
+      const poly = lowRankPolynomial(input, delta, GPUJS_LOW_RANK_PROFILE);
       if (poly.degree > GPUJS_MAX_DEGREE) throw new DeclinedInputError('input', `degree ${poly.degree} > ${GPUJS_MAX_DEGREE} is not compiled for the GPU`);
       const set = multiIndices(q.cols, poly.degree);
       const form = defaultForm(poly);
@@ -205,12 +217,20 @@ export async function gpujsLowRank(options: GpujsLowRankOptions): Promise<Attent
       const wq = featureWeights(set, poly.coefficients, scale, 'query', form);
       const wk = featureWeights(set, poly.coefficients, scale, 'key', form);
       const blocks = mask.kind === 'block-causal' ? [...mask.blocks] : [k.rows];
-      const starts = Float32Array.from(blocks, (_, b) => blocks.slice(0, b).reduce((s, x) => s + x, 0));
-      const ends = Float32Array.from(blocks, (x, b) => starts[b] + x);
-      const maxBlock = Math.max(...blocks);
-      const level = mask.kind === 'block-causal' ? Float32Array.from(levels(mask.blocks)) : new Float32Array(q.rows);
+      const { chunks, lastChunk } = blockChunks(blocks, GPUJS_KEY_CHUNK);
+      const nChunks = chunks.length / 2;
+      const starts = new Float32Array(nChunks);
+      const ends = new Float32Array(nChunks);
+      for (let b = 0; b < nChunks; b++) [starts[b], ends[b]] = [chunks[2 * b], chunks[2 * b + 1]];
+      const maxChunk = Math.min(GPUJS_KEY_CHUNK, Math.max(...blocks));
+      // Row i reads S at the last chunk of its scale block (every chunk unmasked).
+      const level = new Float32Array(q.rows);
+      if (mask.kind === 'block-causal') {
+        let i = 0;
+        mask.blocks.forEach((b, n) => level.fill(lastChunk[n], i, (i += b)));
+      } else level.fill(nChunks - 1);
       let loopMax = 1024;
-      while (loopMax <= Math.max(maxBlock, r, blocks.length)) loopMax *= 2;
+      while (loopMax <= Math.max(maxChunk, r, nChunks)) loopMax *= 2;
       let ks = cache.get(loopMax);
       if (!ks) {
         ks = kernels(gpu, loopMax, options.backend !== 'cpu');
@@ -221,9 +241,9 @@ export async function gpujsLowRank(options: GpujsLowRankOptions): Promise<Attent
       const u1 = await chain(ks.featuresQ(Float32Array.from(q.data), alpha, Float32Array.from(wq.weight), f(wq.xs), q.cols, r));
       ks.featuresK.setOutput([r, k.rows]);
       const u2 = await chain(ks.featuresK(Float32Array.from(k.data), alpha, Float32Array.from(wk.weight), f(wk.xs), k.cols, r));
-      ks.blockSums.setOutput([r * w, blocks.length]);
-      const sums = await chain(ks.blockSums(u2, Float32Array.from(v.data), starts, ends, r, dv, maxBlock));
-      ks.prefix.setOutput([r * w, blocks.length]);
+      ks.blockSums.setOutput([r * w, nChunks]);
+      const sums = await chain(ks.blockSums(u2, Float32Array.from(v.data), starts, ends, r, dv, maxChunk));
+      ks.prefix.setOutput([r * w, nChunks]);
       const S = await chain(ks.prefix(sums, r * w));
       ks.out.setOutput([dv, q.rows]);
       const o = await readResult(ks.out(u1, S, level, r, dv));

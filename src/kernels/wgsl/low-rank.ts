@@ -17,6 +17,7 @@ import { matrix, type Matrix } from '../../../spec/matrix.js';
 import { levels } from '../../../spec/pyramid.js';
 import { chunkedFloat32Profile, clampToValueRange, declaredLowRankBound, lowRankPolynomial, requireDelta, type RoundingProfile } from '../../../spec/certificate.js';
 import { exponentTable, lowRankFormulaReference } from '../gpujs/low-rank.js';
+import { blockChunks } from '../chunks.js';
 import { computePipeline, dispatchAndRead, storageBuffer, type KernelTiming, type WgslAttentionKernel } from './exact.js';
 import { BufferUsage, type WebGpuBuffer, type WgslDevice } from './webgpu.js';
 
@@ -136,19 +137,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<
   O[idx] = num / den;
 }
 `;
-
-/** Key chunks of at most `size` rows that never straddle a block, and each block's last chunk. */
-export function blockChunks(blocks: readonly number[], size: number): { chunks: Uint32Array; lastChunk: Uint32Array } {
-  const chunks: number[] = [];
-  const lastChunk: number[] = [];
-  let start = 0;
-  for (const b of blocks) {
-    for (let j = start; j < start + b; j += size) chunks.push(j, Math.min(start + b, j + size));
-    lastChunk.push(chunks.length / 2 - 1);
-    start += b;
-  }
-  return { chunks: Uint32Array.from(chunks), lastChunk: Uint32Array.from(lastChunk) };
-}
 
 /** How `wgsl/low-rank` cuts the keys of an input: chunk size (doubled until ≤ 256 chunks), the chunks, and the scan's lanes. */
 export interface KeyChunking {
