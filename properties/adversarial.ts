@@ -2,7 +2,11 @@
  * Adversarial inputs for the low-rank certificates (docs/math.md §8): the row structure that
  * maximises the rounding of the feature dot product — a query at +b, keys at about −b (every
  * logit ≈ −β), values of alternating sign — and random inputs with the same logit bound β.
- * A pure function of a seeded generator, shared by the properties and `bench/bounds.bench.ts`.
+ * The same rows, with the keys spread further below −β and two-point values (`jitter`,
+ * `twoPoint`), are where a polynomial's relative error takes both signs at nearly its certified
+ * size: the E1 two-point extreme of docs/math.md §6 "Sharp forms" (`varcheck fuzz` climbs from them).
+ * A pure function of a seeded generator, shared by the properties, `bench/bounds.bench.ts` and the
+ * guided search of `varcheck fuzz`.
  * @module
  */
 import * as fc from 'fast-check';
@@ -16,6 +20,14 @@ export interface AdversarialSettings {
   maxL?: number;
   /** Share of adversarial-row inputs (the rest is random structure). @defaultValue 0.6 */
   rowShare?: number;
+  /** Use exactly this β instead of drawing it from [0, maxBeta). */
+  beta?: number;
+  /** Keys of a row input are −b·(1 − jitter·U) per coordinate (U uniform): its logits lie in [−β, −(1 − jitter)β]. @defaultValue 0.01 */
+  jitter?: number;
+  /** Values of a row input exactly ±amp (the two-point extreme of E1) instead of ±amp·(1 − 0.1U). @defaultValue false */
+  twoPoint?: boolean;
+  /** Largest |entry| of Q and K: b is capped at it and the scale s raised so that s·d·b² is still β. @defaultValue no cap (s = 1/d) */
+  maxEntry?: number;
 }
 
 /** Which structure an adversarial input has, and its logit bound. */
@@ -30,12 +42,14 @@ export interface AdversarialCase {
 
 /** One adversarial case from a uniform generator on [0, 1). */
 export function adversarialInput(rand: () => number, settings: AdversarialSettings = {}): AdversarialCase {
-  const { maxBeta = 36, maxL = 24, rowShare = 0.6 } = settings;
-  const beta = maxBeta * rand();
-  const b = Math.sqrt(beta);
+  const { maxBeta = 36, maxL = 24, rowShare = 0.6, jitter = 0.01, twoPoint = false, maxEntry = Infinity } = settings;
+  const beta = settings.beta ?? maxBeta * rand();
+  // s·d·b² = β: b = √β with s = 1/d, or b = maxEntry with s·d = β/b² when √β is larger.
+  const b = Math.min(Math.sqrt(beta), maxEntry);
+  const scaleFor = (d: number): number | undefined => (b < Math.sqrt(beta) ? beta / (d * b * b) : undefined);
   const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
   if (rand() < rowShare) {
-    // d coordinates all equal: s⟨q, k⟩ = (1/d)·d·b·(−b)(1 − jitter) = −β(1 − jitter).
+    // d coordinates all equal: s⟨q, k⟩ = s·d·b·(−b)(1 − jitter·U) = −β(1 − jitter·U).
     const d = int(1, 3);
     const lk = int(1, maxL);
     const lq = int(1, 3);
@@ -49,14 +63,14 @@ export function adversarialInput(rand: () => number, settings: AdversarialSettin
     const k = matrix(
       lk,
       d,
-      Array.from({ length: lk * d }, () => -b * (1 - 0.01 * rand())),
+      Array.from({ length: lk * d }, () => -b * (1 - jitter * rand())),
     );
     const v = matrix(
       lk,
       dv,
-      Array.from({ length: lk * dv }, (_, t) => (Math.floor(t / dv) % 2 === 0 ? amp : -amp) * (1 - 0.1 * rand())),
+      Array.from({ length: lk * dv }, (_, t) => (Math.floor(t / dv) % 2 === 0 ? amp : -amp) * (twoPoint ? 1 : 1 - 0.1 * rand())),
     );
-    return { input: attentionInput(q, k, v), structure: 'row', beta };
+    return { input: attentionInput(q, k, v, { scale: scaleFor(d) }), structure: 'row', beta };
   }
   const d = int(1, 4);
   const dv = int(1, 3);
@@ -70,8 +84,12 @@ export function adversarialInput(rand: () => number, settings: AdversarialSettin
       cols,
       Array.from({ length: rows * cols }, () => (2 * rand() - 1) * B),
     );
-  // s = 1/d, so s·d·B² = B² = β with B = b.
-  return { input: attentionInput(fill(lq, d, b), fill(lk, d, b), fill(lk, dv, 1 + 3 * rand()), { mask: masked ? blockCausalMask(pyr) : NO_MASK }), structure: 'random', beta };
+  // s = 1/d, so s·d·B² = B² = β with B = b (or s raised where b was capped).
+  return {
+    input: attentionInput(fill(lq, d, b), fill(lk, d, b), fill(lk, dv, 1 + 3 * rand()), { scale: scaleFor(d), mask: masked ? blockCausalMask(pyr) : NO_MASK }),
+    structure: 'random',
+    beta,
+  };
 }
 
 /** fast-check arbitrary over {@link adversarialInput} (shrinks by seed only). */

@@ -162,7 +162,8 @@ async function fuzzLaw(law: Law<unknown>, ctx: LawContext): Promise<FuzzLawResul
   let guidedEvaluations = 0;
   let worstRatio = Math.max(0, ...worst.map((w) => ratio(w.outcome)));
   if (r.status === 'passed' && !ctx.interrupted()) {
-    const g = await guidedSearch(law, worst, { timeMs: Math.max(0, ctx.budgetMs - (Date.now() - t0)), seed: ctx.seed });
+    const approximate = ctx.kernel.op === 'attention' && !(ctx.kernel as AttentionKernel).exact;
+    const g = await guidedSearch(law, worst, { timeMs: Math.max(0, ctx.budgetMs - (Date.now() - t0)), seed: ctx.seed, approximate });
     guidedEvaluations = g.evaluations;
     if (g.worst) worstRatio = Math.max(worstRatio, ratio(g.worst.outcome));
     if (g.failing) {

@@ -8,7 +8,10 @@
  * (Lq = Lk, Lq ≠ Lk), the head dimension d (odd, ≥ 16, ≥ 64), the value dimension d_v, more
  * pyramid scales (up to 14, square or rectangular), near-tied keys, and the scale s. Structural
  * children that are not worse-scoring still enter the pool half the time (a bug can sit behind a
- * shape that scores lower until it is reached). Winners go back to fast-check as examples.
+ * shape that scores lower until it is reached). For a kernel that declares an error bound
+ * (`exact: false`), 40% of the moves climb towards the inputs where a low-rank certificate is
+ * nearly attained instead ({@link mutateTowardsBound}): adversarial rows with logits just above −β,
+ * two-point values, small moves of single keys, values and β. Winners go back to fast-check as examples.
  * @module
  */
 import type { AttentionInput } from '../../spec/attention.js';
@@ -16,6 +19,7 @@ import { maxAbs, type FeatureMap, type Matrix } from '../../spec/matrix.js';
 import { mulberry32 } from '../../spec/random.js';
 import { ReferenceOverflowError } from '../../spec/errors.js';
 import { ratio, type Law, type Outcome } from '../../properties/law.js';
+import { adversarialInput } from '../../properties/adversarial.js';
 
 /** A candidate and how bad it was. */
 export interface Scored {
@@ -58,11 +62,103 @@ function clampInput(x: AttentionInput, maxEntry: number): AttentionInput {
 }
 
 /**
+ * Share of the moves that climb towards an approximate kernel's declared bound
+ * ({@link mutateTowardsBound}); only for kernels that declare one (`exact: false`).
+ */
+const BOUND_SHARE = 0.4;
+
+/**
  * One random mutation of an attention input, entries kept within ±maxEntry and at most `maxKeys`
  * keys (a law may build a larger input from it: rows-stochastic makes V the L_k×L_k identity).
+ * With `approximate` (the kernel declares an error bound), a share of the moves climbs towards
+ * the inputs where a polynomial certificate is nearly attained ({@link mutateTowardsBound}).
  */
-export function mutateAttention(x: AttentionInput, rand: () => number, maxEntry = Infinity, maxKeys = GROW_KEYS): AttentionInput {
+export function mutateAttention(x: AttentionInput, rand: () => number, maxEntry = Infinity, maxKeys = GROW_KEYS, approximate = false): AttentionInput {
+  if (approximate && rand() < BOUND_SHARE) return mutateTowardsBound(x, rand, maxEntry);
   return clampInput(rand() < 0.5 ? mutateAttentionFree(x, rand, maxEntry) : mutateStructure(x, rand, maxEntry, Math.min(maxKeys, MAX_KEYS)), maxEntry);
+}
+
+/** β = s·d·‖Q‖∞‖K‖∞ (docs/math.md §3). */
+const betaOf = (x: AttentionInput): number => x.scale * x.q.cols * maxAbs(x.q.data) * maxAbs(x.k.data);
+
+/** Replace row `j` of m by f(row j). */
+function mapRow(m: Matrix, j: number, f: (v: number) => number): Matrix {
+  return mapData(m, (v, at) => (Math.floor(at / m.cols) === j ? f(v) : v));
+}
+
+/**
+ * Moves towards the inputs where a low-rank kernel's error nearly attains its certificate
+ * (docs/math.md §6 "Sharp forms", §8): the polynomial's relative error e(x) on [−β, β] is largest
+ * near x = −β and changes sign between nearby points there, and E1 is attained by a row whose
+ * keys sit at two such points with masses near ½ and whose values are the column's min and max.
+ * A fresh adversarial row (properties/adversarial.ts: query +b, keys spread below −b by a random
+ * `jitter`, two-point values; β near the parent's or anywhere up to 40), then the climb: one value
+ * flipped to its column's other extreme, one key moved slightly along the query (its logit moves
+ * by a relative 10⁻⁴…10⁻¹), β nudged (1/32 octave or a relative 10⁻³…10⁻¹: the certificate's
+ * degree changes at thresholds of β), a key duplicated or dropped (the masses of the two points).
+ */
+export function mutateTowardsBound(x: AttentionInput, rand: () => number, maxEntry = Infinity): AttentionInput {
+  return clampInput(towardsBound(x, rand, maxEntry), maxEntry);
+}
+
+function towardsBound(x: AttentionInput, rand: () => number, maxEntry: number): AttentionInput {
+  const unmasked = x.mask.kind === 'none';
+  switch (Math.floor(rand() * 6)) {
+    case 0:
+    case 1: {
+      // a fresh adversarial row: β near the parent's (half the time) or log-uniform on [0.5, 40], keys spread by 10⁻³…0.5
+      const b0 = betaOf(x);
+      const beta = b0 > 0 && rand() < 0.5 ? b0 * 2 ** (rand() - 0.5) : 2 ** (-1 + rand() * 6.3);
+      const jitter = 10 ** (-3 + 2.7 * rand());
+      // Few keys half the time: two or three points are the extreme; more keys are its mixtures.
+      const maxL = rand() < 0.5 ? 3 : 24;
+      return adversarialInput(rand, { beta, jitter, maxL, twoPoint: true, rowShare: 1, maxEntry: Number.isFinite(maxEntry) ? maxEntry : undefined }).input;
+    }
+    case 2: {
+      // one value to the other end of its column's range
+      const dv = x.v.cols;
+      const at = Math.floor(rand() * x.v.data.length);
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let j = 0; j < x.v.rows; j++) [lo, hi] = [Math.min(lo, x.v.data[j * dv + (at % dv)]), Math.max(hi, x.v.data[j * dv + (at % dv)])];
+      const v = x.v.data[at];
+      return { ...x, v: mapData(x.v, (w, t) => (t === at ? (v - lo < hi - v ? hi : lo) : w)) };
+    }
+    case 3: {
+      // one key moved along itself: its logits move by a small relative amount
+      const j = Math.floor(rand() * x.k.rows);
+      const f = 1 + (rand() < 0.5 ? -1 : 1) * 10 ** (-4 + 3 * rand());
+      return { ...x, k: mapRow(x.k, j, (v) => v * f) };
+    }
+    case 4: {
+      // β nudged: one grid step of 1/32 octave, or a small relative step
+      const f = rand() < 0.5 ? 2 ** (1 / 32) : 1 + 10 ** (-3 + 2 * rand());
+      return { ...x, scale: rand() < 0.5 ? x.scale * f : x.scale / f };
+    }
+    default: {
+      // a key (with its value) duplicated or dropped: the masses of the two points
+      if (!unmasked) return x;
+      const j = Math.floor(rand() * x.k.rows);
+      if (rand() < 0.5 || x.k.rows < 3) return { ...x, k: appendRow(x.k, j), v: appendRow(x.v, j) };
+      return { ...x, k: dropRow(x.k, j), v: dropRow(x.v, j) };
+    }
+  }
+}
+
+/** m with a copy of row j appended. */
+function appendRow(m: Matrix, j: number): Matrix {
+  const data = new Float64Array((m.rows + 1) * m.cols);
+  data.set(m.data);
+  data.set(m.data.subarray(j * m.cols, (j + 1) * m.cols), m.rows * m.cols);
+  return { rows: m.rows + 1, cols: m.cols, data };
+}
+
+/** m without row j. */
+function dropRow(m: Matrix, j: number): Matrix {
+  const data = new Float64Array((m.rows - 1) * m.cols);
+  data.set(m.data.subarray(0, j * m.cols));
+  data.set(m.data.subarray((j + 1) * m.cols), j * m.cols);
+  return { rows: m.rows - 1, cols: m.cols, data };
 }
 
 /** Is `y` a structural change of `x` (shape, mask or scale differ)? */
@@ -218,7 +314,20 @@ export function mutateResize([x, h2, w2]: [FeatureMap, number, number], rand: ()
  * Hill-climb on error/bound from `starts` for at most `timeMs` (and `maxEvaluations`). Stops at
  * the first input that violates the law or makes the kernel throw.
  */
-export async function guidedSearch(law: Law<unknown>, starts: Scored[], options: { timeMs: number; seed: number; maxEvaluations?: number }): Promise<GuidedResult> {
+export async function guidedSearch(
+  law: Law<unknown>,
+  starts: Scored[],
+  options: {
+    /** Time budget. */
+    timeMs: number;
+    /** Seed of the moves. */
+    seed: number;
+    /** Most candidates. */
+    maxEvaluations?: number;
+    /** The kernel declares an error bound (`exact: false`): also climb towards it ({@link mutateTowardsBound}). */
+    approximate?: boolean;
+  },
+): Promise<GuidedResult> {
   const rand = mulberry32(options.seed ^ 0x9e3779b9);
   const pool = [...starts].sort((a, b) => ratio(b.outcome) - ratio(a.outcome)).slice(0, 8);
   const t0 = Date.now();
@@ -229,7 +338,7 @@ export async function guidedSearch(law: Law<unknown>, starts: Scored[], options:
   while (pool.length > 0 && Date.now() - t0 < options.timeMs && evaluations < max) {
     const parent = pool[Math.floor(rand() * Math.min(pool.length, 4))];
     let child: unknown;
-    if (isAttention(parent.value)) child = mutateAttention(parent.value, rand, law.maxEntry ?? Infinity, maxKeys);
+    if (isAttention(parent.value)) child = mutateAttention(parent.value, rand, law.maxEntry ?? Infinity, maxKeys, options.approximate);
     else if (isResize(parent.value)) child = mutateResize(parent.value, rand);
     else break;
     evaluations++;

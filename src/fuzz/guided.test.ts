@@ -1,0 +1,55 @@
+/**
+ * The guided search's climb towards a declared bound (src/fuzz/guided.ts, `mutateTowardsBound`):
+ * it reaches half of `cpu/low-rank`'s certified bound (docs/math.md §6 "Sharp forms", §8) without
+ * ever exceeding it, so it catches a kernel that declares half that bound; and its moves keep
+ * inputs valid and inside the law's entry bound.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { attentionBattery } from '../../properties/battery/attention.js';
+import { ratio } from '../../properties/law.js';
+import { lowRankBoundHalved } from '../../properties/fixtures/mutants/subtle.js';
+import { attentionInput, checkAttentionInput } from '../../spec/attention.js';
+import type { AttentionKernel } from '../../spec/contract.js';
+import { matrix, maxAbs } from '../../spec/matrix.js';
+import { mulberry32 } from '../../spec/random.js';
+import { cpuLowRank } from '../kernels/cpu/low-rank.js';
+import { fuzzSettings } from './fuzz.js';
+import { guidedSearch, mutateAttention, mutateTowardsBound } from './guided.js';
+
+const seed = fc.readConfigureGlobal().seed ?? 1;
+/** A plain small input to start from (no structure the climb could inherit). */
+const start = attentionInput(matrix(2, 2, [0.3, -0.5, 1, 0.2]), matrix(3, 2, [0.1, 0.4, -1, 0.3, 0.5, 0.5]), matrix(3, 1, [1, -1, 0.5]));
+async function climb(kernel: AttentionKernel, maxEvaluations: number) {
+  const law = attentionBattery(kernel, fuzzSettings(kernel, 100)).find((l) => l.id === 'battery.matches-spec');
+  if (!law) throw new Error('no battery.matches-spec');
+  const outcome = await law.check(start);
+  return guidedSearch(law, [{ value: start, outcome }], { timeMs: 120_000, seed, maxEvaluations, approximate: true });
+}
+
+describe('guided search towards a declared bound', () => {
+  it("reaches ≥ 1/2 of cpu/low-rank's certified bound and never exceeds it", async () => {
+    const g = await climb(cpuLowRank({ delta: 1e-3 }), 800);
+    expect(g.failing).toBeUndefined();
+    const worst = g.worst ? ratio(g.worst.outcome) : 0;
+    console.log(`[varcheck] cpu/low-rank: worst error/bound ${worst.toFixed(3)} after ${g.evaluations} guided evaluations`);
+    expect(worst).toBeGreaterThanOrEqual(0.5);
+    expect(worst).toBeLessThanOrEqual(1);
+  });
+  it('catches a low-rank kernel that declares half its certified bound', async () => {
+    const g = await climb(lowRankBoundHalved, 3000);
+    expect(g.failing?.message).toMatch(/error .* > bound/);
+    console.log(`[varcheck] low-rank-bound-halved: caught after ${g.evaluations} guided evaluations`);
+  });
+  it('its moves keep inputs valid and within ±maxEntry', () => {
+    const rand = mulberry32(seed);
+    let x = start;
+    for (let t = 0; t < 2000; t++) {
+      const y = rand() < 0.5 ? mutateTowardsBound(x, rand, 2) : mutateAttention(x, rand, 2, 64, true);
+      checkAttentionInput(y);
+      expect(Math.max(maxAbs(y.q.data), maxAbs(y.k.data))).toBeLessThanOrEqual(2);
+      // Keep the inputs small (a random walk of structural moves grows them).
+      x = y.k.rows * y.q.rows * y.q.cols <= 4096 ? y : start;
+    }
+  });
+});
