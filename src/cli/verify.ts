@@ -370,8 +370,8 @@ async function runPool(tasks: readonly VerifyTask[], jobs: number, options: Veri
 function merge(results: readonly TaskResult[], parts: readonly VerifyPart[]): Omit<VerifyResult, 'exitCode' | 'processes'> {
   const cmp = (a: TaskRow, b: TaskRow): number => parts.indexOf(a.part) - parts.indexOf(b.part) || a.key[0] - b.key[0] || a.key[1] - b.key[1];
   const rows = results.flatMap((r) => r.rows).sort(cmp);
-  const notes: string[] = [];
-  for (const part of parts) for (const n of results.flatMap((r) => r.notes.filter((x) => x.part === part).flatMap((x) => x.lines))) if (!notes.includes(n)) notes.push(n);
+  // A part split over both processes is set up in each: its notes once.
+  const notes = parts.flatMap((part) => results.flatMap((r) => r.notes).find((x) => x.part === part)?.lines ?? []);
   const timings: VerifyResult['timings'] = [];
   for (const { row } of rows) {
     const t = timings.find((x) => x.suite === row.suite) ?? timings[timings.push({ suite: row.suite, laws: 0, seconds: 0 }) - 1];
