@@ -276,6 +276,7 @@ function portable(r: VerifyRow): VerifyRow {
 
 /** The loop of a worker process (`varcheck verify --worker`, spawned by {@link runPool}): run tasks as they come, until told to end. */
 async function serveTasks(options: VerifyOptions): Promise<void> {
+  if (!process.send) throw new VerifyWorkerError('--worker', 'is internal: a parallel `varcheck verify` starts its workers with an IPC channel');
   const send = (m: FromWorker): Promise<void> => new Promise((resolve, reject) => process.send!(m, undefined, undefined, (e) => (e ? reject(e) : resolve())));
   const runner = new TaskRunner(options);
   try {
