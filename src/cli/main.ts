@@ -87,6 +87,8 @@ async function verifyCommand(args: string[]): Promise<number> {
       deep: { type: 'boolean' },
       jobs: { type: 'string' },
       parts: { type: 'string' },
+      // Internal: a child process of a parallel run (takes its tasks over IPC).
+      worker: { type: 'boolean' },
     },
     strict: true,
   });
@@ -100,6 +102,7 @@ async function verifyCommand(args: string[]): Promise<number> {
     deep: values.deep === true,
     jobs: positiveInteger('jobs', values.jobs),
     parts: oneOfList('parts', values.parts, PARTS),
+    worker: values.worker === true,
   });
   return result.exitCode;
 }

@@ -1,22 +1,24 @@
 /**
  * `varcheck verify`: run the spec's laws and the battery on every built-in kernel × backend, one
  * row per property. The work is split into parts (the spec, the CPU kernels, each gpu.js backend,
- * each Chromium backend); with `jobs` > 1 the parts run in that many child processes, each part
- * in exactly one of them — so each gpu.js kernel compiles once per backend and Chromium starts
- * once per backend — and the parent merges the rows.
+ * each Chromium backend); with `jobs` > 1 a queue of tasks — each gpu.js or Chromium part whole,
+ * and each single law of the spec and the CPU kernels, the most expensive first — feeds that many
+ * child processes, each taking the next task as soon as it is free. A part run whole runs in exactly
+ * one process — so each gpu.js kernel compiles once per backend and Chromium starts once per
+ * backend — and the parent merges the rows into the order of a one-process run. Which process runs
+ * a law never changes its cases: each law runs with the run's seed.
  * @module
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { lowRankSpecLaws, specLaws } from '../../properties/index.js';
 import { attentionBattery, type BatterySettings } from '../../properties/battery/attention.js';
 import { interpolationBattery } from '../../properties/battery/interpolation.js';
 import type { Law } from '../../properties/law.js';
 import { checkLaw, type LawResult } from '../../properties/runner/check-law.js';
-import { exitCode, fmt, resultDetail, statusWord, summaryLine, table } from '../../properties/runner/format.js';
+import { EXIT, exitCode, fmt, resultDetail, statusWord, summaryLine, table } from '../../properties/runner/format.js';
 import { VarcheckError } from '../../spec/errors.js';
 import { CHROMIUM_PATH, chromiumInstalled, chromiumKernels, type BrowserKernels } from '../kernels/browser/chromium.js';
 import { GPU_BACKENDS, type GpuBackend } from '../kernels/gpujs/backend.js';
@@ -49,8 +51,10 @@ export interface VerifyOptions {
   deep?: boolean;
   /** Processes to spread the parts over. @defaultValue min(2, available cores) */
   jobs?: number;
-  /** Run only these parts (a child process of a parallel run). */
+  /** Run only these parts. */
   parts?: VerifyPart[];
+  /** Internal: serve tasks from the parent process over IPC (a child process of a parallel run). */
+  worker?: boolean;
   /** Where to print (default: stdout). */
   out?: (line: string) => void;
 }
@@ -61,8 +65,10 @@ export interface VerifyResult {
   results: VerifyRow[];
   /** Lines about backends (unavailable, measured precision). */
   notes: string[];
-  /** Seconds per suite. */
+  /** Seconds per suite (the sum of its laws' times), then the setup of each part run as a whole (`<part> (setup)`, 0 laws). */
   timings: { suite: string; laws: number; seconds: number }[];
+  /** What each process of a parallel run did, and when it finished. */
+  processes?: ProcessSummary[];
   /** 0 pass, 1 fail, 3 inconclusive (see `EXIT`). */
   exitCode: number;
 }
@@ -122,41 +128,172 @@ function softwareGpu(part: VerifyPart, settings: BatterySettings): number | unde
 /** The largest key count `verify` gives kernels on gpu.js and Chromium backends (see {@link softwareGpu}). */
 export const VERIFY_SOFTWARE_GPU_KEYS = 2048;
 
-/** Run the given parts in this process. */
-async function runParts(parts: readonly VerifyPart[], options: VerifyOptions): Promise<Omit<VerifyResult, 'exitCode'>> {
-  const results: VerifyRow[] = [];
-  const notes: string[] = [];
-  const timings: VerifyResult['timings'] = [];
-  const cleanup: (() => unknown)[] = [];
-  try {
-    for (const part of parts) {
-      for (const { suite, laws } of await partSuites(part, { reach: options.deep ? 'deep' : 'default' }, notes, cleanup)) {
-        const t0 = Date.now();
-        let n = 0;
-        for (const law of laws) {
-          if (options.filter && !(law.id ?? law.name).includes(options.filter) && !law.name.includes(options.filter)) continue;
-          results.push({ suite, ...(await checkLaw(law, { seed: options.seed, numRuns: options.numRuns })) });
-          n++;
-        }
-        if (n > 0) timings.push({ suite, laws: n, seconds: (Date.now() - t0) / 1000 });
-      }
-    }
-  } finally {
-    for (const c of cleanup.reverse()) await c();
-  }
-  return { results, notes, timings };
+/**
+ * One unit of work: a whole part (set up once: gpu.js compiles, Chromium starts), or — for the parts
+ * that cost nothing to set up (`spec`, `builtin`) — one law of it, so the pool can fill the gaps.
+ */
+export interface VerifyTask {
+  /** The part. */
+  part: VerifyPart;
+  /** Only this law: index of its suite in the part and of the law in the suite (absent: the whole part). */
+  law?: { suite: number; index: number };
+  /** Expected seconds (orders the queue; see {@link PART_COST}). */
+  cost: number;
 }
 
-/** Parts in `jobs` groups, spreading the expensive ones (Chromium, headless-gl) apart. */
-export function planShards(parts: readonly VerifyPart[], jobs: number): VerifyPart[][] {
-  const cost = (p: VerifyPart): number => (p.startsWith('chromium') ? 3 : p === 'headlessgl' ? 3 : p === 'spec' ? 2 : p === 'webgpu' ? 1 : 2);
-  const shards: { parts: VerifyPart[]; cost: number }[] = Array.from({ length: jobs }, () => ({ parts: [], cost: 0 }));
-  for (const p of [...parts].sort((a, b) => cost(b) - cost(a))) {
-    const s = shards.reduce((a, b) => (b.cost < a.cost ? b : a));
-    s.parts.push(p);
-    s.cost += cost(p);
+/** A row of a task, with where it sorts in a one-process run (part, suite, law). */
+interface TaskRow {
+  row: VerifyRow;
+  part: VerifyPart;
+  /** Index of the suite in the part and of the law in the suite. */
+  key: [number, number];
+}
+
+/** What a task reports. */
+interface TaskResult {
+  rows: TaskRow[];
+  /** Notes of the parts this task set up, by part. */
+  notes: { part: VerifyPart; lines: string[] }[];
+  /** Seconds spent setting parts up (building kernels, starting Chromium), by part. */
+  setup: { part: VerifyPart; seconds: number }[];
+}
+
+/**
+ * Expected seconds of the parts set up as a whole, on the 2-core reference machine at the default
+ * reach (`varcheck verify --jobs 1 --parts P`). They only order the queue — the most expensive
+ * first — and never change what runs; the pool balances whatever the machine actually measures.
+ */
+export const PART_COST: Readonly<Partial<Record<VerifyPart, number>>> = {
+  'chromium-webgpu': 30,
+  'chromium-webgl2': 15,
+  webasm: 12,
+  headlessgl: 10,
+  cpu: 4,
+  webgpu: 2,
+};
+
+/** Expected seconds of the few laws of `spec` and `builtin` that take more than a second (by id; others ≈ {@link LAW_COST_DEFAULT}). */
+export const LAW_COST: Readonly<Record<string, number>> = {
+  'bounds.composition-all-attention-low-rank': 9,
+  'pipeline.a-posteriori-trace-the-bound-is': 6.5,
+  'low-rank.certificate-on-adversarial-rows-query-b': 3.3,
+  'threshold.sweep-along-b-eq-c': 3.1,
+  'bounds.composition-witness-a-kernel-erring-by': 2.6,
+  'battery.matches-spec': 2.5,
+  'threshold.criteria-its-float64-worst-case-covers': 1.9,
+  'low-rank.polynomial-chebyshev-a-posteriori-certificate-is': 1.5,
+};
+
+const LAW_COST_DEFAULT = 0.2;
+
+/** Parts whose laws may run in different processes (their setup costs nothing). */
+const SPLIT_PARTS: ReadonlySet<VerifyPart> = new Set(['spec', 'builtin']);
+
+function lawMatches(law: Law<unknown>, filter: string | undefined): boolean {
+  return !filter || (law.id ?? law.name).includes(filter) || law.name.includes(filter);
+}
+
+/** Runs tasks in this process, setting each part up once (on first use) and closing everything at the end. */
+class TaskRunner {
+  private readonly parts = new Map<VerifyPart, Promise<{ suite: string; laws: readonly Law<unknown>[] }[]>>();
+  private readonly cleanup: (() => unknown)[] = [];
+
+  constructor(private readonly options: Pick<VerifyOptions, 'seed' | 'numRuns' | 'filter' | 'deep'>) {}
+
+  /** The suites of a part, set up on first use (reports its notes and setup time into `into`). */
+  async suites(part: VerifyPart, into?: TaskResult): Promise<{ suite: string; laws: readonly Law<unknown>[] }[]> {
+    let p = this.parts.get(part);
+    if (!p) {
+      const notes: string[] = [];
+      const t0 = Date.now();
+      p = partSuites(part, { reach: this.options.deep ? 'deep' : 'default' }, notes, this.cleanup);
+      this.parts.set(part, p);
+      await p;
+      into?.notes.push({ part, lines: notes });
+      into?.setup.push({ part, seconds: (Date.now() - t0) / 1000 });
+    }
+    return p;
   }
-  return shards.filter((s) => s.parts.length > 0).map((s) => s.parts);
+
+  async run(task: VerifyTask): Promise<TaskResult> {
+    const out: TaskResult = { rows: [], notes: [], setup: [] };
+    const suites = await this.suites(task.part, out);
+    for (const [si, { suite, laws }] of suites.entries()) {
+      if (task.law && task.law.suite !== si) continue;
+      for (const [li, law] of laws.entries()) {
+        if ((task.law && task.law.index !== li) || !lawMatches(law, this.options.filter)) continue;
+        out.rows.push({ row: { suite, ...(await checkLaw(law, { seed: this.options.seed, numRuns: this.options.numRuns })) }, part: task.part, key: [si, li] });
+      }
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.cleanup.reverse()) await c();
+  }
+}
+
+/**
+ * The tasks of a run, the most expensive first: each part as one task, except `spec` and `builtin`,
+ * whose laws are tasks of their own (filtered here, so a filtered-out law costs nothing).
+ */
+export async function planTasks(parts: readonly VerifyPart[], options: Pick<VerifyOptions, 'filter' | 'deep'>): Promise<VerifyTask[]> {
+  const tasks: VerifyTask[] = [];
+  const runner = new TaskRunner({ seed: 0, ...options });
+  try {
+    for (const part of parts) {
+      if (!SPLIT_PARTS.has(part)) {
+        tasks.push({ part, cost: PART_COST[part] ?? 10 });
+        continue;
+      }
+      for (const [si, { laws }] of (await runner.suites(part)).entries())
+        for (const [li, law] of laws.entries()) if (lawMatches(law, options.filter)) tasks.push({ part, law: { suite: si, index: li }, cost: LAW_COST[law.id ?? ''] ?? LAW_COST_DEFAULT });
+    }
+  } finally {
+    await runner.close();
+  }
+  // Stable: equal costs keep the one-process order.
+  return tasks.sort((a, b) => b.cost - a.cost);
+}
+
+/** What the processes of a run did (printed, so the balance of a run can be read off). */
+export interface ProcessSummary {
+  /** Parts set up in this process. */
+  parts: VerifyPart[];
+  /** Single-law tasks it ran. */
+  laws: number;
+  /** Seconds from its start to its last report. */
+  seconds: number;
+}
+
+type ToWorker = { kind: 'task'; task: VerifyTask } | { kind: 'end' };
+type FromWorker = { kind: 'ready' } | { kind: 'done'; result: TaskResult };
+
+/** A row as it crosses a process boundary: a failure's value and thrown error stay behind (they may not be cloneable). */
+function portable(r: VerifyRow): VerifyRow {
+  return r.status === 'failed' ? { ...r, failure: { ...r.failure, value: undefined, thrown: undefined } } : r;
+}
+
+/** The loop of a worker process (`varcheck verify --worker`, spawned by {@link runPool}): run tasks as they come, until told to end. */
+async function serveTasks(options: VerifyOptions): Promise<void> {
+  if (!process.send) throw new VerifyWorkerError('--worker', 'is internal: a parallel `varcheck verify` starts its workers with an IPC channel');
+  const send = (m: FromWorker): Promise<void> => new Promise((resolve, reject) => process.send!(m, undefined, undefined, (e) => (e ? reject(e) : resolve())));
+  const runner = new TaskRunner(options);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      process.on('disconnect', resolve);
+      process.on('message', (m: ToWorker) => {
+        if (m.kind === 'end') return resolve();
+        runner
+          .run(m.task)
+          .then((result) => send({ kind: 'done', result: { ...result, rows: result.rows.map((r) => ({ ...r, row: portable(r.row) })) } }))
+          .catch(reject);
+      });
+      send({ kind: 'ready' }).catch(reject);
+    });
+  } finally {
+    await runner.close();
+  }
 }
 
 /** A child process of a parallel run failed to report. */
@@ -166,49 +303,119 @@ export class VerifyWorkerError extends VarcheckError {
 
 const BIN = fileURLToPath(new URL('../../bin/varcheck.js', import.meta.url).href.replace(/\/dist\/bin\//, '/bin/'));
 
-/** Run each shard in a child `varcheck verify --parts …` and merge their JSON. */
-async function runShards(shards: VerifyPart[][], options: VerifyOptions): Promise<Omit<VerifyResult, 'exitCode'>> {
-  const dir = mkdtempSync(join(tmpdir(), 'varcheck-verify-'));
+/**
+ * Run the tasks in `jobs` child processes (`varcheck verify --worker`): each takes the next task
+ * from one queue, the most expensive first, as soon as it is free — so the processes finish close
+ * together whatever the machine's actual speeds. A part set up as a whole runs in exactly one process.
+ */
+async function runPool(tasks: readonly VerifyTask[], jobs: number, options: VerifyOptions): Promise<{ results: TaskResult[]; processes: ProcessSummary[] }> {
+  const queue = [...tasks];
+  const results: TaskResult[] = [];
+  const children: ChildProcess[] = [];
+  const processes: ProcessSummary[] = [];
+  const args = ['verify', '--worker', '--seed', String(options.seed)];
+  if (options.numRuns !== undefined) args.push('--runs', String(options.numRuns));
+  if (options.filter !== undefined) args.push('--filter', options.filter);
+  if (options.deep) args.push('--deep');
+  const t0 = Date.now();
   try {
-    const runs = shards.map((parts, i) => {
-      const file = join(dir, `shard-${i}.json`);
-      const args = [BIN, 'verify', '--seed', String(options.seed), '--parts', parts.join(','), '--jobs', '1', '--json', file];
-      if (options.numRuns !== undefined) args.push('--runs', String(options.numRuns));
-      if (options.filter !== undefined) args.push('--filter', options.filter);
-      if (options.deep) args.push('--deep');
-      return new Promise<Omit<VerifyResult, 'exitCode'>>((resolve, reject) => {
-        const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-        let stderr = '';
-        child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-        child.on('close', (code) => {
-          try {
-            const r = JSON.parse(readFileSync(file, 'utf8')) as VerifyResult;
-            resolve({ results: r.results, notes: r.notes, timings: r.timings });
-          } catch {
-            reject(new VerifyWorkerError(`parts ${parts.join(',')}`, `the child process exited with ${code} without a report: ${stderr.slice(-2000)}`));
-          }
-        });
-      });
-    });
-    const all = await Promise.all(runs);
-    return { results: all.flatMap((r) => r.results), notes: all.flatMap((r) => r.notes), timings: all.flatMap((r) => r.timings) };
+    await Promise.all(
+      Array.from(
+        { length: jobs },
+        (_, w) =>
+          new Promise<void>((resolve, reject) => {
+            const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+            children.push(child);
+            const summary: ProcessSummary = { parts: [], laws: 0, seconds: 0 };
+            processes[w] = summary;
+            let stderr = '';
+            let current: VerifyTask | undefined;
+            let ended = false;
+            child.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
+            const next = (): void => {
+              current = queue.shift();
+              if (current) {
+                if (current.law) summary.laws++;
+                else summary.parts.push(current.part);
+                child.send({ kind: 'task', task: current } satisfies ToWorker);
+              } else {
+                ended = true;
+                child.send({ kind: 'end' } satisfies ToWorker);
+              }
+            };
+            child.on('message', (m: FromWorker) => {
+              if (m.kind === 'done') {
+                results.push(m.result);
+                summary.seconds = (Date.now() - t0) / 1000;
+              }
+              next();
+            });
+            child.on('error', reject);
+            child.on('close', (code, signal) => {
+              if (ended && code === 0) resolve();
+              else {
+                const what = current ? `${current.part}${current.law ? ` (law ${current.law.suite}.${current.law.index})` : ''}` : 'before its first task';
+                reject(new VerifyWorkerError(`process ${w + 1}`, `exited with ${code ?? signal} at ${what} without a report: ${stderr.slice(-2000)}`));
+              }
+            });
+          }),
+      ),
+    );
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill();
   }
+  return { results, processes };
+}
+
+/** Merge task results: rows in one-process order, notes once per part, timings per suite, then each part's setup. */
+function merge(results: readonly TaskResult[], parts: readonly VerifyPart[]): Omit<VerifyResult, 'exitCode' | 'processes'> {
+  const cmp = (a: TaskRow, b: TaskRow): number => parts.indexOf(a.part) - parts.indexOf(b.part) || a.key[0] - b.key[0] || a.key[1] - b.key[1];
+  const rows = results.flatMap((r) => r.rows).sort(cmp);
+  // A part split over both processes is set up in each: its notes once.
+  const notes = parts.flatMap((part) => results.flatMap((r) => r.notes).find((x) => x.part === part)?.lines ?? []);
+  const timings: VerifyResult['timings'] = [];
+  for (const { row } of rows) {
+    const t = timings.find((x) => x.suite === row.suite) ?? timings[timings.push({ suite: row.suite, laws: 0, seconds: 0 }) - 1];
+    t.laws++;
+    t.seconds += row.ms / 1000;
+  }
+  for (const part of parts) {
+    const s = results.flatMap((r) => r.setup.filter((x) => x.part === part));
+    // Parts run whole are set up once; spec and builtin cost nothing to set up.
+    if (s.length > 0 && !SPLIT_PARTS.has(part)) timings.push({ suite: `${part} (setup)`, laws: 0, seconds: s.reduce((a, x) => a + x.seconds, 0) });
+  }
+  return { results: rows.map((r) => r.row), notes, timings };
 }
 
 /** Run the battery; prints one row per property and returns the rows and the exit code. */
 export async function verify(options: VerifyOptions): Promise<VerifyResult> {
+  if (options.worker) {
+    await serveTasks(options);
+    return { results: [], notes: [], timings: [], exitCode: EXIT.passed };
+  }
   const out = options.out ?? ((l: string) => process.stdout.write(`${l}\n`));
   const t0 = Date.now();
   const parts = options.parts ?? verifyParts(options);
-  const jobs = Math.max(1, Math.min(options.jobs ?? Math.min(2, availableParallelism()), parts.length));
+  const wanted = Math.max(1, options.jobs ?? Math.min(2, availableParallelism()));
+  const tasks = wanted > 1 ? await planTasks(parts, options) : [];
+  const jobs = Math.min(wanted, Math.max(1, tasks.length));
   out(`varcheck verify — fast-check seed ${options.seed} (replay: varcheck verify --seed ${options.seed}), ${jobs} process(es)`);
   if (!options.parts && !chromiumInstalled() && options.browser?.length !== 0) out(`backend chromium: unavailable — Chromium not installed (${CHROMIUM_PATH})`);
-  const run = jobs > 1 && !options.parts ? await runShards(planShards(parts, jobs), options) : await runParts(parts, options);
-  const order = new Map(parts.map((p, i) => [p, i]));
-  const rank = (suite: string): number => (suite.startsWith('spec') && !suite.includes('/') ? 0 : (order.get((suite.split('@')[1] ?? 'builtin') as VerifyPart) ?? 1));
-  const results = [...run.results].sort((a, b) => rank(a.suite) - rank(b.suite));
+  let run: Omit<VerifyResult, 'exitCode'>;
+  if (jobs > 1) {
+    const pool = await runPool(tasks, jobs, options);
+    run = { ...merge(pool.results, parts), processes: pool.processes };
+  } else {
+    const runner = new TaskRunner(options);
+    const done: TaskResult[] = [];
+    try {
+      for (const part of parts) done.push(await runner.run({ part, cost: 0 }));
+    } finally {
+      await runner.close();
+    }
+    run = merge(done, parts);
+  }
+  const { results } = run;
   for (const n of run.notes) out(n);
   out(
     table(
@@ -222,14 +429,19 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       run.timings.map((t) => [t.suite, String(t.laws), fmt(t.seconds)]),
     )}`,
   );
+  for (const [i, p] of (run.processes ?? []).entries()) {
+    out(`process ${i + 1}: ${[...p.parts, ...(p.laws > 0 ? [`${p.laws} single laws of spec/builtin`] : [])].join(', ')}; done at ${fmt(p.seconds)} s`);
+  }
   for (const r of results.filter((x) => x.status === 'failed' || x.status === 'inconclusive')) {
     out(`\n${statusWord(r.status)} ${r.suite} › ${r.name} [${r.cites}]\n${resultDetail(r, '  ', Infinity).join('\n')}`);
   }
   out(`\n${summaryLine(results)} in ${fmt((Date.now() - t0) / 1000)} s`);
   const code = exitCode(results);
   if (options.json) {
-    const rows = results.map((r) => (r.status === 'failed' ? { ...r, failure: { ...r.failure, value: undefined, thrown: undefined } } : r));
-    writeFileSync(options.json, `${JSON.stringify({ seed: options.seed, exitCode: code, notes: run.notes, timings: run.timings, results: rows }, null, 2)}\n`);
+    writeFileSync(
+      options.json,
+      `${JSON.stringify({ seed: options.seed, exitCode: code, notes: run.notes, timings: run.timings, processes: run.processes, results: results.map(portable) }, null, 2)}\n`,
+    );
   }
-  return { results, notes: run.notes, timings: run.timings, exitCode: code };
+  return { ...run, exitCode: code };
 }

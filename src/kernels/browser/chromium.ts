@@ -3,6 +3,7 @@
  * driven by playwright-core) on a page served from 127.0.0.1, on WebGL2 (or WebGPU with
  * `--enable-unsafe-webgpu` when an adapter appears). Each browser kernel is a contract kernel
  * whose `run` crosses into the page, so the Node battery and tolerance policy judge it unchanged.
+ * Matrices cross as base64 float64 bytes (./wire.ts), exactly and without per-entry serialization.
  * @module
  */
 import { existsSync } from 'node:fs';
@@ -12,6 +13,7 @@ import type { AttentionInput } from '../../../spec/attention.js';
 import { BackendUnavailableError, type GpuBackend } from '../gpujs/backend.js';
 import { GPUJS_LOW_RANK_PROFILE, gpujsLowRankBound, lowRankFormulaReference } from '../gpujs/low-rank.js';
 import { BROWSER_LOW_RANK_DELTA } from './page-entry-config.js';
+import { decodeFloat64, encodeFloat64, toWire, type WireMatrix } from './wire.js';
 import type { FeatureMap, Matrix } from '../../../spec/matrix.js';
 import type { AttentionKernel, InterpolationKernel } from '../../../spec/contract.js';
 import type { KernelTiming } from '../wgsl/exact.js';
@@ -121,13 +123,12 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
       .map((k) => {
         let lastTiming: KernelTiming | undefined;
         const remote = async (x: AttentionInput): Promise<Matrix> => {
-          const wire = (m: Matrix) => ({ rows: m.rows, cols: m.cols, data: Array.from(m.data) });
           const out = (await page.evaluate(
             ([n, q, kk, v, s, mask]) => (globalThis as unknown as { varcheck: { attention(...a: unknown[]): Promise<unknown> } }).varcheck.attention(n, q, kk, v, s, mask),
-            [k.name, wire(x.q), wire(x.k), wire(x.v), x.scale, x.mask] as const,
-          )) as { rows: number; cols: number; data: number[]; timing: KernelTiming };
+            [k.name, toWire(x.q), toWire(x.k), toWire(x.v), x.scale, x.mask] as const,
+          )) as WireMatrix & { timing: KernelTiming };
           lastTiming = out.timing;
-          return { rows: out.rows, cols: out.cols, data: Float64Array.from(out.data) };
+          return { rows: out.rows, cols: out.cols, data: decodeFloat64(out.data) };
         };
         const base = {
           name: tag(k.name),
@@ -156,11 +157,11 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
         run: async (x: FeatureMap, h2: number, w2: number): Promise<FeatureMap> => {
           const out = (await page.evaluate(([n, xx, a, b]) => (globalThis as unknown as { varcheck: { resize(...a: unknown[]): Promise<unknown> } }).varcheck.resize(n, xx, a, b), [
             k.name,
-            { h: x.h, w: x.w, c: x.c, data: Array.from(x.data) },
+            { h: x.h, w: x.w, c: x.c, data: encodeFloat64(x.data) },
             h2,
             w2,
-          ] as const)) as { h: number; w: number; c: number; data: number[] };
-          return { ...out, data: Float64Array.from(out.data) };
+          ] as const)) as { h: number; w: number; c: number; data: string };
+          return { ...out, data: decodeFloat64(out.data) };
         },
       }));
     return { backend, userAgent: init.userAgent, measured: { ...init.measured, backend: `chromium-${backend}` }, attention, interpolation, close };

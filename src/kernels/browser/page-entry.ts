@@ -1,7 +1,7 @@
 /**
  * Runs inside Chromium: builds the gpu.js kernels on a browser backend (WebGL2, WebGPU) and
  * exposes them to the Node driver as `window.varcheck`. Inputs and outputs cross the page
- * boundary as plain arrays.
+ * boundary as base64 float64 bytes (./wire.ts).
  * @module
  */
 import type { AttentionKernel, InterpolationKernel } from '../../../spec/contract.js';
@@ -15,15 +15,9 @@ import { BROWSER_LOW_RANK_DELTA } from './page-entry-config.js';
 import { requestWgslDevice, type WebGpuEntry } from '../wgsl/webgpu.js';
 import { wgslExact, type KernelTiming } from '../wgsl/exact.js';
 import { wgslLowRank } from '../wgsl/low-rank.js';
+import { decodeFloat64, encodeFloat64, type WireMatrix } from './wire.js';
 
 const kernels = new Map<string, AttentionKernel | InterpolationKernel>();
-
-/** A matrix as it crosses the page boundary. */
-interface WireMatrix {
-  rows: number;
-  cols: number;
-  data: number[];
-}
 
 const api = {
   async init(backend: GpuBackend) {
@@ -49,16 +43,16 @@ const api = {
   },
   async attention(name: string, q: WireMatrix, k: WireMatrix, v: WireMatrix, scale: number, mask: Mask) {
     const kernel = kernels.get(name) as AttentionKernel;
-    const m = (x: WireMatrix) => ({ rows: x.rows, cols: x.cols, data: Float64Array.from(x.data) });
+    const m = (x: WireMatrix) => ({ rows: x.rows, cols: x.cols, data: decodeFloat64(x.data) });
     const t0 = performance.now();
     const out = await kernel.run({ q: m(q), k: m(k), v: m(v), scale, mask });
     const timing: KernelTiming = (kernel as { lastTiming?: KernelTiming }).lastTiming ?? { kernelMs: null, endToEndMs: performance.now() - t0 };
-    return { rows: out.rows, cols: out.cols, data: Array.from(out.data), timing };
+    return { rows: out.rows, cols: out.cols, data: encodeFloat64(out.data), timing };
   },
-  async resize(name: string, x: { h: number; w: number; c: number; data: number[] }, h2: number, w2: number) {
+  async resize(name: string, x: { h: number; w: number; c: number; data: string }, h2: number, w2: number) {
     const kernel = kernels.get(name) as InterpolationKernel;
-    const out = await kernel.run({ ...x, data: Float64Array.from(x.data) }, h2, w2);
-    return { h: out.h, w: out.w, c: out.c, data: Array.from(out.data) };
+    const out = await kernel.run({ ...x, data: decodeFloat64(x.data) }, h2, w2);
+    return { h: out.h, w: out.w, c: out.c, data: encodeFloat64(out.data) };
   },
 };
 

@@ -1,0 +1,47 @@
+/**
+ * `varcheck verify`'s process pool: the task queue (parts run whole, spec and CPU-kernel laws one by
+ * one, most expensive first) and the merge — a two-process run gives the rows of a one-process run,
+ * in the same order. The pool spawns bin/varcheck.js, which runs the built dist/ (`npm test` builds it).
+ */
+import { describe, expect, it } from 'vitest';
+import { lowRankSpecLaws, specLaws } from '../../properties/index.js';
+import { planTasks, verify, type VerifyRow } from './verify.js';
+
+const strip = (rows: readonly VerifyRow[]) => rows.map(({ ms: _ms, ...r }) => r);
+
+describe('verify task queue', () => {
+  it('runs gpu.js and Chromium parts whole, spec laws one by one, the most expensive first', async () => {
+    const tasks = await planTasks(['spec', 'headlessgl', 'chromium-webgl2', 'chromium-webgpu'], {});
+    expect(tasks.slice(0, 3).map((t) => [t.part, t.law])).toEqual([
+      ['chromium-webgpu', undefined],
+      ['chromium-webgl2', undefined],
+      ['headlessgl', undefined],
+    ]);
+    const spec = tasks.filter((t) => t.part === 'spec');
+    expect(spec).toHaveLength(specLaws.length + lowRankSpecLaws.length);
+    expect(new Set(spec.map((t) => `${t.law!.suite}.${t.law!.index}`)).size).toBe(spec.length);
+    for (let i = 1; i < tasks.length; i++) expect(tasks[i].cost).toBeLessThanOrEqual(tasks[i - 1].cost);
+  });
+
+  it('leaves filtered-out laws out of the queue', async () => {
+    const tasks = await planTasks(['spec'], { filter: 'bicubic:' });
+    const want = [...specLaws, ...lowRankSpecLaws].filter((l) => (l.id ?? l.name).includes('bicubic:') || l.name.includes('bicubic:'));
+    expect(want.length).toBeGreaterThan(0);
+    expect(tasks).toHaveLength(want.length);
+  });
+});
+
+describe('verify in two processes', () => {
+  it('gives the rows, notes and suite timings of a one-process run, in the same order', async () => {
+    const options = { seed: 20250107, numRuns: 3, parts: ['builtin' as const], out: () => undefined };
+    const one = await verify({ ...options, jobs: 1 });
+    const two = await verify({ ...options, jobs: 2 });
+    expect(one.results.length).toBeGreaterThan(10);
+    expect(strip(two.results)).toEqual(strip(one.results));
+    expect(two.notes).toEqual(one.notes);
+    expect(two.timings.map((t) => [t.suite, t.laws])).toEqual(one.timings.map((t) => [t.suite, t.laws]));
+    expect(two.processes).toHaveLength(2);
+    expect(two.processes!.reduce((a, p) => a + p.laws, 0)).toBe(one.results.length);
+    expect(two.exitCode).toBe(one.exitCode);
+  }, 120_000);
+});

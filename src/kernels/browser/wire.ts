@@ -1,0 +1,66 @@
+/**
+ * How matrices cross the page boundary between the Node driver and the Chromium page: the bytes of
+ * a Float64Array as one base64 string. Playwright serializes a plain array number by number (an
+ * object per entry), which cost seconds per call on the battery's large inputs; one string costs
+ * milliseconds. Every float64 value — and so every float32 value, widened — crosses exactly (both
+ * ends run on the same machine, so the byte order is the same). Used on both sides: Node (Buffer)
+ * and the page (`Uint8Array.fromBase64` / `toBase64` where the browser has them, else atob/btoa).
+ * @module
+ */
+
+/** A matrix as it crosses the page boundary: its entries as {@link encodeFloat64} text. */
+export interface WireMatrix {
+  rows: number;
+  cols: number;
+  /** Base64 of the float64 entries, row-major. */
+  data: string;
+}
+
+interface Base64Bytes {
+  toBase64?(): string;
+}
+interface Base64Ctor {
+  fromBase64?(s: string): Uint8Array;
+}
+interface NodeBufferCtor {
+  from(data: ArrayBufferLike | string, byteOffsetOrEncoding?: number | string, length?: number): Uint8Array & { toString(encoding: string): string };
+}
+
+// Looked up per call: Node has Buffer, the page has neither it nor (before Chromium 140) Uint8Array.fromBase64.
+const nodeBuffer = (): NodeBufferCtor | undefined => (globalThis as unknown as { Buffer?: NodeBufferCtor }).Buffer;
+const text = globalThis as unknown as { atob(s: string): string; btoa(s: string): string };
+
+/** Base64 of the entries as float64 bytes (float32 entries are widened, exactly). */
+export function encodeFloat64(a: ArrayLike<number>): string {
+  const f = a instanceof Float64Array ? a : Float64Array.from(a);
+  const bytes = new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
+  if (typeof (bytes as Base64Bytes).toBase64 === 'function') return (bytes as Base64Bytes).toBase64!();
+  const buffer = nodeBuffer();
+  if (buffer) return buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return text.btoa(s);
+}
+
+/** The Float64Array that {@link encodeFloat64} encoded (a fresh, aligned copy). */
+export function decodeFloat64(s: string): Float64Array {
+  let bytes: Uint8Array;
+  const from = (Uint8Array as unknown as Base64Ctor).fromBase64;
+  const buffer = nodeBuffer();
+  if (typeof from === 'function') bytes = from.call(Uint8Array, s);
+  else if (buffer) bytes = buffer.from(s, 'base64');
+  else {
+    const bin = text.atob(s);
+    bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  }
+  if (bytes.byteLength % 8 !== 0) throw new RangeError(`a wire matrix has ${bytes.byteLength} bytes, not a whole number of float64 entries`);
+  const out = new Float64Array(bytes.byteLength / 8);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
+
+/** A matrix (or any rows × cols entries) ready to cross. */
+export function toWire(m: { rows: number; cols: number; data: ArrayLike<number> }): WireMatrix {
+  return { rows: m.rows, cols: m.cols, data: encodeFloat64(m.data) };
+}
