@@ -5,8 +5,16 @@
  * @module
  */
 
+/** Key chunks and where each scale block ends among them. */
+export interface KeyChunks {
+  /** Chunk n covers keys chunks[2n] … chunks[2n + 1] − 1. */
+  chunks: Uint32Array;
+  /** lastChunk[b]: the index of scale block b's last chunk. */
+  lastChunk: Uint32Array;
+}
+
 /** Key chunks of at most `size` rows that never straddle a block (start, end pairs), and each block's last chunk. */
-export function blockChunks(blocks: readonly number[], size: number): { chunks: Uint32Array; lastChunk: Uint32Array } {
+export function blockChunks(blocks: readonly number[], size: number): KeyChunks {
   const chunks: number[] = [];
   const lastChunk: number[] = [];
   let start = 0;

@@ -17,7 +17,7 @@ import { matrix, type Matrix } from '../../../spec/matrix.js';
 import { levels } from '../../../spec/pyramid.js';
 import { chunkedFloat32Profile, clampToValueRange, declaredLowRankBound, lowRankPolynomial, requireDelta, type RoundingProfile } from '../../../spec/certificate.js';
 import { exponentTable, lowRankFormulaReference } from '../gpujs/low-rank.js';
-import { blockChunks } from '../chunks.js';
+import { blockChunks, type KeyChunks } from '../chunks.js';
 import { computePipeline, dispatchAndRead, storageBuffer, type KernelTiming, type WgslAttentionKernel } from './exact.js';
 import { BufferUsage, type WebGpuBuffer, type WgslDevice } from './webgpu.js';
 
@@ -143,7 +143,7 @@ export interface KeyChunking {
   /** Most keys in one chunk. */
   size: number;
   /** Chunk spans and each block's last chunk ({@link blockChunks}). */
-  cut: { chunks: Uint32Array; lastChunk: Uint32Array };
+  cut: KeyChunks;
   /** Invocations of the scan: a power of two ≥ 4, the chunk count and the block count. */
   lanes: number;
 }
