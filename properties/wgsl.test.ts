@@ -97,8 +97,9 @@ describe('wgsl dispatch tables', () => {
     expect(GPUJS_LOW_RANK_PROFILE.keyOps(21845, 8)).toBe(128 + 171 + 8);
     expect(gpujsLowRankBound(1e-3)(x)).toBeLessThanOrEqual(1e-3);
   });
-  it('headClass: the power of two ≥ n, at least 4', () => {
-    expect([1, 4, 5, 16, 17, 64, 65].map(headClass)).toEqual([4, 4, 8, 16, 32, 64, 128]);
+  it('headClass: the smallest compiled class ≥ n; past the largest, a typed error', () => {
+    expect([1, 4, 5, 16, 64, 65, 128, 129, 256].map(headClass)).toEqual([4, 4, 64, 64, 64, 128, 128, 256, 256]);
+    expect(() => headClass(257)).toThrow(/head size 257 > 256/);
   });
 });
 

@@ -7,8 +7,8 @@
  * tile computes the row's scores once, rescales (m, l, o) once, and adds each exp(s − m)·v_j
  * once (online softmax). Block-causal: the workgroup stops at the longest key prefix of its
  * rows, and each row stops at its own limit, so nothing is masked element by element inside a
- * scale; workgroups are dispatched longest key prefix first. Head sizes are compiled in
- * power-of-two classes (one pipeline per class pair, cached).
+ * scale; workgroups are dispatched longest key prefix first. Head sizes are compiled in a few
+ * classes ({@link WGSL_HEAD_CLASSES}, one cached pipeline each).
  * @module
  */
 import { checkAttentionInput, type AttentionInput } from '../../../spec/attention.js';
@@ -44,21 +44,28 @@ function keyTile(cap: number): number {
   return Math.max(4, Math.min(64, Math.floor(2048 / cap)));
 }
 
-/** The power of two ≥ n (at least 4): head sizes are compiled in these classes. */
+/**
+ * Head-size classes: one pipeline per class serves every d, d_v up to it. Few on purpose: each
+ * class costs a pipeline compile, 0.5–3 s on SwiftShader (whose cost grows with the register
+ * state held across the workgroup barrier). 4 is the low-rank regime's d, 64 VAR's head size.
+ */
+export const WGSL_HEAD_CLASSES: readonly number[] = [4, 64, 128, WGSL_MAX_HEAD];
+
+/** The smallest class of {@link WGSL_HEAD_CLASSES} ≥ n (n ≤ {@link WGSL_MAX_HEAD}). */
 export function headClass(n: number): number {
-  let c = 4;
-  while (c < n) c *= 2;
+  const c = WGSL_HEAD_CLASSES.find((h) => h >= n);
+  if (c === undefined) throw new RangeArgumentError('n', `head size ${n} > ${WGSL_MAX_HEAD} is not compiled`);
   return c;
 }
 
 /**
- * The WGSL source of `wgsl/exact` for head sizes up to DC = headClass(d) and DVC =
- * headClass(d_v): register arrays and loops have those constant lengths (unrolled); the actual
- * d and d_v are uniforms, guarded by uniform branches. One pipeline serves a whole class.
+ * The WGSL source of `wgsl/exact` for head sizes d, d_v up to DC = DVC = headClass(max(d, d_v)):
+ * register arrays and loops have that constant length (unrolled); the actual d and d_v are
+ * uniforms, guarded by uniform branches. One pipeline serves a whole class.
  */
 export function wgslExactSource(d: number, dv: number): string {
-  const DC = headClass(d);
-  const DVC = headClass(dv);
+  const DC = headClass(Math.max(d, dv));
+  const DVC = DC;
   const BK = keyTile(Math.max(DC, DVC));
   const BQ = WGSL_QUERY_TILE;
   return /* wgsl */ `
@@ -109,7 +116,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
       for (var jj: u32 = 0u; jj < n; jj++) {
         var acc: f32 = 0.0;
         for (var c: u32 = 0u; c < DC; c++) {
-          if (c < D) { acc = fma(q[c], Ks[jj * D + c], acc); }
+          if (c >= D) { break; }
+          acc = fma(q[c], Ks[jj * D + c], acc);
         }
         let z = acc * P.scale;
         s[jj] = z;
@@ -117,12 +125,16 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
       }
       let alpha = exp(m - mt);
       l = l * alpha;
-      for (var c: u32 = 0u; c < DVC; c++) { o[c] = o[c] * alpha; }
+      for (var c: u32 = 0u; c < DVC; c++) {
+        if (c >= DV) { break; }
+        o[c] = o[c] * alpha;
+      }
       for (var jj: u32 = 0u; jj < n; jj++) {
         let p = exp(s[jj] - mt);
         l = l + p;
         for (var c: u32 = 0u; c < DVC; c++) {
-          if (c < DV) { o[c] = fma(p, Vs[jj * DV + c], o[c]); }
+          if (c >= DV) { break; }
+          o[c] = fma(p, Vs[jj * DV + c], o[c]);
         }
       }
       m = mt;
@@ -195,13 +207,13 @@ export async function dispatchAndRead(
     enc.copyBufferToBuffer(tsResolve, 0, tsRead, 0, 16);
   }
   device.queue.submit([enc.finish()]);
-  await staging.mapAsync(MAP_READ);
+  // Both maps at once: one wait for the device, not two.
+  await Promise.all([staging.mapAsync(MAP_READ), tsRead?.mapAsync(MAP_READ)]);
   const data = new Float32Array(staging.getMappedRange().slice(0));
   staging.unmap();
   staging.destroy();
   let kernelMs: number | null = null;
   if (tsRead && tsResolve && querySet) {
-    await tsRead.mapAsync(MAP_READ);
     const t = new BigUint64Array(tsRead.getMappedRange().slice(0));
     tsRead.unmap();
     const ns = Number(t[1] - t[0]);
@@ -238,7 +250,7 @@ export interface WgslKernelOptions {
  */
 export function wgslExact(dev: WgslDevice, options: WgslKernelOptions): WgslAttentionKernel {
   const { device } = dev;
-  const pipelines = new Map<string, Promise<{ getBindGroupLayout(i: number): unknown }>>();
+  const pipelines = new Map<number, Promise<{ getBindGroupLayout(i: number): unknown }>>();
   let lastTiming: KernelTiming | undefined;
   return {
     name: options.name,
@@ -260,7 +272,7 @@ export function wgslExact(dev: WgslDevice, options: WgslKernelOptions): WgslAtte
       const limits = keyLimits(mask, Lq, k.rows);
       const tiles = queryTiles(limits);
       if (tiles.length / 2 > 65535) throw new RangeArgumentError('input', `${Lq} query rows need more than 65,535 workgroups`);
-      const key = `${headClass(d)},${headClass(dv)}`;
+      const key = headClass(Math.max(d, dv));
       let pp = pipelines.get(key);
       if (!pp) {
         pp = computePipeline(device, wgslExactSource(d, dv));
