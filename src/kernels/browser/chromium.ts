@@ -13,7 +13,7 @@ import type { AttentionInput } from '../../../spec/attention.js';
 import { BackendUnavailableError, type GpuBackend } from '../gpujs/backend.js';
 import { GPUJS_LOW_RANK_PROFILE, gpujsLowRankBound, lowRankFormulaReference } from '../gpujs/low-rank.js';
 import { BROWSER_LOW_RANK_DELTA } from './page-entry-config.js';
-import { decodeFloat64, encodeFloat64, toWire, type WireMatrix } from './wire.js';
+import { decodeFloat64, encodeFloat64, jsLiteral, toWire, type WireMatrix } from './wire.js';
 import type { FeatureMap, Matrix } from '../../../spec/matrix.js';
 import type { AttentionKernel, InterpolationKernel } from '../../../spec/contract.js';
 import type { KernelTiming } from '../wgsl/exact.js';
@@ -118,15 +118,23 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
       throw new BackendUnavailableError('backend', `chromium-${backend}: ${(e as Error).message.split('\n')[0]}${errors.length ? ` (${errors[0]})` : ''}`);
     }
     const tag = (name: string): string => name.replace(`@${backend}`, `@chromium-${backend}`);
+    // Kernel calls go straight over the DevTools protocol as one expression (arguments as a
+    // jsLiteral): a third of page.evaluate's cost per call, which the battery makes thousands of.
+    const cdp = await page.context().newCDPSession(page);
+    const call = async <T>(method: 'attention' | 'resize', args: unknown[]): Promise<T> => {
+      const r = (await cdp.send('Runtime.evaluate', { expression: `globalThis.varcheck.${method}(...${jsLiteral(args)})`, awaitPromise: true, returnByValue: true })) as {
+        result: { value?: unknown };
+        exceptionDetails?: { text: string; exception?: { description?: string } };
+      };
+      if (r.exceptionDetails) throw new Error(`in Chromium: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
+      return r.result.value as T;
+    };
     const attention = init.kernels
       .filter((k) => k.op === 'attention')
       .map((k) => {
         let lastTiming: KernelTiming | undefined;
         const remote = async (x: AttentionInput): Promise<Matrix> => {
-          const out = (await page.evaluate(
-            ([n, q, kk, v, s, mask]) => (globalThis as unknown as { varcheck: { attention(...a: unknown[]): Promise<unknown> } }).varcheck.attention(n, q, kk, v, s, mask),
-            [k.name, toWire(x.q), toWire(x.k), toWire(x.v), x.scale, x.mask] as const,
-          )) as WireMatrix & { timing: KernelTiming };
+          const out = await call<WireMatrix & { timing: KernelTiming }>('attention', [k.name, toWire(x.q), toWire(x.k), toWire(x.v), x.scale, x.mask]);
           lastTiming = out.timing;
           return { rows: out.rows, cols: out.cols, data: decodeFloat64(out.data) };
         };
@@ -155,12 +163,7 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
         op: k.op as InterpolationKernel['op'],
         precision: 'float32',
         run: async (x: FeatureMap, h2: number, w2: number): Promise<FeatureMap> => {
-          const out = (await page.evaluate(([n, xx, a, b]) => (globalThis as unknown as { varcheck: { resize(...a: unknown[]): Promise<unknown> } }).varcheck.resize(n, xx, a, b), [
-            k.name,
-            { h: x.h, w: x.w, c: x.c, data: encodeFloat64(x.data) },
-            h2,
-            w2,
-          ] as const)) as { h: number; w: number; c: number; data: string };
+          const out = await call<{ h: number; w: number; c: number; data: string }>('resize', [k.name, { h: x.h, w: x.w, c: x.c, data: encodeFloat64(x.data) }, h2, w2]);
           return { ...out, data: decodeFloat64(out.data) };
         },
       }));

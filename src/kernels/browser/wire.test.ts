@@ -3,7 +3,7 @@
  * values widened), on the Node path (Buffer) and on the browser's fallback path (atob/btoa).
  */
 import { describe, expect, it } from 'vitest';
-import { decodeFloat64, encodeFloat64, toWire } from './wire.js';
+import { decodeFloat64, encodeFloat64, jsLiteral, toWire } from './wire.js';
 
 const SPECIAL = [0, -0, 1, -1, Math.PI, Number.MIN_VALUE, -Number.MIN_VALUE, 2.2250738585072014e-308, Number.MAX_VALUE, Infinity, -Infinity, NaN, 1e-300, 0.1];
 
@@ -53,5 +53,16 @@ describe('wire codec', () => {
 
   it('rejects text that is not whole float64 entries', () => {
     expect(() => decodeFloat64('AAAA')).toThrow(RangeError);
+  });
+  it('jsLiteral evaluates back to the value, NaN, ±∞ and −0 included', () => {
+    const value = { name: 'k"\\n', scale: NaN, xs: [Infinity, -Infinity, -0, 0, 1e-300, 0.1], mask: { kind: 'block-causal', blocks: [1, 4] }, none: null, off: undefined };
+    const back = new Function(`return (${jsLiteral(value)})`)() as typeof value;
+    expect(Object.keys(back)).toEqual(['name', 'scale', 'xs', 'mask', 'none']);
+    expect(back.name).toBe(value.name);
+    expect(back.scale).toBeNaN();
+    back.xs.forEach((x, i) => expect(Object.is(x, value.xs[i])).toBe(true));
+    expect(back.mask).toEqual(value.mask);
+    expect(back.none).toBeNull();
+    expect(() => jsLiteral(() => 1)).toThrow(/cannot send a function/);
   });
 });

@@ -64,3 +64,21 @@ export function decodeFloat64(s: string): Float64Array {
 export function toWire(m: { rows: number; cols: number; data: ArrayLike<number> }): WireMatrix {
   return { rows: m.rows, cols: m.cols, data: encodeFloat64(m.data) };
 }
+
+/**
+ * `value` as JavaScript source text that evaluates to an equal value: JSON, except that NaN, ±Infinity
+ * and −0 stay what they are (JSON would turn them into null and 0) and undefined object members are
+ * dropped. For the calls into the page, which cross as one expression (./chromium.ts).
+ */
+export function jsLiteral(value: unknown): string {
+  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : Number.isFinite(value) ? JSON.stringify(value) : String(value);
+  if (value === undefined) return 'undefined';
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(jsLiteral).join(',')}]`;
+  if (typeof value === 'object')
+    return `{${Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${JSON.stringify(k)}:${jsLiteral(v)}`)
+      .join(',')}}`;
+  throw new TypeError(`cannot send a ${typeof value} into the page`);
+}
