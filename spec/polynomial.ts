@@ -124,15 +124,19 @@ function bitLength(a: bigint): number {
   return (hex.length - 1) * 4 + (32 - Math.clz32(parseInt(hex[0], 16)));
 }
 
-/** b·2^{−shift} as a double, relative error ≤ 2⁻⁵² (truncation to 64 bits, then one rounding), or absolute ≤ 2⁻¹⁰²² when subnormal. */
+/**
+ * b·2^{−shift} as a double: correctly rounded, relative error ≤ 2⁻⁵³ (`Number` of a BigInt rounds
+ * to nearest, and the power of two is exact), or absolute ≤ 2⁻¹⁰²² when subnormal. Past 2¹⁰²⁴,
+ * where `Number` overflows, b is first cut to its top 64 bits: relative error ≤ 2⁻⁵².
+ */
 function bigToDouble(b: bigint, shift: number): number {
-  if (b === 0n) return 0;
+  const x = Number(b);
+  if (Number.isFinite(x)) return ldexp(x, -shift);
   const neg = b < 0n;
   const a = neg ? -b : b;
-  const L = bitLength(a);
-  const cut = Math.max(0, L - 64);
-  const x = ldexp(Number(a >> BigInt(cut)), cut - shift);
-  return neg ? -x : x;
+  const cut = bitLength(a) - 64;
+  const y = ldexp(Number(a >> BigInt(cut)), cut - shift);
+  return neg ? -y : y;
 }
 
 /** a_k·2^{FR} of e^{βu} = Σ a_k T_k(u): a_0 = I_0(β), a_k = 2I_k(β), I_k(β) = Σ_m (β/2)^{2m+k}/(m!(m+k)!). */
@@ -247,16 +251,18 @@ function certifyChebyshev(nums: readonly bigint[], beta: number): { upper: numbe
     const low = fLo > 0 ? fLo - rnd : fHi < 0 ? -fHi - rnd : 0;
     return { up: (fAbs + eUp * variation) * (1 + 2 ** -50), lo: Math.max(0, low) };
   };
+  // Subintervals of half-width 2^{−e}: start coarse (2^{−e0+2}) and halve, level by level, the
+  // ones whose bound is well above the best lower bound, down to 2^{−e0−3}.
+  const eStart = Math.max(2, e0 - 2);
   let work: { K: number; e: number; up: number }[] = [];
   let lower = 0;
-  const n0 = 2 ** e0;
+  const n0 = 2 ** eStart;
   for (let K = -(n0 - 1); K <= n0 - 1; K += 2) {
-    const r = evalAt(K, e0);
+    const r = evalAt(K, eStart);
     lower = Math.max(lower, r.lo);
-    work.push({ K, e: e0, up: r.up });
+    work.push({ K, e: eStart, up: r.up });
   }
-  // Refine the subintervals whose bound is well above the best lower bound (up to 3 halvings).
-  for (let pass = 0; pass < 3; pass++) {
+  for (let e = eStart; e < e0 + 3; e++) {
     const next: typeof work = [];
     for (const w of work) {
       if (w.up <= 1.05 * lower) {
