@@ -313,9 +313,9 @@ export function lowRankCertificate(input: AttentionInput, poly: ExpPolynomial, p
   let roundMax = 0;
   let rhoMax = 0;
   let nMax = 1;
-  for (let i = 0; i < q.rows; i++) {
-    nMax = Math.max(nMax, limits[i]);
-    const row = rowRounding(profile, poly, { beta: betas[i], n: limits[i], blocks, gq, gk }, r);
+  for (const [n, beta] of worstRows(betas, limits)) {
+    nMax = Math.max(nMax, n);
+    const row = rowRounding(profile, poly, { beta, n, blocks, gq, gk }, r);
     for (let c = 0; c < v.cols; c++) {
       const rb = columnBound(profile, row, ranges[c], vmax[c]);
       bound = Math.max(bound, rb.total);
@@ -336,6 +336,22 @@ export function lowRankCertificate(input: AttentionInput, poly: ExpPolynomial, p
     rho: rhoMax,
     ceiling: floatCeiling(profile, poly, r, nMax, Math.min(0.5, Math.max(poly.relativeError, Number.MIN_VALUE))),
   };
+}
+
+/**
+ * The rows that carry a certificate's maxima: for each distinct key count n_i, the largest β_i
+ * among the rows with that count. Every term of {@link rowBound} is nondecreasing in β_i at fixed
+ * n_i (ε_i, P_abs(β_i), e^{β_i}, ρ_γ, ρ_A, and so t₂ and the totals, grow with it; `up` and the
+ * caps are monotone), so its maximum over all rows is its maximum over these — one row per scale
+ * block instead of one per query. Exported for the law that checks it against every row.
+ */
+export function worstRows(betas: Float64Array, limits: Int32Array): Map<number, number> {
+  const worst = new Map<number, number>();
+  for (let i = 0; i < betas.length; i++) {
+    const b = worst.get(limits[i]);
+    if (b === undefined || betas[i] > b) worst.set(limits[i], betas[i]);
+  }
+  return worst;
 }
 
 /**
