@@ -38,6 +38,74 @@ function features(x: Matrix['data'], offset: number, parent: Int32Array, coord: 
   }
 }
 
+/** S[c·r + m] += u[m]·v[c] for every column c, then S[dv·r + m] += u[m] (the ones column). */
+function addKey(S: Float64Array, u: Float64Array, v: Matrix['data'], offset: number, dv: number, r: number): void {
+  for (let c = 0; c < dv; c++) {
+    const vc = v[offset + c];
+    const o = c * r;
+    for (let m = 0; m < r; m++) S[o + m] += u[m] * vc;
+  }
+  const o = dv * r;
+  for (let m = 0; m < r; m++) S[o + m] += u[m];
+}
+
+/** Σ_m u[m]·S[offset + m], m in order. */
+function dot(u: Float64Array, S: Float64Array, offset: number, r: number): number {
+  let s = 0;
+  for (let m = 0; m < r; m++) s += u[m] * S[offset + m];
+  return s;
+}
+
+/** Keys j0 ≤ j < j1 into S: each key's feature row, then {@link addKey}. (Per block, in small functions the JIT optimizes early.) */
+function addKeys(
+  S: Float64Array,
+  kd: Matrix['data'],
+  vd: Matrix['data'],
+  j0: number,
+  j1: number,
+  d: number,
+  dv: number,
+  parent: Int32Array,
+  coord: Int32Array,
+  weight: Float64Array,
+  xs: number,
+  r: number,
+  scratch: Float64Array,
+  u: Float64Array,
+): void {
+  for (let j = j0; j < j1; j++) {
+    features(kd, j * d, parent, coord, weight, xs, r, scratch, u);
+    addKey(S, u, vd, j * dv, dv, r);
+  }
+}
+
+/** Query rows i0 ≤ i < i1 against S: out_ic = ⟨u_i, S_c⟩ / ⟨u_i, S_ones⟩. */
+function readQueries(
+  od: Matrix['data'],
+  S: Float64Array,
+  qd: Matrix['data'],
+  i0: number,
+  i1: number,
+  d: number,
+  dv: number,
+  parent: Int32Array,
+  coord: Int32Array,
+  weight: Float64Array,
+  xs: number,
+  r: number,
+  scratch: Float64Array,
+  u: Float64Array,
+): void {
+  for (let i = i0; i < i1; i++) {
+    features(qd, i * d, parent, coord, weight, xs, r, scratch, u);
+    const den = dot(u, S, dv * r, r);
+    if (!(den > 0) || !Number.isFinite(den)) {
+      throw new NonFiniteError('input', `row ${i}: approximate normaliser ${den} is not positive; the polynomial is not certified on this logit range`);
+    }
+    for (let c = 0; c < dv; c++) od[i * dv + c] = dot(u, S, c * r, r) / den;
+  }
+}
+
 /**
  * Streamed low-rank attention for a given polynomial (same function as spec `lowRankAttention`,
  * unclamped). S is stored column-major, S[c·r + m] = Σ_j U2[j, m]·[V | 1][j, c], so every inner
@@ -54,7 +122,6 @@ export function lowRankAttentionCpu(input: AttentionInput, poly: ExpPolynomial):
   const r = set.size;
   const d = q.cols;
   const dv = v.cols;
-  const ones = dv * r;
   const S = new Float64Array((dv + 1) * r);
   const u = new Float64Array(r);
   const scratch = new Float64Array(r);
@@ -65,29 +132,8 @@ export function lowRankAttentionCpu(input: AttentionInput, poly: ExpPolynomial):
   let j = 0;
   let i = 0;
   for (let b = 0; b < kBlocks.length; b++) {
-    for (const jEnd = j + kBlocks[b]; j < jEnd; j++) {
-      features(kd, j * d, parent, coord, wk.weight, wk.xs, r, scratch, u);
-      for (let c = 0; c < dv; c++) {
-        const vc = vd[j * dv + c];
-        const o = c * r;
-        for (let m = 0; m < r; m++) S[o + m] += u[m] * vc;
-      }
-      for (let m = 0; m < r; m++) S[ones + m] += u[m];
-    }
-    for (const iEnd = i + qBlocks[b]; i < iEnd; i++) {
-      features(qd, i * d, parent, coord, wq.weight, wq.xs, r, scratch, u);
-      let den = 0;
-      for (let m = 0; m < r; m++) den += u[m] * S[ones + m];
-      if (!(den > 0) || !Number.isFinite(den)) {
-        throw new NonFiniteError('input', `row ${i}: approximate normaliser ${den} is not positive; the polynomial is not certified on this logit range`);
-      }
-      for (let c = 0; c < dv; c++) {
-        const o = c * r;
-        let num = 0;
-        for (let m = 0; m < r; m++) num += u[m] * S[o + m];
-        od[i * dv + c] = num / den;
-      }
-    }
+    addKeys(S, kd, vd, j, (j += kBlocks[b]), d, dv, parent, coord, wk.weight, wk.xs, r, scratch, u);
+    readQueries(od, S, qd, i, (i += qBlocks[b]), d, dv, parent, coord, wq.weight, wq.xs, r, scratch, u);
   }
   return out;
 }
