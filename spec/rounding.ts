@@ -12,12 +12,14 @@
  *   below the normal range to 0;
  * - numerator and denominator are sums over the row's n allowed keys in any order, tiled or
  *   pairwise, with at most one online-softmax rescale per key, the rescale factor applied to
- *   both (its own exp error cancels in the ratio, its rounding does not): ≤ 2n + 2 roundings;
+ *   both: ≤ 2n + 2 roundings. A rescale's exp error does NOT cancel in the ratio (it multiplies
+ *   only the keys seen before it), so a weight carries up to n exp errors; the rescale arguments'
+ *   roundings telescope (Σ|m_{t−1} − m_t| ≤ the logit spread);
  * - one division and one final rounding.
  *
  * Then, per row i and column c, with p the exact softmax weights and p̂ the computed ones:
  *   |ô − o| ≤ E1(ε_w)·((max v − min v)/2 + u‖v‖) + u‖v‖ + 2γ_{2n+4}/(1 − γ_{2n+4})·‖v̂‖ + (2u + u²)·|ô| + 2n·min_normal·‖v̂‖
- * where ε_w = e^{η + 2u·spread}(1 + ε_exp) − 1 is the relative error of every unnormalised weight,
+ * where ε_w = e^{η + 4u·spread}(1 + ε_exp)^n − 1 is the relative error of every unnormalised weight,
  * η = γ_{d+4}·s·Σ_t |q_it|·max_j |k_jt| bounds each logit's error, ‖v‖ is the column's largest
  * |entry| over allowed keys, and E1(ε) = 2ε/(1 − ε) (the weights-perturbation lemma, §6).
  * @module
@@ -96,7 +98,10 @@ export function attentionRoundingBound(input: AttentionInput, model: FloatModel)
     const eta = gd * a + scale * d * model.minNormal * (qAbs(q.data, i * d, d) + stats.kAbsMax + 1);
     const spread = 2 * a + 2 * eta; // |x_j| = |ẑ_j − ẑ_max| ≤ 2·max|ẑ|
     const n = limits[i];
-    const epsW = Math.expm1(eta + 2 * u * spread) * (1 + expErr) + expErr;
+    // e^{η + 4u·spread}(1 + ε_exp)^n − 1: the weight's own argument (2u·spread), the online
+    // rescale factors' arguments (they telescope: 2u·spread in all) and ≤ n exp errors (its own
+    // exp and at most one rescale per later key, none of which cancels in the ratio).
+    const epsW = Math.expm1(eta + 4 * u * spread + n * Math.log1p(expErr));
     const weights = epsW < 1 ? ((2 * epsW) / (1 - epsW)) * (stats.e1Range + u * stats.vAbs) : Infinity;
     const vHat = (1 + u) * stats.vAbs; // ‖v̂‖ after rounding V to the format
     const g = gamma(2 * n + 4, u);
