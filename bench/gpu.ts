@@ -49,7 +49,8 @@ import { gpujsExact } from '../src/kernels/gpujs/exact.js';
 import { gpujsDownsampleArea, gpujsUpsampleBicubic } from '../src/kernels/gpujs/interpolation.js';
 import { gpujsLowRank } from '../src/kernels/gpujs/low-rank.js';
 import { probePrecision } from '../src/kernels/gpujs/probe.js';
-import { wgslExact, type KernelTiming } from '../src/kernels/wgsl/exact.js';
+import { wgslExact, WGSL_SPLIT_TARGET, type KernelTiming } from '../src/kernels/wgsl/exact.js';
+import type { WgslDevice } from '../src/kernels/wgsl/webgpu.js';
 import { wgslLowRank } from '../src/kernels/wgsl/low-rank.js';
 import { nodeWgslDevice } from '../src/kernels/wgsl/node.js';
 import { fmt, table } from '../src/cli/table.js';
@@ -93,6 +94,10 @@ interface Options {
   jsonPath: string;
   /** --md: where the Markdown summary goes, if anywhere. */
   mdPath: string | undefined;
+  /** --sweep t1,t2,…: wgsl/exact on Dawn again with each split target (`splitTarget`), on the exact large cases. */
+  sweep: number[];
+  /** --reps: timed runs per GPU kernel and large case after the compiling run; the medians are reported. */
+  reps: number;
 }
 
 /** Reads the options from the command line, with the defaults of a full or a --quick run. */
@@ -108,6 +113,8 @@ function parseOptions(): Options {
       runs: { type: 'string' },
       rows: { type: 'string', default: '256' },
       budget: { type: 'string' },
+      sweep: { type: 'string' },
+      reps: { type: 'string', default: '1' },
     },
   });
   const quick = values.quick === true;
@@ -121,6 +128,8 @@ function parseOptions(): Options {
     budgetMs: Number(values.budget ?? (quick ? 90 : 200)) * 1000,
     jsonPath: values.json ?? (quick ? 'bench/results/gpu-quick.json' : 'bench/results/gpu.json'),
     mdPath: values.md,
+    sweep: values.sweep ? values.sweep.split(',').map(Number) : [],
+    reps: Math.max(1, Number(values.reps)),
   };
 }
 
@@ -154,6 +163,8 @@ interface Row {
   bound: number | null;
   passed: boolean | null;
   note?: string;
+  /** Each pass's GPU ms (timestamp-query) in the run whose kernel ms is the median. */
+  passMs?: number[] | null;
 }
 
 /** The JSON written to --json; each phase adds its fields (in this order) and the file is rewritten. */
@@ -166,11 +177,14 @@ interface Report {
   seed: number;
   quick: boolean;
   sampleRows: number;
+  /** Timed runs per large case and kernel (medians reported). */
+  reps: number;
   peakFp32: number;
   kernels?: string[];
   unavailable?: string[];
   battery?: LawRow[];
   large?: Row[];
+  sweep?: Row[];
   elapsedMs?: number;
 }
 
@@ -190,13 +204,14 @@ function newReport(opts: Options, adapter: string | undefined, backends: GpuBack
     seed: opts.seed,
     quick: opts.quick,
     sampleRows: opts.sampleRows,
+    reps: opts.reps,
     peakFp32: PEAK_FP32,
   };
 }
 
 /** The first line printed: machine, Node, adapter, backends and seed. */
 function headerLine(r: Report): string {
-  return `varcheck GPU benchmark — ${r.machine}, Node ${r.node}; WebGPU adapter: ${r.adapter ?? 'none'}; gpu.js backends: ${r.backends.join(', ') || 'none'}; seed ${r.seed}${r.quick ? '; --quick' : ''}`;
+  return `varcheck GPU benchmark — ${r.machine}, Node ${r.node}; WebGPU adapter: ${r.adapter ?? 'none'}; gpu.js backends: ${r.backends.join(', ') || 'none'}; seed ${r.seed}; median of ${r.reps} timed run(s)${r.quick ? '; --quick' : ''}`;
 }
 
 /** Writes the report as JSON to `path` (creating its folder). */
@@ -225,6 +240,8 @@ interface Found {
   entries: Entry[];
   resizers?: Resizer[];
   close?: () => unknown;
+  /** Dawn's device (for --sweep's extra wgsl/exact kernels), where there is one. */
+  dawn?: { dev: WgslDevice; measured: MeasuredPrecision };
 }
 /** Every kernel found, the sources that were not (with the reason), and what to close at the end. */
 interface Kernels {
@@ -232,6 +249,7 @@ interface Kernels {
   resizers: Resizer[];
   unavailable: string[];
   closers: (() => unknown)[];
+  dawn?: Found['dawn'];
 }
 
 /** The gpu.js backends to run: --backends, else those available here that matter — `webgpu`, and `webasm` where there is no WebGPU adapter. */
@@ -267,6 +285,7 @@ async function dawnKernels(): Promise<Found> {
       { kernel: wgslExact(dev, { name: 'wgsl/exact@node-webgpu' }), measured, where: 'node-webgpu' },
       { kernel: wgslLowRank(dev, { name: 'wgsl/low-rank@node-webgpu', delta: DELTA }), measured, where: 'node-webgpu' },
     ],
+    dawn: { dev, measured },
   };
 }
 
@@ -290,6 +309,7 @@ async function discoverKernels(backends: readonly GpuBackend[], chromium: boolea
     all.entries.push(...f.entries);
     all.resizers.push(...(f.resizers ?? []));
     if (f.close) all.closers.push(f.close);
+    all.dawn ??= f.dawn;
   };
   for (const backend of backends) add(await gpujsKernels(backend));
   const optional: [string, () => Promise<Found>][] = [['node-webgpu', dawnKernels]];
@@ -487,7 +507,7 @@ interface PeerTimes {
 
 /** The speed-up columns of a run taking `ms`. */
 function speedups(peers: PeerTimes, ms: number): Pick<Row, 'speedupCpuExactEst' | 'speedupOnnx'> {
-  return { speedupCpuExactEst: peers.cpuExactMs / ms, speedupOnnx: peers.onnxMs ? peers.onnxMs / ms : null };
+  return { speedupCpuExactEst: Number.isFinite(peers.cpuExactMs) ? peers.cpuExactMs / ms : null, speedupOnnx: peers.onnxMs ? peers.onnxMs / ms : null };
 }
 
 /** cpu/exact's time on the whole case, estimated: its (second) time on the sampled row groups, each against its key prefix, × L / rows. */
@@ -534,17 +554,28 @@ async function measurePeers(c: LargeCase): Promise<{ rows: Row[]; times: PeerTim
  * the float64 reference with the float32 tolerance (plus the declared bound of an approximation).
  * A declined input (RangeArgumentError, e.g. beyond float32 prefix sums) has no verdict; any other throw fails.
  */
-async function measureKernel({ kernel, measured }: Entry, c: LargeCase, peers: PeerTimes): Promise<Row> {
+async function measureKernel({ kernel, measured }: Entry, c: LargeCase, peers: PeerTimes, reps = 1): Promise<Row> {
   try {
-    const { firstMs, second, secondMs: e2e } = await runTwice(() => kernel.run(c.x));
-    const kernelMs = kernel.lastTiming?.kernelMs ?? null;
+    const { firstMs, second, secondMs } = await runTwice(() => kernel.run(c.x));
+    // --reps: more timed runs; the medians of end-to-end and kernel ms (and that run's passes).
+    const runs = [{ e2e: secondMs, kernelMs: kernel.lastTiming?.kernelMs ?? null, passMs: kernel.lastTiming?.passMs ?? null }];
+    for (let n = 1; n < reps; n++) {
+      const t0 = performance.now();
+      await kernel.run(c.x);
+      runs.push({ e2e: performance.now() - t0, kernelMs: kernel.lastTiming?.kernelMs ?? null, passMs: kernel.lastTiming?.passMs ?? null });
+    }
+    const median = (xs: number[]): number => xs.sort((a, b) => a - b)[(xs.length - 1) >> 1];
+    const e2e = median(runs.map((r) => r.e2e));
+    const byKernel = runs.filter((r) => r.kernelMs !== null).sort((a, b) => a.kernelMs! - b.kernelMs!);
+    const mid = byKernel.length ? byKernel[(byKernel.length - 1) >> 1] : undefined;
+    const kernelMs = mid?.kernelMs ?? null;
     const error = maxAbsDiff(pickRows(second, c.sampled).data, c.ref.data);
     // Exact kernels: the battery's policy (rigorous floor, then the rule on the precomputed naive float32 rows); approximations: their own formula.
     const floatTol = kernel.exact ? float32Tolerance(c.x, c.ref, measured, undefined, c.sampled, c.naive) : float32Tolerance(c.x, c.ref, measured, kernel.formulaReference?.(c.x));
     const bound = kernel.exact ? floatTol : (kernel.errorBound?.(c.x) ?? 0) + floatTol;
     const ms = kernelMs ?? e2e;
     return largeRow(c, kernel.name, {
-      compileMs: Math.max(0, firstMs - e2e),
+      compileMs: Math.max(0, firstMs - secondMs),
       kernelMs,
       endToEndMs: e2e,
       gflops: gflops(c.flops, ms),
@@ -553,6 +584,7 @@ async function measureKernel({ kernel, measured }: Entry, c: LargeCase, peers: P
       error,
       bound,
       passed: error <= bound,
+      passMs: mid?.passMs ?? null,
     });
   } catch (e) {
     const declined = e instanceof RangeArgumentError;
@@ -579,7 +611,29 @@ async function largeCasePhase(entries: readonly Entry[], opts: Options, rows: Ro
           rows.push(largeRow(c, entry.kernel.name, { note: `skipped: over the ${opts.budgetMs / 1000} s budget` }));
           continue;
         }
-        const row = await measureKernel(entry, c, peers.times);
+        const row = await measureKernel(entry, c, peers.times, opts.reps);
+        rows.push(row);
+        onMeasured(row);
+      }
+    }
+  }
+}
+
+/**
+ * Phase (c), --sweep: wgsl/exact on Dawn built with each split target, on the exact large cases
+ * (timed and judged like phase (b), peers not re-run), so that the default
+ * ({@link WGSL_SPLIT_TARGET}) is chosen from measurements on the device.
+ */
+async function sweepPhase(dawn: NonNullable<Kernels['dawn']>, opts: Options, rows: Row[], onMeasured: (row: Row) => void): Promise<void> {
+  const none: PeerTimes = { cpuExactMs: NaN, onnxMs: null };
+  for (const { label, spec } of largePyramids(opts.quick)) {
+    const pyramid = scalePyramid(spec);
+    const groups = rowGroups(pyramid.blocks, opts.sampleRows);
+    for (const head of HEADS.filter((h) => h.exact)) {
+      const c = largeCase(label, pyramid, head, groups);
+      for (const t of opts.sweep) {
+        const kernel = wgslExact(dawn.dev, { name: `wgsl/exact@node-webgpu splitTarget ${t}${t === WGSL_SPLIT_TARGET ? ' (default)' : ''}`, splitTarget: t });
+        const row = await measureKernel({ kernel, measured: dawn.measured, where: 'node-webgpu' }, c, none, opts.reps);
         rows.push(row);
         onMeasured(row);
       }
@@ -632,7 +686,7 @@ function largeTable(rows: readonly Row[], sampleRows: number): Cells {
 /** Prints the large-case table under its heading. */
 function printLarge(t: Cells): void {
   console.log(
-    `\n(b) large block-causal cases — exact kernels at d = d_v = 64 and d = 4, low-rank at d = d_v = 4 (δ = 1e-3) on the same d = 4 inputs; Q, K, V entries ≤ 1; one timed run after a first (compiling) run; kernel ms from timestamp-query where the adapter has it, GFLOP/s from kernel ms when known, else end-to-end\n`,
+    `\n(b) large block-causal cases — exact kernels at d = d_v = 64 and d = 4, low-rank at d = d_v = 4 (δ = 1e-3) on the same d = 4 inputs; Q, K, V entries ≤ 1; median of --reps timed runs after a first (compiling) run; kernel ms from timestamp-query where the adapter has it, GFLOP/s from kernel ms when known, else end-to-end\n`,
   );
   console.log(table(t.header, t.body));
 }
@@ -657,6 +711,11 @@ function lowRankSpeedups(rows: readonly Row[]): string[] {
     });
 }
 
+/** One line per row whose passes were timed: each pass's GPU ms. */
+function passLines(rows: readonly Row[]): string[] {
+  return rows.filter((r) => r.passMs && r.passMs.length > 1).map((r) => `${r.kernel}, ${r.pyramid} d = ${r.d}: passes ${r.passMs!.map((x) => fmt(x)).join(' + ')} ms`);
+}
+
 /** Writes the Markdown summary (environment, battery verdict, large-case table) to `path`. */
 function writeMarkdown(path: string, report: Report, numRuns: number, t: Cells): void {
   mkdirSync(dirname(path), { recursive: true });
@@ -669,7 +728,7 @@ function writeMarkdown(path: string, report: Report, numRuns: number, t: Cells):
     [
       `# bench/gpu.ts — ${report.date}`,
       '',
-      `Machine: ${report.machine}, Node ${report.node}; WebGPU adapter: ${report.adapter ?? 'none'}; gpu.js backends: ${report.backends.join(', ') || 'none'}; seed ${report.seed}; total ${fmt(elapsed() / 1000)} s.`,
+      `Machine: ${report.machine}, Node ${report.node}; WebGPU adapter: ${report.adapter ?? 'none'}; gpu.js backends: ${report.backends.join(', ') || 'none'}; seed ${report.seed}; median of ${report.reps} timed run(s) per large case; total ${fmt(elapsed() / 1000)} s.`,
       unavailable.length ? `Unavailable: ${unavailable.join('; ')}.` : '',
       '',
       `Battery: ${battery.length - failed.length}/${battery.length} laws pass (${numRuns} cases each)${failed.length ? `; failing: ${failed.map((b) => b.property).join('; ')}` : ''}.`,
@@ -680,6 +739,13 @@ function writeMarkdown(path: string, report: Report, numRuns: number, t: Cells):
       '',
       ...lowRankSpeedups(report.large ?? []).map((l) => `- ${l}`),
       '',
+      ...(passLines(report.large ?? []).length ? ['GPU time per pass (timestamp-query):', '', ...passLines(report.large ?? []).map((l) => `- ${l}`), ''] : []),
+      ...(report.sweep?.length
+        ? (() => {
+            const w = largeTable(report.sweep, report.sampleRows);
+            return ['Split-target sweep of wgsl/exact on Dawn (`--sweep`):', '', mdRow(w.header), mdRow(w.header.map(() => '---')), ...w.body.map(mdRow), ''];
+          })()
+        : []),
     ].join('\n'),
   );
 }
@@ -708,10 +774,25 @@ async function main(): Promise<number> {
     writeJson(opts.jsonPath, report);
     console.log(`  ${row.kernel} ${row.pyramid} d = ${row.d}: done (${fmt(elapsed() / 1000)} s)`);
   });
+  if (opts.sweep.length && kernels.dawn) {
+    const sweep: Row[] = (report.sweep = []);
+    await sweepPhase(kernels.dawn, opts, sweep, (row) => {
+      writeJson(opts.jsonPath, report);
+      console.log(
+        `  ${row.kernel} ${row.pyramid} d = ${row.d}: kernel ${row.kernelMs ?? '—'} ms, end-to-end ${row.endToEndMs ?? '—'} ms, ${row.passed ? 'pass' : (row.note ?? 'FAIL')} (${fmt(elapsed() / 1000)} s)`,
+      );
+    });
+  }
   const t = largeTable(large, opts.sampleRows);
   printLarge(t);
+  if (report.sweep?.length) {
+    const w = largeTable(report.sweep, opts.sampleRows);
+    console.log(`\n(c) split-target sweep of wgsl/exact on Dawn\n\n${table(w.header, w.body)}`);
+  }
   const speedups = lowRankSpeedups(large);
   if (speedups.length) console.log(`\nlow-rank vs exact on the same input:\n${speedups.map((l) => `  ${l}`).join('\n')}`);
+  const passes = passLines(large);
+  if (passes.length) console.log(`\nGPU time per pass (timestamp-query):\n${passes.map((l) => `  ${l}`).join('\n')}`);
   report.elapsedMs = elapsed();
   writeJson(opts.jsonPath, report);
   if (opts.mdPath) {
@@ -721,7 +802,7 @@ async function main(): Promise<number> {
   console.log(`\nwrote ${opts.jsonPath} (${fmt(elapsed() / 1000)} s)`);
 
   for (const close of kernels.closers) await close();
-  return battery.every((b) => b.passed) && large.every((r) => r.passed !== false) ? 0 : 1;
+  return battery.every((b) => b.passed) && [...large, ...(report.sweep ?? [])].every((r) => r.passed !== false) ? 0 : 1;
 }
 
 process.exit(await main());

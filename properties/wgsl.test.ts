@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { keyLimits } from '../spec/mask.js';
 import { KernelRegistry, registerWgslKernels } from '../src/kernels/registry.js';
-import { headClass, queryTiles, WGSL_QUERY_TILE } from '../src/kernels/wgsl/exact.js';
+import { headClass, queryTiles, splitItems, WGSL_QUERY_TILE } from '../src/kernels/wgsl/exact.js';
 import { keyChunking, wgslLowRankBound, wgslLowRankProfile } from '../src/kernels/wgsl/low-rank.js';
 import { blockChunks } from '../src/kernels/chunks.js';
 import { GPUJS_LOW_RANK_PROFILE, gpujsLowRankBound } from '../src/kernels/gpujs/low-rank.js';
@@ -40,6 +40,42 @@ describe('wgsl dispatch tables', () => {
         }
         expect(Array.from(seen).every((c) => c === 1)).toBe(true);
       }),
+    );
+  });
+  it('splitItems: each tile’s key prefix covered once by its items, in key-tile multiples, longest first; split tiles own contiguous slots; partials fit the limit', () => {
+    fc.assert(
+      fc.property(
+        blocksArb,
+        fc.constantFrom(4, 8, 32, 64),
+        fc.integer({ min: 1, max: 4096 }),
+        fc.integer({ min: 1, max: 256 }),
+        fc.integer({ min: 12, max: 26 }),
+        (blocks, bk, target, dv, logBytes) => {
+          const L = blocks.reduce((a, b) => a + b, 0);
+          const tiles = queryTiles(keyLimits({ kind: 'block-causal', blocks }, L, L));
+          const maxPartialBytes = 2 ** logBytes;
+          const plan = splitItems(tiles, bk, { target, minChunk: 4 * bk, dv, maxPartialBytes });
+          expect(plan.slots * WGSL_QUERY_TILE * (dv + 2) * 4).toBeLessThanOrEqual(Math.max(maxPartialBytes, 0));
+          const covered = new Map<number, number>();
+          const slotsOf = new Map<number, number[]>();
+          for (let n = 0; n < plan.items.length / 4; n++) {
+            const [row, j0, j1, slot] = plan.items.subarray(4 * n, 4 * n + 4);
+            if (n > 0) expect(j1 - j0).toBeLessThanOrEqual(plan.items[4 * n - 2] - plan.items[4 * n - 3]);
+            expect(j1).toBeGreaterThan(j0);
+            expect(j0 % bk).toBe(0);
+            covered.set(row, (covered.get(row) ?? 0) + (j1 - j0));
+            if (slot !== 0xffffffff) slotsOf.set(row, [...(slotsOf.get(row) ?? []), slot]);
+            else expect(j0).toBe(0);
+          }
+          for (let t = 0; t < tiles.length / 2; t++) expect(covered.get(tiles[2 * t])).toBe(tiles[2 * t + 1]);
+          for (let s = 0; s < plan.split.length / 4; s++) {
+            const [row, first, count] = plan.split.subarray(4 * s, 4 * s + 3);
+            expect(count).toBeGreaterThan(1);
+            expect([...slotsOf.get(row)!].sort((a, b) => a - b)).toEqual(Array.from({ length: count }, (_, c) => first + c));
+          }
+          expect(slotsOf.size).toBe(plan.split.length / 4);
+        },
+      ),
     );
   });
   it('blockChunks: chunks tile the keys in order, never straddle a block, and each block’s last chunk ends it', () => {

@@ -7,8 +7,10 @@
  * tile computes the row's scores once, rescales (m, l, o) once, and adds each exp(s − m)·v_j
  * once (online softmax). Block-causal: the workgroup stops at the longest key prefix of its
  * rows, and each row stops at its own limit, so nothing is masked element by element inside a
- * scale; workgroups are dispatched longest key prefix first. Head sizes are compiled in a few
- * classes ({@link WGSL_HEAD_CLASSES}, one cached pipeline each).
+ * scale. Long key prefixes are split into ranges ({@link splitItems}, split-K) whose partial
+ * (m, l, o) a second pass merges, so that a few long tiles still fill the GPU; work items are
+ * dispatched longest range first. Head sizes are compiled in a few classes
+ * ({@link WGSL_HEAD_CLASSES}, one cached pipeline pair each).
  * @module
  */
 import { checkAttentionInput, type AttentionInput } from '../../../spec/attention.js';
@@ -25,8 +27,10 @@ export const WGSL_MAX_HEAD = 256;
 
 /** Timings of a kernel's last run. */
 export interface KernelTiming {
-  /** GPU time of the compute passes from 'timestamp-query', or null where the adapter lacks it. */
+  /** GPU time of the compute passes from 'timestamp-query' (first pass's start to last pass's end), or null where the adapter lacks it. */
   kernelMs: number | null;
+  /** Each pass's own GPU time, in dispatch order (null without 'timestamp-query'). */
+  passMs?: number[] | null;
   /** Wall time of `run`: upload, dispatch, readback. */
   endToEndMs: number;
 }
@@ -58,66 +62,107 @@ export function headClass(n: number): number {
   return c;
 }
 
+/** Where a work item writes: its tile's only item writes the normalised output itself. */
+const DIRECT = 0xffffffff;
+
 /**
  * The WGSL source of `wgsl/exact` for head sizes d, d_v up to DC = DVC = headClass(max(d, d_v)):
  * register arrays and loops have that constant length (unrolled); the actual d and d_v are
  * uniforms, guarded by uniform branches. One pipeline serves a whole class.
+ *
+ * A workgroup runs one work item (first row, first key, key end, slot) of {@link splitItems}: its
+ * tile's rows against one key range (split-K, as FlashDecoding does, so that long block-causal
+ * rows fill the GPU). K and V rows sit in workgroup memory as vec4s (one 16-byte load per four
+ * multiply-adds). An item that covers its tile's whole key range writes o/l; the others write
+ * their (m, l, o) to the partial buffer for {@link wgslCombineSource}.
  */
 export function wgslExactSource(d: number, dv: number): string {
   const DC = headClass(Math.max(d, dv));
-  const DVC = DC;
-  const BK = keyTile(Math.max(DC, DVC));
+  const C4 = DC / 4;
+  const BK = keyTile(DC);
   const BQ = WGSL_QUERY_TILE;
   return /* wgsl */ `
-struct Params { lq: u32, tiles: u32, d: u32, dv: u32, scale: f32, pad1: f32, pad2: f32, pad3: f32 };
+struct Params { lq: u32, items: u32, d: u32, dv: u32, scale: f32, d4: u32, dv4: u32, pad: u32 };
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> Q: array<f32>;
 @group(0) @binding(2) var<storage, read> K: array<f32>;
 @group(0) @binding(3) var<storage, read> V: array<f32>;
 @group(0) @binding(4) var<storage, read> lim: array<u32>;
-@group(0) @binding(5) var<storage, read> tiles: array<vec2<u32>>;
+@group(0) @binding(5) var<storage, read> items: array<vec4<u32>>;
 @group(0) @binding(6) var<storage, read_write> O: array<f32>;
-const DC: u32 = ${DC}u;
-const DVC: u32 = ${DVC}u;
+@group(0) @binding(7) var<storage, read_write> Part: array<f32>;
+const C4: u32 = ${C4}u;
 const BQ: u32 = ${BQ}u;
 const BK: u32 = ${BK}u;
-var<workgroup> Ks: array<f32, ${BK * DC}>;
-var<workgroup> Vs: array<f32, ${BK * DVC}>;
+var<workgroup> Ks: array<vec4<f32>, ${BK * C4}>;
+var<workgroup> Vs: array<vec4<f32>, ${BK * C4}>;
+
+fn load4(src: u32, base: u32, c: u32, n: u32) -> vec4<f32> {
+  // Four consecutive entries of row-major K (src 0) or V (src 1) from column c, zero past n.
+  var x = vec4<f32>(0.0);
+  for (var t: u32 = 0u; t < 4u; t++) {
+    if (c + t < n) {
+      if (src == 0u) { x[t] = K[base + t]; } else { x[t] = V[base + t]; }
+    }
+  }
+  return x;
+}
 
 @compute @workgroup_size(${BQ})
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let t = tiles[wg.x];
-  let keyEnd = t.y;
-  let i = t.x + lid;
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let w = wg.x + wg.y * nwg.x;
+  if (w >= P.items) { return; }
+  let it = items[w];
+  let keyEnd = it.z;
+  let i = it.x + lid;
   let D = P.d;
   let DV = P.dv;
+  let D4 = P.d4;
+  let DV4 = P.dv4;
   let rowOk = i < P.lq;
   var li: u32 = 0u;
-  var q: array<f32, ${DC}>;
-  var o: array<f32, ${DVC}>;
-  var s: array<f32, ${BK}>;
-  for (var c: u32 = 0u; c < DC; c++) {
-    q[c] = 0.0;
-    if (rowOk && c < D) { q[c] = Q[i * D + c]; }
+  var q: array<vec4<f32>, C4>;
+  var o: array<vec4<f32>, C4>;
+  var s: array<f32, BK>;
+  for (var c: u32 = 0u; c < C4; c++) {
+    q[c] = vec4<f32>(0.0);
+    o[c] = vec4<f32>(0.0);
+    if (rowOk && c < D4) {
+      for (var t: u32 = 0u; t < 4u; t++) {
+        if (4u * c + t < D) { q[c][t] = Q[i * D + 4u * c + t]; }
+      }
+    }
   }
   if (rowOk) { li = lim[i]; }
-  for (var c: u32 = 0u; c < DVC; c++) { o[c] = 0.0; }
   var m: f32 = -3.0e38;
   var l: f32 = 0.0;
-  for (var j0: u32 = 0u; j0 < keyEnd; j0 += BK) {
+  for (var j0: u32 = it.y; j0 < keyEnd; j0 += BK) {
     let nk = min(BK, keyEnd - j0);
-    for (var e: u32 = lid; e < nk * D; e += BQ) { Ks[e] = K[j0 * D + e]; }
-    for (var e: u32 = lid; e < nk * DV; e += BQ) { Vs[e] = V[j0 * DV + e]; }
+    for (var e: u32 = lid; e < nk * D4; e += BQ) {
+      let r = e / D4;
+      let c = 4u * (e - r * D4);
+      Ks[e] = load4(0u, (j0 + r) * D + c, c, D);
+    }
+    for (var e: u32 = lid; e < nk * DV4; e += BQ) {
+      let r = e / DV4;
+      let c = 4u * (e - r * DV4);
+      Vs[e] = load4(1u, (j0 + r) * DV + c, c, DV);
+    }
     workgroupBarrier();
     var n: u32 = 0u;
     if (li > j0) { n = min(nk, li - j0); }
     if (n > 0u) {
       var mt = m;
-      for (var jj: u32 = 0u; jj < n; jj++) {
+      for (var jj: u32 = 0u; jj < BK; jj++) {
+        if (jj >= n) { break; }
         var acc: f32 = 0.0;
-        for (var c: u32 = 0u; c < DC; c++) {
-          if (c >= D) { break; }
-          acc = fma(q[c], Ks[jj * D + c], acc);
+        for (var c: u32 = 0u; c < C4; c++) {
+          if (c >= D4) { break; }
+          let kk = Ks[jj * D4 + c];
+          acc = fma(q[c].x, kk.x, acc);
+          acc = fma(q[c].y, kk.y, acc);
+          acc = fma(q[c].z, kk.z, acc);
+          acc = fma(q[c].w, kk.w, acc);
         }
         let z = acc * P.scale;
         s[jj] = z;
@@ -125,26 +170,88 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
       }
       let alpha = exp(m - mt);
       l = l * alpha;
-      for (var c: u32 = 0u; c < DVC; c++) {
-        if (c >= DV) { break; }
+      for (var c: u32 = 0u; c < C4; c++) {
+        if (c >= DV4) { break; }
         o[c] = o[c] * alpha;
       }
-      for (var jj: u32 = 0u; jj < n; jj++) {
+      for (var jj: u32 = 0u; jj < BK; jj++) {
+        if (jj >= n) { break; }
         let p = exp(s[jj] - mt);
         l = l + p;
-        for (var c: u32 = 0u; c < DVC; c++) {
-          if (c >= DV) { break; }
-          o[c] = fma(p, Vs[jj * DV + c], o[c]);
+        for (var c: u32 = 0u; c < C4; c++) {
+          if (c >= DV4) { break; }
+          o[c] = fma(vec4<f32>(p), Vs[jj * DV4 + c], o[c]);
         }
       }
       m = mt;
     }
     workgroupBarrier();
   }
-  if (rowOk) {
-    for (var c: u32 = 0u; c < DVC; c++) {
-      if (c < DV) { O[i * DV + c] = o[c] / l; }
+  if (!rowOk) { return; }
+  if (it.w == ${DIRECT}u) {
+    for (var c: u32 = 0u; c < C4; c++) {
+      for (var t: u32 = 0u; t < 4u; t++) {
+        if (4u * c + t < DV) { O[i * DV + 4u * c + t] = o[c][t] / l; }
+      }
     }
+  } else {
+    // (m, l, o) of this row over this key range, for the combine pass.
+    let b = (it.w * BQ + lid) * (DV + 2u);
+    Part[b] = m;
+    Part[b + 1u] = l;
+    for (var c: u32 = 0u; c < C4; c++) {
+      for (var t: u32 = 0u; t < 4u; t++) {
+        if (4u * c + t < DV) { Part[b + 2u + 4u * c + t] = o[c][t]; }
+      }
+    }
+  }
+}
+`;
+}
+
+/**
+ * The combine pass of `wgsl/exact` (head class of d, d_v): one invocation per query row of a
+ * split tile (first row, first slot, slot count) merges its items' (m_s, l_s, o_s) as
+ * o = Σ_s e^{m_s − m}·o_s / Σ_s e^{m_s − m}·l_s with m = max_s m_s (docs/math.md §8: one more
+ * rescale per item).
+ */
+export function wgslCombineSource(d: number, dv: number): string {
+  const C = headClass(Math.max(d, dv));
+  const BQ = WGSL_QUERY_TILE;
+  return /* wgsl */ `
+struct Params { lq: u32, tiles: u32, dv: u32, pad: u32 };
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> split: array<vec4<u32>>;
+@group(0) @binding(2) var<storage, read> Part: array<f32>;
+@group(0) @binding(3) var<storage, read_write> O: array<f32>;
+const BQ: u32 = ${BQ}u;
+
+@compute @workgroup_size(${BQ})
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let w = wg.x + wg.y * nwg.x;
+  if (w >= P.tiles) { return; }
+  let t = split[w];
+  let i = t.x + lid;
+  if (i >= P.lq) { return; }
+  let DV = P.dv;
+  let stride = DV + 2u;
+  var m: f32 = -3.0e38;
+  for (var s: u32 = 0u; s < t.z; s++) { m = max(m, Part[((t.y + s) * BQ + lid) * stride]); }
+  var l: f32 = 0.0;
+  var o: array<f32, ${C}>;
+  for (var c: u32 = 0u; c < ${C}u; c++) { o[c] = 0.0; }
+  for (var s: u32 = 0u; s < t.z; s++) {
+    let b = ((t.y + s) * BQ + lid) * stride;
+    let a = exp(Part[b] - m);
+    l = fma(a, Part[b + 1u], l);
+    for (var c: u32 = 0u; c < ${C}u; c++) {
+      if (c >= DV) { break; }
+      o[c] = fma(a, Part[b + 2u + c], o[c]);
+    }
+  }
+  for (var c: u32 = 0u; c < ${C}u; c++) {
+    if (c >= DV) { break; }
+    O[i * DV + c] = o[c] / l;
   }
 }
 `;
@@ -161,6 +268,55 @@ export function queryTiles(limits: Int32Array, tile = WGSL_QUERY_TILE): Uint32Ar
   return Uint32Array.from(order.flat());
 }
 
+/** Work items of one `wgsl/exact` call ({@link splitItems}). */
+export interface SplitPlan {
+  /** Keys per split (a multiple of the key tile), or Infinity when nothing is split. */
+  chunk: number;
+  /** Per work item (first row, first key, key end, slot — 0xffffffff where its tile is not split), longest key range first. */
+  items: Uint32Array;
+  /** Per split tile (first row, first slot, slot count, 0). */
+  split: Uint32Array;
+  /** Partial-result slots (one per item of a split tile). */
+  slots: number;
+}
+
+/**
+ * Split each query tile's key prefix (from {@link queryTiles}) into ranges of `chunk` keys so that
+ * about `target` work items fill the device: chunk = the multiple of `keyTile` nearest above
+ * Σ prefixes / target, at least `minChunk`; then doubled until the partial results
+ * (slots · tile · (d_v + 2) floats) fit `maxPartialBytes`. A tile with one range is not split.
+ */
+export function splitItems(tiles: Uint32Array, keyTile: number, options: { target: number; minChunk: number; dv: number; maxPartialBytes: number }): SplitPlan {
+  const n = tiles.length / 2;
+  let total = 0;
+  for (let t = 0; t < n; t++) total += tiles[2 * t + 1];
+  let chunk = Math.max(options.minChunk, Math.ceil(total / Math.max(1, options.target) / keyTile) * keyTile);
+  const slotsFor = (c: number): number => {
+    let slots = 0;
+    for (let t = 0; t < n; t++) {
+      const parts = Math.ceil(tiles[2 * t + 1] / c);
+      if (parts > 1) slots += parts;
+    }
+    return slots;
+  };
+  while (slotsFor(chunk) * WGSL_QUERY_TILE * (options.dv + 2) * 4 > options.maxPartialBytes) chunk *= 2;
+  const items: number[][] = [];
+  const split: number[] = [];
+  let slot = 0;
+  for (let t = 0; t < n; t++) {
+    const [row, end] = [tiles[2 * t], tiles[2 * t + 1]];
+    const parts = Math.max(1, Math.ceil(end / chunk));
+    if (parts === 1) {
+      items.push([row, 0, end, DIRECT]);
+      continue;
+    }
+    split.push(row, slot, parts, 0);
+    for (let p = 0; p < parts; p++) items.push([row, p * chunk, Math.min(end, (p + 1) * chunk), slot++]);
+  }
+  items.sort((a, b) => b[2] - b[1] - (a[2] - a[1]) || a[0] - b[0] || a[1] - b[1]);
+  return { chunk: split.length ? chunk : Infinity, items: Uint32Array.from(items.flat()), split: Uint32Array.from(split), slots: slot };
+}
+
 /** Create, fill and return a storage buffer holding `data`. */
 export function storageBuffer(device: WebGpuDevice, data: ArrayBufferView & { byteLength: number }, extra = 0): WebGpuBuffer {
   const b = device.createBuffer({ size: Math.max(16, Math.ceil(data.byteLength / 4) * 4), usage: BufferUsage.STORAGE | BufferUsage.COPY_DST | extra });
@@ -172,22 +328,21 @@ export function storageBuffer(device: WebGpuDevice, data: ArrayBufferView & { by
  * Encode `passes` (each: pipeline, bind group, workgroup count — folded into a 2-D grid past
  * 65,535) into one submission, copy
  * `result` (`bytes` long) back and, where the device has 'timestamp-query', time the passes.
- * Resolves to the bytes and the GPU milliseconds (null without timestamps).
+ * Resolves to the bytes, the GPU milliseconds from the first pass's start to the last one's end,
+ * and each pass's own (null without timestamps).
  */
 export async function dispatchAndRead(
   dev: WgslDevice,
   passes: readonly { pipeline: unknown; group: unknown; workgroups: number }[],
   result: WebGpuBuffer,
   bytes: number,
-): Promise<{ data: Float32Array; kernelMs: number | null }> {
+): Promise<{ data: Float32Array; kernelMs: number | null; passMs: number[] | null }> {
   const { device } = dev;
   const enc = device.createCommandEncoder();
-  const querySet = dev.timestamps ? device.createQuerySet({ type: 'timestamp', count: 2 }) : undefined;
+  const stamps = 2 * passes.length;
+  const querySet = dev.timestamps ? device.createQuerySet({ type: 'timestamp', count: stamps }) : undefined;
   passes.forEach((p, n) => {
-    const ts =
-      querySet && (n === 0 || n === passes.length - 1)
-        ? { timestampWrites: { querySet, ...(n === 0 ? { beginningOfPassWriteIndex: 0 } : {}), ...(n === passes.length - 1 ? { endOfPassWriteIndex: 1 } : {}) } }
-        : undefined;
+    const ts = querySet ? { timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * n, endOfPassWriteIndex: 2 * n + 1 } } : undefined;
     const pass = enc.beginComputePass(ts);
     pass.setPipeline(p.pipeline);
     pass.setBindGroup(0, p.group);
@@ -201,10 +356,10 @@ export async function dispatchAndRead(
   let tsResolve: WebGpuBuffer | undefined;
   let tsRead: WebGpuBuffer | undefined;
   if (querySet) {
-    tsResolve = device.createBuffer({ size: 16, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
-    tsRead = device.createBuffer({ size: 16, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
-    enc.resolveQuerySet(querySet, 0, 2, tsResolve, 0);
-    enc.copyBufferToBuffer(tsResolve, 0, tsRead, 0, 16);
+    tsResolve = device.createBuffer({ size: 8 * stamps, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
+    tsRead = device.createBuffer({ size: 8 * stamps, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+    enc.resolveQuerySet(querySet, 0, stamps, tsResolve, 0);
+    enc.copyBufferToBuffer(tsResolve, 0, tsRead, 0, 8 * stamps);
   }
   device.queue.submit([enc.finish()]);
   // Both maps at once: one wait for the device, not two.
@@ -213,16 +368,18 @@ export async function dispatchAndRead(
   staging.unmap();
   staging.destroy();
   let kernelMs: number | null = null;
+  let passMs: number[] | null = null;
   if (tsRead && tsResolve && querySet) {
     const t = new BigUint64Array(tsRead.getMappedRange().slice(0));
     tsRead.unmap();
-    const ns = Number(t[1] - t[0]);
+    const ns = Number(t[stamps - 1] - t[0]);
     kernelMs = ns > 0 ? ns / 1e6 : null;
+    passMs = passes.map((_, n) => Number(t[2 * n + 1] - t[2 * n]) / 1e6);
     tsRead.destroy();
     tsResolve.destroy();
     querySet.destroy();
   }
-  return { data, kernelMs };
+  return { data, kernelMs, passMs };
 }
 
 /** Compile WGSL into a compute pipeline; throws with the compiler's messages on an error. */
@@ -242,7 +399,18 @@ export async function computePipeline(device: WebGpuDevice, code: string): Promi
 export interface WgslKernelOptions {
   /** Kernel name, e.g. `wgsl/exact@node-webgpu`. */
   name: string;
+  /**
+   * Work items to aim for when splitting long key ranges ({@link splitItems}); 1 splits nothing.
+   * Default {@link WGSL_SPLIT_TARGET}.
+   */
+  splitTarget?: number;
 }
+
+/**
+ * Default work-item target of `wgsl/exact`: enough workgroups of 64 rows to fill a large GPU
+ * (an H100 has 132 SMs) when block-causal tiles are few but long.
+ */
+export const WGSL_SPLIT_TARGET = 2048;
 
 /**
  * `wgsl/exact` on a WebGPU device. `lastTiming` holds the last run's kernel ms (timestamp
@@ -250,7 +418,20 @@ export interface WgslKernelOptions {
  */
 export function wgslExact(dev: WgslDevice, options: WgslKernelOptions): WgslAttentionKernel {
   const { device } = dev;
-  const pipelines = new Map<number, Promise<{ getBindGroupLayout(i: number): unknown }>>();
+  const target = options.splitTarget ?? WGSL_SPLIT_TARGET;
+  if (!(Number.isInteger(target) && target >= 1)) throw new RangeArgumentError('options.splitTarget', `expected an integer ≥ 1, got ${target}`);
+  type Pipeline = { getBindGroupLayout(i: number): unknown };
+  const pipelines = new Map<string, Promise<Pipeline>>();
+  const pipelineFor = (kind: 'main' | 'combine', d: number, dv: number): Promise<Pipeline> => {
+    const key = `${kind}:${headClass(Math.max(d, dv))}`;
+    let pp = pipelines.get(key);
+    if (!pp) {
+      pp = computePipeline(device, kind === 'main' ? wgslExactSource(d, dv) : wgslCombineSource(d, dv));
+      pipelines.set(key, pp);
+    }
+    return pp;
+  };
+  const maxPartialBytes = Math.min(device.limits.maxStorageBufferBindingSize ?? 2 ** 27, device.limits.maxBufferSize ?? 2 ** 28);
   let lastTiming: KernelTiming | undefined;
   return {
     name: options.name,
@@ -270,39 +451,45 @@ export function wgslExact(dev: WgslDevice, options: WgslKernelOptions): WgslAtte
       const dv = v.cols;
       if (Math.max(d, dv) > WGSL_MAX_HEAD) throw new RangeArgumentError('input', `head size ${Math.max(d, dv)} > ${WGSL_MAX_HEAD} is not compiled`);
       const limits = keyLimits(mask, Lq, k.rows);
-      const tiles = queryTiles(limits);
-      if (tiles.length / 2 > 65535) throw new RangeArgumentError('input', `${Lq} query rows need more than 65,535 workgroups`);
-      const key = headClass(Math.max(d, dv));
-      let pp = pipelines.get(key);
-      if (!pp) {
-        pp = computePipeline(device, wgslExactSource(d, dv));
-        pipelines.set(key, pp);
-      }
-      const pipeline = await pp;
-      const params = new ArrayBuffer(32);
-      new Uint32Array(params, 0, 4).set([Lq, tiles.length / 2, d, dv]);
-      new Float32Array(params, 16, 1)[0] = scale;
-      const ub = device.createBuffer({ size: 32, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
-      device.queue.writeBuffer(ub, 0, new Uint8Array(params));
+      const bk = keyTile(headClass(Math.max(d, dv)));
+      const plan = splitItems(queryTiles(limits), bk, { target, minChunk: 4 * bk, dv, maxPartialBytes });
+      const nItems = plan.items.length / 4;
+      const nSplit = plan.split.length / 4;
+      if (nItems > 65535 * 65535) throw new RangeArgumentError('input', `${Lq} query rows need more than 65,535² workgroups`);
+      const main = await pipelineFor('main', d, dv);
+      const combine = nSplit > 0 ? await pipelineFor('combine', d, dv) : undefined;
+      const uniform = (u32: number[], f32?: [number, number]): WebGpuBuffer => {
+        const params = new ArrayBuffer(32);
+        new Uint32Array(params).set(u32);
+        if (f32) new Float32Array(params, f32[0], 1)[0] = f32[1];
+        const ub = device.createBuffer({ size: 32, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
+        device.queue.writeBuffer(ub, 0, new Uint8Array(params));
+        return ub;
+      };
+      // Params { lq, items, d, dv, scale, d4, dv4 } and { lq, tiles, dv }.
+      const ub = uniform([Lq, nItems, d, dv, 0, Math.ceil(d / 4), Math.ceil(dv / 4), 0], [16, scale]);
+      const cb = uniform([Lq, nSplit, dv, 0]);
+      const bytes = Lq * dv * 4;
+      const out = device.createBuffer({ size: Math.max(16, bytes), usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
+      const part = device.createBuffer({ size: Math.max(16, plan.slots * WGSL_QUERY_TILE * (dv + 2) * 4), usage: BufferUsage.STORAGE });
       const bufs = [
         storageBuffer(device, Float32Array.from(q.data)),
         storageBuffer(device, Float32Array.from(k.data)),
         storageBuffer(device, Float32Array.from(v.data)),
         storageBuffer(device, Uint32Array.from(limits)),
-        storageBuffer(device, tiles),
+        storageBuffer(device, plan.items),
       ];
-      const bytes = Lq * dv * 4;
-      const out = device.createBuffer({ size: Math.max(16, bytes), usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
+      const splitB = storageBuffer(device, plan.split);
       try {
-        const group = device.createBindGroup({
-          layout: pipeline.getBindGroupLayout(0),
-          entries: [ub, ...bufs, out].map((buffer, binding) => ({ binding, resource: { buffer } })),
-        });
-        const { data, kernelMs } = await dispatchAndRead(dev, [{ pipeline, group, workgroups: tiles.length / 2 }], out, bytes);
-        lastTiming = { kernelMs, endToEndMs: performance.now() - t0 };
+        const group = (p: Pipeline, buffers: WebGpuBuffer[]): unknown =>
+          device.createBindGroup({ layout: p.getBindGroupLayout(0), entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })) });
+        const passes = [{ pipeline: main, group: group(main, [ub, ...bufs, out, part]), workgroups: nItems }];
+        if (combine) passes.push({ pipeline: combine, group: group(combine, [cb, splitB, part, out]), workgroups: nSplit });
+        const { data, kernelMs, passMs } = await dispatchAndRead(dev, passes, out, bytes);
+        lastTiming = { kernelMs, passMs, endToEndMs: performance.now() - t0 };
         return matrix(Lq, dv, data);
       } finally {
-        for (const b of [ub, ...bufs, out]) b.destroy();
+        for (const b of [ub, cb, ...bufs, splitB, out, part]) b.destroy();
       }
     },
     dispose(): void {

@@ -282,8 +282,8 @@ export function wgslLowRank(dev: WgslDevice, options: WgslLowRankOptions): WgslA
           { pipeline: ps, group: group(ps, [uniform([W, 0, 0, nChunks, blocks.length], 0), sums, keep(storageBuffer(device, cut.lastChunk)), S]), workgroups: W },
           { pipeline: po, group: group(po, [uniform([q.rows, r, dv], 0), u1, S, keep(storageBuffer(device, level)), out]), workgroups: Math.ceil((q.rows * dv) / WG) },
         ];
-        const { data, kernelMs } = await dispatchAndRead(dev, passes, out, q.rows * dv * 4);
-        lastTiming = { kernelMs, endToEndMs: performance.now() - t0 };
+        const { data, kernelMs, passMs } = await dispatchAndRead(dev, passes, out, q.rows * dv * 4);
+        lastTiming = { kernelMs, passMs, endToEndMs: performance.now() - t0 };
         return clampToValueRange(matrix(q.rows, dv, data), v);
       } finally {
         for (const b of owned) b.destroy();
