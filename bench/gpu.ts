@@ -571,7 +571,7 @@ async function measureKernel({ kernel, measured }: Entry, c: LargeCase, peers: P
     const kernelMs = mid?.kernelMs ?? null;
     const error = maxAbsDiff(pickRows(second, c.sampled).data, c.ref.data);
     // Exact kernels: the battery's policy (rigorous floor, then the rule on the precomputed naive float32 rows); approximations: their own formula.
-    const floatTol = kernel.exact ? float32Tolerance(c.x, c.ref, measured, undefined, c.sampled, c.naive) : float32Tolerance(c.x, c.ref, measured, kernel.formulaReference?.(c.x));
+    const floatTol = kernel.exact ? float32Tolerance(c.x, c.ref, measured, undefined, c.sampled, c.naive, kernel.rescales) : float32Tolerance(c.x, c.ref, measured, kernel.formulaReference?.(c.x));
     const bound = kernel.exact ? floatTol : (kernel.errorBound?.(c.x) ?? 0) + floatTol;
     const ms = kernelMs ?? e2e;
     return largeRow(c, kernel.name, {

@@ -89,6 +89,7 @@ describe('varcheck fuzz robustness', () => {
     expect(p.stderr).toMatch(/precision: expected 'float32' or 'float64'/);
     expect(p.stderr).toMatch(/run: expected a function/);
     expect(p.stderr).toMatch(/masks: expected a non-empty array/);
+    expect(p.stderr).toMatch(/rescales: expected 'none' or \{ keysPerRescale/);
   });
   it('the CLI exits 1 when a property fails and 0 when all pass', () => {
     const fail = spawnSync(

@@ -33,6 +33,45 @@ function onlineSoftmax32(z: ArrayLike<number>, v: ArrayLike<number>, epsExp: num
   return f(o / l);
 }
 
+/** Float32 online softmax over tiles of `tile` keys (one rescale per tile, computed even when the maximum stays), exp off by ε_exp. */
+function tiledSoftmax32(z: ArrayLike<number>, v: ArrayLike<number>, epsExp: number, tile: number): number {
+  let m = -Infinity;
+  let l = 0;
+  let o = 0;
+  for (let j0 = 0; j0 < z.length; j0 += tile) {
+    const end = Math.min(z.length, j0 + tile);
+    let mt = m;
+    for (let j = j0; j < end; j++) mt = Math.max(mt, f(z[j]));
+    const alpha = m === -Infinity ? 0 : f(Math.exp(f(m - mt)) * (1 - epsExp));
+    l = f(l * alpha);
+    o = f(o * alpha);
+    for (let j = j0; j < end; j++) {
+      const p = f(Math.exp(f(f(z[j]) - mt)) * (1 + epsExp));
+      l = f(l + p);
+      o = f(o + f(p * f(v[j])));
+    }
+    m = mt;
+  }
+  return f(o / l);
+}
+
+/** The rising-logits input of length n (q = [β], k_j = j/n, v = +1 before `cut`, −1 after) and its float32 logits. */
+function risingInput(n: number, beta: number, cut: number) {
+  const k = matrix(
+    n,
+    1,
+    Float64Array.from({ length: n }, (_, j) => f(j / n)),
+  );
+  const v = matrix(
+    n,
+    1,
+    Float64Array.from({ length: n }, (_, j) => (j < Math.min(cut, n - 1) ? 1 : -1)),
+  );
+  const input = attentionInput(matrix(1, 1, [f(beta)]), k, v, { scale: 1 });
+  const z = Float64Array.from({ length: n }, (_, j) => f(f(beta) * k.data[j]));
+  return { input, z, v: v.data };
+}
+
 describe('attentionRoundingBound covers online softmax with an inexact exp', () => {
   it('rising logits (one rescale per key), exp off by ε_exp: |float32 − float64| ≤ the floor', () => {
     fc.assert(
@@ -44,24 +83,35 @@ describe('attentionRoundingBound covers online softmax with an inexact exp', () 
         fc.integer({ min: 1, max: 2999 }),
         (n, epsExp, beta, cut) => {
           // q = [β], k_j = j/n: logits rise from 0 to β·(n − 1)/n, each a new running maximum.
-          const k = matrix(
-            n,
-            1,
-            Float64Array.from({ length: n }, (_, j) => f(j / n)),
-          );
-          const v = matrix(
-            n,
-            1,
-            Float64Array.from({ length: n }, (_, j) => (j < Math.min(cut, n - 1) ? 1 : -1)),
-          );
-          const input = attentionInput(matrix(1, 1, [f(beta)]), k, v, { scale: 1 });
-          const z = Float64Array.from({ length: n }, (_, j) => f(f(beta) * k.data[j]));
-          const got = onlineSoftmax32(z, v.data, epsExp);
+          const { input, z, v } = risingInput(n, beta, cut);
+          const got = onlineSoftmax32(z, v, epsExp);
           const want = attention(input).data[0];
           const bound = attentionRoundingBound(input, { ...FLOAT32, expRelativeError: epsExp });
           expect(Math.abs(got - want)).toBeLessThanOrEqual(bound);
         },
       ),
     );
+  });
+  it('tiles of b keys, declared { keysPerRescale: b, extra: 0 }: within the declared floor; declaring none undercounts and fails', () => {
+    let undercountFailed = false;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 3000 }),
+        fc.double({ min: 0, max: Math.log10(1e-3 / (4 * 2 ** -24)), noNaN: true }).map((t) => 4 * 2 ** -24 * 10 ** t),
+        fc.double({ min: 0, max: 8, noNaN: true }),
+        fc.integer({ min: 1, max: 2999 }),
+        fc.integer({ min: 1, max: 64 }),
+        (n, epsExp, beta, cut, tile) => {
+          const { input, z, v } = risingInput(n, beta, cut);
+          const err = Math.abs(tiledSoftmax32(z, v, epsExp, tile) - attention(input).data[0]);
+          const rescales = { keysPerRescale: tile, extra: 0 };
+          expect(err).toBeLessThanOrEqual(attentionRoundingBound(input, { ...FLOAT32, expRelativeError: epsExp, rescales }));
+          if (err > attentionRoundingBound(input, { ...FLOAT32, expRelativeError: epsExp, rescales: 'none' })) undercountFailed = true;
+        },
+      ),
+      { numRuns: 200 },
+    );
+    // The declaration matters: the same implementations exceed the floor of a kernel claiming no rescales.
+    expect(undercountFailed).toBe(true);
   });
 });

@@ -14,6 +14,9 @@ export interface FormulaReference {
   float64: Matrix;
 }
 
+/** A kernel's online-softmax structure ({@link AttentionKernel.rescales}). */
+export type SoftmaxRescales = 'none' | { keysPerRescale: number; extra: number };
+
 /** An attention kernel under test. */
 export interface AttentionKernel {
   /** Unique name, e.g. `'cpu/low-rank'`. */
@@ -30,6 +33,14 @@ export interface AttentionKernel {
   maxTokens?: number;
   /** Additive ℓ∞ bound it promises on this input (approximate kernels). */
   errorBound?(input: AttentionInput): number;
+  /**
+   * How many online-softmax rescale factors one softmax weight can pass through; the float
+   * tolerance floor of exact kernels counts one exp error per factor (docs/math.md §8).
+   * `'none'`: the row maximum is known before any exp (two passes). `{ keysPerRescale: b, extra: e }`:
+   * at most ⌈n/b⌉ + e for a row with n allowed keys (one rescale per tile of b keys, plus e
+   * merges of partial results). Omitted: n − 1 (one per key), which covers any order.
+   */
+  rescales?: SoftmaxRescales;
   /**
    * For float32 kernels whose formula is not exact attention (approximations): naive float32
    * and float64 evaluations of that formula, so the FlashAttention rule can measure the float

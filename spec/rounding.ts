@@ -19,7 +19,8 @@
  *
  * Then, per row i and column c, with p the exact softmax weights and p̂ the computed ones:
  *   |ô − o| ≤ E1(ε_w)·((max v − min v)/2 + u‖v‖) + u‖v‖ + 2γ_{2n+4}/(1 − γ_{2n+4})·‖v̂‖ + (2u + u²)·|ô| + 2n·min_normal·‖v̂‖
- * where ε_w = e^{η + 4u·spread}(1 + ε_exp)^n − 1 is the relative error of every unnormalised weight,
+ * where ε_w = e^{η + 4u·spread}(1 + ε_exp)^{1+R} − 1 is the relative error of every unnormalised weight
+ * (R ≤ n − 1 rescale factors, fewer where the kernel declares its structure: {@link rescaleCount}),
  * η = γ_{d+4}·s·Σ_t |q_it|·max_j |k_jt| bounds each logit's error, ‖v‖ is the column's largest
  * |entry| over allowed keys, and E1(ε) = 2ε/(1 − ε) (the weights-perturbation lemma, §6).
  * @module
@@ -28,6 +29,7 @@ import { checkAttentionInput, type AttentionInput } from './attention.js';
 import { gamma } from './certificate.js';
 import { RangeArgumentError } from './errors.js';
 import { keyLimits } from './mask.js';
+import type { SoftmaxRescales } from './contract.js';
 
 /** Unit roundoff of float64, 2⁻⁵³. */
 export const UNIT_ROUNDOFF_64 = 2 ** -53;
@@ -42,6 +44,19 @@ export interface FloatModel {
   expRelativeError?: number;
   /** Smallest positive normal number of the format (2⁻¹⁰²² float64, 2⁻¹²⁶ float32): exp results below it may be flushed to 0. */
   minNormal: number;
+  /** The kernel's declared online-softmax structure; omitted: one rescale per key (any order). */
+  rescales?: SoftmaxRescales;
+}
+
+/**
+ * The most online-softmax rescale factors one weight of a row with n allowed keys passes through
+ * under `rescales` (docs/math.md §8): n − 1 when undeclared, 0 for two-pass kernels,
+ * ⌈n/b⌉ + e for a tile of b keys and e merges — never more than n − 1 + e.
+ */
+export function rescaleCount(rescales: SoftmaxRescales | undefined, n: number): number {
+  if (rescales === undefined) return Math.max(0, n - 1);
+  if (rescales === 'none') return 0;
+  return Math.ceil(n / rescales.keysPerRescale) + rescales.extra;
 }
 
 /** IEEE float64 with a libm-quality exp. */
@@ -98,10 +113,10 @@ export function attentionRoundingBound(input: AttentionInput, model: FloatModel)
     const eta = gd * a + scale * d * model.minNormal * (qAbs(q.data, i * d, d) + stats.kAbsMax + 1);
     const spread = 2 * a + 2 * eta; // |x_j| = |ẑ_j − ẑ_max| ≤ 2·max|ẑ|
     const n = limits[i];
-    // e^{η + 4u·spread}(1 + ε_exp)^n − 1: the weight's own argument (2u·spread), the online
-    // rescale factors' arguments (they telescope: 2u·spread in all) and ≤ n exp errors (its own
-    // exp and at most one rescale per later key, none of which cancels in the ratio).
-    const epsW = Math.expm1(eta + 4 * u * spread + n * Math.log1p(expErr));
+    // e^{η + 4u·spread}(1 + ε_exp)^{1+R} − 1: the weight's own argument (2u·spread), the online
+    // rescale factors' arguments (they telescope: 2u·spread in all), its own exp error and one per
+    // rescale factor R (none of which cancels in the ratio; R ≤ n − 1 in any order).
+    const epsW = Math.expm1(eta + 4 * u * spread + (1 + rescaleCount(model.rescales, n)) * Math.log1p(expErr));
     const weights = epsW < 1 ? ((2 * epsW) / (1 - epsW)) * (stats.e1Range + u * stats.vAbs) : Infinity;
     const vHat = (1 + u) * stats.vAbs; // ‖v̂‖ after rounding V to the format
     const g = gamma(2 * n + 4, u);

@@ -14,7 +14,7 @@ import { checkMatrix, matrix, maxAbs, type Matrix } from '../../spec/matrix.js';
 import type { AttentionKernel } from '../../spec/contract.js';
 import { attentionInputArb, hardAttentionArb, largeAttentionArb, MAX_KEYS, pyramidArb, type AttentionSettings, type Reach } from '../arbitraries.js';
 import { law, roundoff, type Law, type Outcome } from '../law.js';
-import type { MeasuredPrecision } from '../../spec/contract.js';
+import type { MeasuredPrecision, SoftmaxRescales } from '../../spec/contract.js';
 import { float32Tolerance } from './float32.js';
 
 /** Settings of {@link attentionBattery}; anything left out comes from {@link batteryPreset}. */
@@ -96,8 +96,8 @@ export function pickRows(m: Matrix, rows: readonly number[] | undefined): Matrix
  * The float64 tolerance of an exact kernel: the rigorous forward-error bound of softmax attention
  * computed in float64 by any reasonable implementation ({@link attentionRoundingBound}, docs/math.md §8).
  */
-export function float64Tolerance(input: AttentionInput): number {
-  return attentionRoundingBound(input, FLOAT64);
+export function float64Tolerance(input: AttentionInput, rescales?: SoftmaxRescales): number {
+  return attentionRoundingBound(input, { ...FLOAT64, rescales });
 }
 
 /**
@@ -105,7 +105,10 @@ export function float64Tolerance(input: AttentionInput): number {
  * rigorous floor against `reference` on the judged `rows`).
  */
 export function floatTolerance(kernel: AttentionKernel, input: AttentionInput, reference: Matrix, measured?: MeasuredPrecision, rows?: readonly number[]): number {
-  return kernel.precision === 'float32' ? float32Tolerance(input, reference, measured, kernel.exact ? undefined : kernel.formulaReference?.(input), rows) : float64Tolerance(input);
+  if (kernel.precision === 'float64') return float64Tolerance(input, kernel.rescales);
+  return kernel.exact
+    ? float32Tolerance(input, reference, measured, undefined, rows, undefined, kernel.rescales)
+    : float32Tolerance(input, reference, measured, kernel.formulaReference?.(input), rows);
 }
 
 /**

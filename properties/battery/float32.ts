@@ -9,7 +9,7 @@ import type { AttentionInput } from '../../spec/attention.js';
 import { e1Bound } from '../../spec/bounds.js';
 import { attentionRoundingBound, FLOAT32 } from '../../spec/rounding.js';
 import { keyLimits } from '../../spec/mask.js';
-import type { MeasuredPrecision } from '../../spec/contract.js';
+import type { MeasuredPrecision, SoftmaxRescales } from '../../spec/contract.js';
 import { matrix, maxAbs, maxAbsDiff, type Matrix } from '../../spec/matrix.js';
 
 const f = Math.fround;
@@ -66,6 +66,7 @@ export function float32Tolerance(
   formula?: { float32: Matrix; float64: Matrix },
   rows?: readonly number[],
   naive32: Matrix = naiveFloat32Attention(input, rows),
+  rescales?: SoftmaxRescales,
 ): number {
   const naive = formula ? maxAbsDiff(formula.float32.data, formula.float64.data) : maxAbsDiff(naive32.data, reference.data);
   const noise = 2 * U32 * maxAbs(reference.data);
@@ -73,6 +74,6 @@ export function float32Tolerance(
   const ftz = measured?.flushesSubnormals ? 2 ** -122 * (1 + maxAbs(input.v.data)) : 0;
   const rule = 2 * naive + noise + e1Bound(Math.min(expExcess, 0.5), maxAbs(input.v.data)) + ftz;
   if (formula) return rule;
-  const floor = attentionRoundingBound(input, { ...FLOAT32, expRelativeError: measured?.expRelativeError });
+  const floor = attentionRoundingBound(input, { ...FLOAT32, expRelativeError: measured?.expRelativeError, rescales });
   return Math.max(floor, rule);
 }

@@ -29,6 +29,12 @@ export function contractProblems(value: unknown): string[] {
       p.push(`masks: expected a non-empty array of 'none' | 'block-causal', got ${JSON.stringify(k.masks)}`);
     }
     if (k.exact === false && typeof k.errorBound !== 'function') p.push('errorBound: an approximate kernel (exact: false) must declare errorBound(input)');
+    const r = k.rescales as { keysPerRescale?: unknown; extra?: unknown } | string | undefined;
+    const rescalesOk =
+      r === undefined ||
+      r === 'none' ||
+      (typeof r === 'object' && r !== null && Number.isInteger(r.keysPerRescale) && (r.keysPerRescale as number) >= 1 && Number.isInteger(r.extra) && (r.extra as number) >= 0);
+    if (!rescalesOk) p.push(`rescales: expected 'none' or { keysPerRescale: integer ≥ 1, extra: integer ≥ 0 } when present, got ${JSON.stringify(k.rescales)}`);
     if (k.maxTokens !== undefined && !(Number.isInteger(k.maxTokens) && (k.maxTokens as number) > 0)) p.push(`maxTokens: expected a positive integer, got ${JSON.stringify(k.maxTokens)}`);
   }
   return p;

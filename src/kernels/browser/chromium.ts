@@ -16,7 +16,7 @@ import { BROWSER_LOW_RANK_DELTA } from './page-entry-config.js';
 import { decodeFloat64, encodeFloat64, jsLiteral, toWire, type WireMatrix } from './wire.js';
 import type { FeatureMap, Matrix } from '../../../spec/matrix.js';
 import type { AttentionKernel, InterpolationKernel } from '../../../spec/contract.js';
-import type { KernelTiming } from '../wgsl/exact.js';
+import { WGSL_EXACT_RESCALES, type KernelTiming } from '../wgsl/exact.js';
 import { wgslLowRankBound, wgslLowRankProfile } from '../wgsl/low-rank.js';
 import type { MeasuredPrecision } from '../../../spec/contract.js';
 
@@ -144,6 +144,8 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
           exact: k.exact,
           masks: ['none', 'block-causal'] as const,
           precision: 'float32' as const,
+          // The in-page kernels' online-softmax structure, for the float tolerance floor (docs/math.md §8).
+          ...(k.exact ? { rescales: k.name.startsWith('wgsl/') ? WGSL_EXACT_RESCALES : ('none' as const) } : {}),
           run: remote,
           get lastTiming() {
             return lastTiming;

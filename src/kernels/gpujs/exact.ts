@@ -181,6 +181,8 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<Attention
     exact: true,
     masks: ['none', 'block-causal'],
     precision: 'float32',
+    // Row maxima come first (step 2), so no exp is ever rescaled (docs/math.md §8).
+    rescales: 'none',
     async run(input: AttentionInput): Promise<Matrix> {
       const { q, k, v, scale, mask } = checkAttentionInput(input);
       const Lq = q.rows;

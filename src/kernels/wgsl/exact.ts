@@ -17,7 +17,7 @@ import { checkAttentionInput, type AttentionInput } from '../../../spec/attentio
 import { RangeArgumentError } from '../../../spec/errors.js';
 import { keyLimits } from '../../../spec/mask.js';
 import { matrix, type Matrix } from '../../../spec/matrix.js';
-import type { AttentionKernel } from '../../../spec/contract.js';
+import type { AttentionKernel, SoftmaxRescales } from '../../../spec/contract.js';
 import { BufferUsage, MAP_READ, type WebGpuBuffer, type WebGpuDevice, type WgslDevice } from './webgpu.js';
 
 /** Query rows per workgroup (one per invocation). */
@@ -61,6 +61,12 @@ export function headClass(n: number): number {
   if (c === undefined) throw new RangeArgumentError('n', `head size ${n} > ${WGSL_MAX_HEAD} is not compiled`);
   return c;
 }
+
+/**
+ * The online-softmax structure `wgsl/exact` declares (docs/math.md §8): one rescale per key tile
+ * (at least {@link keyTile}(256) = 8 keys in every head class) and one more where split ranges merge.
+ */
+export const WGSL_EXACT_RESCALES: SoftmaxRescales = { keysPerRescale: keyTile(WGSL_MAX_HEAD), extra: 1 };
 
 /** Where a work item writes: its tile's only item writes the normalised output itself. */
 const DIRECT = 0xffffffff;
@@ -439,6 +445,7 @@ export function wgslExact(dev: WgslDevice, options: WgslKernelOptions): WgslAtte
     exact: true,
     masks: ['none', 'block-causal'],
     precision: 'float32',
+    rescales: WGSL_EXACT_RESCALES,
     adapter: dev.adapter,
     get lastTiming() {
       return lastTiming;
