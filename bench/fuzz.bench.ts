@@ -18,19 +18,9 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { fuzz } from '../src/fuzz/fuzz.js';
 import * as subtle from '../properties/fixtures/mutants/subtle.js';
+import { CLASSIC_MUTANTS } from '../properties/fixtures/mutants/classic-names.js';
 
-const CLASSIC = [
-  'wrongScale',
-  'maskOffByOneScale',
-  'noMaxShift',
-  'missingFactorial',
-  'degreeTooLow',
-  'loopTruncated',
-  'bicubicWrongA',
-  'alignCorners',
-  'denominatorOverMaskedKeys',
-  'transposedOutput',
-];
+const CLASSIC: readonly string[] = CLASSIC_MUTANTS;
 const SUBTLE_MODULE = 'properties/fixtures/mutants/subtle.ts';
 const CLASSIC_MODULE = 'properties/fixtures/mutants/fuzz-mutants.ts';
 

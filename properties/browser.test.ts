@@ -16,6 +16,7 @@ import { scalePyramid } from '../spec/pyramid.js';
 import { mulberry32, uniformMatrix } from '../spec/random.js';
 import { kernelTolerance } from './battery/attention.js';
 import { chromiumInstalled, chromiumKernels, type BrowserKernels } from '../src/kernels/browser/chromium.js';
+import { WGSL_EXACT_RESCALES } from '../src/kernels/wgsl/exact.js';
 import { attentionBattery } from './battery/attention.js';
 import { interpolationBattery } from './battery/interpolation.js';
 import { describeLaws } from './vitest.js';
@@ -54,6 +55,11 @@ if (chromiumInstalled()) {
     for (const k of session.attention) {
       describeLaws(`chromium › ${k.name}`, attentionBattery(k, { measured: m, numRuns: runs }), { kernel: k.name, knownGaps: KNOWN_GAPS });
     }
+    it(`chromium-${backend}: the proxies carry the in-page exact kernels' declared rescales (the float floor counts them)`, () => {
+      for (const k of session.attention.filter((a) => a.exact)) {
+        expect(k.rescales, k.name).toEqual(k.name.startsWith('wgsl/') ? WGSL_EXACT_RESCALES : 'none');
+      }
+    });
     if (backend === 'webgpu') {
       const wgsl = session.attention.filter((k) => k.name.startsWith('wgsl/'));
       describe(`chromium › WGSL kernels on ${session.backend}`, () => {

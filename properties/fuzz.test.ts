@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { fuzz, type FuzzLawResult } from '../src/fuzz/fuzz.js';
 import type { Failure } from './runner/check-law.js';
+import { CLASSIC_MUTANTS } from './fixtures/mutants/classic-names.js';
 
 const seed = fc.readConfigureGlobal().seed ?? 1;
 const MUTANTS = 'properties/fixtures/mutants/fuzz-mutants.ts';
@@ -27,18 +28,7 @@ async function fuzzOne(exportName: string, corpus = mkdtempSync(join(tmpdir(), '
 }
 
 describe('varcheck fuzz catches mutants', () => {
-  for (const name of [
-    'wrongScale',
-    'maskOffByOneScale',
-    'noMaxShift',
-    'missingFactorial',
-    'degreeTooLow',
-    'loopTruncated',
-    'bicubicWrongA',
-    'alignCorners',
-    'denominatorOverMaskedKeys',
-    'transposedOutput',
-  ]) {
+  for (const name of CLASSIC_MUTANTS) {
     it(`catches ${name} within 60 s`, async () => {
       const r = await fuzzOne(name);
       const failure = r.results.find((x) => x.status === 'failed');

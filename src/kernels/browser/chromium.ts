@@ -16,9 +16,9 @@ import { BROWSER_LOW_RANK_DELTA } from './page-entry-config.js';
 import { decodeFloat64, encodeFloat64, jsLiteral, toWire, type WireMatrix } from './wire.js';
 import type { FeatureMap, Matrix } from '../../../spec/matrix.js';
 import type { AttentionKernel, InterpolationKernel } from '../../../spec/contract.js';
-import { WGSL_EXACT_RESCALES, type KernelTiming } from '../wgsl/exact.js';
+import type { KernelTiming } from '../wgsl/exact.js';
 import { wgslLowRankBound, wgslLowRankProfile } from '../wgsl/low-rank.js';
-import type { MeasuredPrecision } from '../../../spec/contract.js';
+import type { MeasuredPrecision, SoftmaxRescales } from '../../../spec/contract.js';
 
 /** Where Debian installs Chromium. */
 export const CHROMIUM_PATH = process.env.VARCHECK_CHROMIUM ?? '/usr/bin/chromium';
@@ -110,7 +110,7 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(url);
     await page.waitForFunction(() => (globalThis as unknown as { varcheckReady?: boolean }).varcheckReady === true, undefined, { timeout: 30_000 });
-    type Init = { measured: MeasuredPrecision; kernels: { name: string; op: string; exact: boolean }[]; userAgent: string };
+    type Init = { measured: MeasuredPrecision; kernels: { name: string; op: string; exact: boolean; rescales?: SoftmaxRescales }[]; userAgent: string };
     let init: Init;
     try {
       init = (await page.evaluate((b) => (globalThis as unknown as { varcheck: { init(b: string): Promise<unknown> } }).varcheck.init(b), backend)) as Init;
@@ -144,8 +144,8 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
           exact: k.exact,
           masks: ['none', 'block-causal'] as const,
           precision: 'float32' as const,
-          // The in-page kernels' online-softmax structure, for the float tolerance floor (docs/math.md §8).
-          ...(k.exact ? { rescales: k.name.startsWith('wgsl/') ? WGSL_EXACT_RESCALES : ('none' as const) } : {}),
+          // The in-page kernel's online-softmax structure, for the float tolerance floor (docs/math.md §8).
+          ...(k.rescales !== undefined ? { rescales: k.rescales } : {}),
           run: remote,
           get lastTiming() {
             return lastTiming;

@@ -37,7 +37,7 @@ const api = {
     for (const k of made) kernels.set(k.name, k);
     return {
       measured,
-      kernels: made.map((k) => ({ name: k.name, op: k.op, exact: 'exact' in k ? k.exact : true })),
+      kernels: made.map((k) => ({ name: k.name, op: k.op, exact: 'exact' in k ? k.exact : true, rescales: 'rescales' in k ? k.rescales : undefined })),
       userAgent: (globalThis as unknown as { navigator: { userAgent: string } }).navigator.userAgent,
     };
   },
