@@ -15,7 +15,14 @@ export interface FormulaReference {
 }
 
 /** A kernel's online-softmax structure ({@link AttentionKernel.rescales}). */
-export type SoftmaxRescales = 'none' | { keysPerRescale: number; extra: number };
+export type SoftmaxRescales =
+  | 'none'
+  | {
+      /** Keys per rescale: the running maximum is updated (and the sums rescaled) once per tile of this many keys. */
+      keysPerRescale: number;
+      /** Further rescales per weight, e.g. merges of split-K partial results. */
+      extra: number;
+    };
 
 /** An attention kernel under test. */
 export interface AttentionKernel {

@@ -40,9 +40,9 @@ export type { CriteriaInput, Criteria, Regime } from './criteria.js';
 export { criteria } from './criteria.js';
 export type { HardInstanceOptions, HardInstance } from './hard-instances.js';
 export { hardInstance, decodeHardInstance } from './hard-instances.js';
-export type { AttentionKernel, InterpolationKernel, Kernel, FormulaReference, MeasuredPrecision } from './contract.js';
+export type { AttentionKernel, InterpolationKernel, Kernel, FormulaReference, MeasuredPrecision, SoftmaxRescales } from './contract.js';
 export { MAX_RANK, inputBeta, lowRankPolynomial, lowRankErrorBound, requireDelta, declaredLowRankBound, certifiedLowRankAttention } from './certificate.js';
-export { UNIT_ROUNDOFF_64, UNIT_ROUNDOFF_32, FLOAT64, FLOAT32, attentionRoundingBound } from './rounding.js';
+export { UNIT_ROUNDOFF_64, UNIT_ROUNDOFF_32, FLOAT64, FLOAT32, attentionRoundingBound, rescaleCount } from './rounding.js';
 export type { FloatModel } from './rounding.js';
 export type { RoundingProfile, LowRankCertificate, CertificateRow, RowBound } from './certificate.js';
 export {

@@ -64,7 +64,7 @@ export function headClass(n: number): number {
 
 /**
  * The online-softmax structure `wgsl/exact` declares (docs/math.md §8): one rescale per key tile
- * (at least {@link keyTile}(256) = 8 keys in every head class) and one more where split ranges merge.
+ * (at least `keyTile(256)` = 8 keys in every head class) and one more where split ranges merge.
  */
 export const WGSL_EXACT_RESCALES: SoftmaxRescales = { keysPerRescale: keyTile(WGSL_MAX_HEAD), extra: 1 };
 
@@ -287,7 +287,7 @@ export interface SplitPlan {
 }
 
 /**
- * Split each query tile's key prefix (from {@link queryTiles}) into ranges of `chunk` keys so that
+ * Split each query tile's key prefix (from `queryTiles`) into ranges of `chunk` keys so that
  * about `target` work items fill the device: chunk = the multiple of `keyTile` nearest above
  * Σ prefixes / target, at least `minChunk`; then doubled until the partial results
  * (slots · tile · (d_v + 2) floats) fit `maxPartialBytes`. A tile with one range is not split.
