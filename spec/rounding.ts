@@ -51,7 +51,7 @@ export interface FloatModel {
 /**
  * The most online-softmax rescale factors one weight of a row with n allowed keys passes through
  * under `rescales` (docs/math.md §8): n − 1 when undeclared, 0 for two-pass kernels,
- * ⌈n/b⌉ + e for a tile of b keys and e merges — never more than n − 1 + e.
+ * ⌈n/b⌉ + e for a tile of b keys and e merges (at most n + e).
  */
 export function rescaleCount(rescales: SoftmaxRescales | undefined, n: number): number {
   if (rescales === undefined) return Math.max(0, n - 1);
