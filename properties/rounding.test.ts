@@ -72,43 +72,37 @@ function risingInput(n: number, beta: number, cut: number) {
   return { input, z, v: v.data };
 }
 
+/** Arbitraries of a rising-logits case: n keys, ε_exp log-uniform from 4u (libm quality) to 1e-3, β, the sign cut of V. */
+const risingCase = [
+  fc.integer({ min: 2, max: 3000 }),
+  fc.double({ min: 0, max: Math.log10(1e-3 / (4 * 2 ** -24)), noNaN: true }).map((t) => 4 * 2 ** -24 * 10 ** t),
+  fc.double({ min: 0, max: 8, noNaN: true }),
+  fc.integer({ min: 1, max: 2999 }),
+] as const;
+
 describe('attentionRoundingBound covers online softmax with an inexact exp', () => {
   it('rising logits (one rescale per key), exp off by ε_exp: |float32 − float64| ≤ the floor', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 2, max: 3000 }),
-        // ε_exp log-uniform from 4u (libm quality) to 1e-3.
-        fc.double({ min: 0, max: Math.log10(1e-3 / (4 * 2 ** -24)), noNaN: true }).map((t) => 4 * 2 ** -24 * 10 ** t),
-        fc.double({ min: 0, max: 8, noNaN: true }),
-        fc.integer({ min: 1, max: 2999 }),
-        (n, epsExp, beta, cut) => {
-          // q = [β], k_j = j/n: logits rise from 0 to β·(n − 1)/n, each a new running maximum.
-          const { input, z, v } = risingInput(n, beta, cut);
-          const got = onlineSoftmax32(z, v, epsExp);
-          const want = attention(input).data[0];
-          const bound = attentionRoundingBound(input, { ...FLOAT32, expRelativeError: epsExp });
-          expect(Math.abs(got - want)).toBeLessThanOrEqual(bound);
-        },
-      ),
+      fc.property(...risingCase, (n, epsExp, beta, cut) => {
+        // q = [β], k_j = j/n: logits rise from 0 to β·(n − 1)/n, each a new running maximum.
+        const { input, z, v } = risingInput(n, beta, cut);
+        const got = onlineSoftmax32(z, v, epsExp);
+        const want = attention(input).data[0];
+        const bound = attentionRoundingBound(input, { ...FLOAT32, expRelativeError: epsExp });
+        expect(Math.abs(got - want)).toBeLessThanOrEqual(bound);
+      }),
     );
   });
   it('tiles of b keys, declared { keysPerRescale: b, extra: 0 }: within the declared floor; declaring none undercounts and fails', () => {
     let undercountFailed = false;
     fc.assert(
-      fc.property(
-        fc.integer({ min: 2, max: 3000 }),
-        fc.double({ min: 0, max: Math.log10(1e-3 / (4 * 2 ** -24)), noNaN: true }).map((t) => 4 * 2 ** -24 * 10 ** t),
-        fc.double({ min: 0, max: 8, noNaN: true }),
-        fc.integer({ min: 1, max: 2999 }),
-        fc.integer({ min: 1, max: 64 }),
-        (n, epsExp, beta, cut, tile) => {
-          const { input, z, v } = risingInput(n, beta, cut);
-          const err = Math.abs(tiledSoftmax32(z, v, epsExp, tile) - attention(input).data[0]);
-          const rescales = { keysPerRescale: tile, extra: 0 };
-          expect(err).toBeLessThanOrEqual(attentionRoundingBound(input, { ...FLOAT32, expRelativeError: epsExp, rescales }));
-          if (err > attentionRoundingBound(input, { ...FLOAT32, expRelativeError: epsExp, rescales: 'none' })) undercountFailed = true;
-        },
-      ),
+      fc.property(...risingCase, fc.integer({ min: 1, max: 64 }), (n, epsExp, beta, cut, tile) => {
+        const { input, z, v } = risingInput(n, beta, cut);
+        const err = Math.abs(tiledSoftmax32(z, v, epsExp, tile) - attention(input).data[0]);
+        const rescales = { keysPerRescale: tile, extra: 0 };
+        expect(err).toBeLessThanOrEqual(attentionRoundingBound(input, { ...FLOAT32, expRelativeError: epsExp, rescales }));
+        if (err > attentionRoundingBound(input, { ...FLOAT32, expRelativeError: epsExp, rescales: 'none' })) undercountFailed = true;
+      }),
       { numRuns: 200 },
     );
     // The declaration matters: the same implementations exceed the floor of a kernel claiming no rescales.
