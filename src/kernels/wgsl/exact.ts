@@ -323,6 +323,21 @@ export function splitItems(tiles: Uint32Array, keyTile: number, options: { targe
   return { chunk: split.length ? chunk : Infinity, items: Uint32Array.from(items.flat()), split: Uint32Array.from(split), slots: slot };
 }
 
+/** A 32-byte uniform buffer: up to eight u32 words, then optionally one f32 written at byte offset `f32[0]`. */
+export function uniformBuffer(device: WebGpuDevice, u32: readonly number[], f32?: readonly [number, number]): WebGpuBuffer {
+  const params = new ArrayBuffer(32);
+  new Uint32Array(params).set(u32);
+  if (f32) new Float32Array(params, f32[0], 1)[0] = f32[1];
+  const b = device.createBuffer({ size: 32, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
+  device.queue.writeBuffer(b, 0, new Uint8Array(params));
+  return b;
+}
+
+/** A bind group of `buffers` at bindings 0, 1, … of `pipeline`'s group 0. */
+export function bindGroup(device: WebGpuDevice, pipeline: { getBindGroupLayout(i: number): unknown }, buffers: readonly WebGpuBuffer[]): unknown {
+  return device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })) });
+}
+
 /** Create, fill and return a storage buffer holding `data`. */
 export function storageBuffer(device: WebGpuDevice, data: ArrayBufferView & { byteLength: number }, extra = 0): WebGpuBuffer {
   const b = device.createBuffer({ size: Math.max(16, Math.ceil(data.byteLength / 4) * 4), usage: BufferUsage.STORAGE | BufferUsage.COPY_DST | extra });
@@ -465,17 +480,9 @@ export function wgslExact(dev: WgslDevice, options: WgslKernelOptions): WgslAtte
       if (nItems > 65535 * 65535) throw new RangeArgumentError('input', `${Lq} query rows need more than 65,535² workgroups`);
       const main = await pipelineFor('main', d, dv);
       const combine = nSplit > 0 ? await pipelineFor('combine', d, dv) : undefined;
-      const uniform = (u32: number[], f32?: [number, number]): WebGpuBuffer => {
-        const params = new ArrayBuffer(32);
-        new Uint32Array(params).set(u32);
-        if (f32) new Float32Array(params, f32[0], 1)[0] = f32[1];
-        const ub = device.createBuffer({ size: 32, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
-        device.queue.writeBuffer(ub, 0, new Uint8Array(params));
-        return ub;
-      };
       // Params { lq, items, d, dv, scale, d4, dv4 } and { lq, tiles, dv }.
-      const ub = uniform([Lq, nItems, d, dv, 0, Math.ceil(d / 4), Math.ceil(dv / 4), 0], [16, scale]);
-      const cb = uniform([Lq, nSplit, dv, 0]);
+      const ub = uniformBuffer(device, [Lq, nItems, d, dv, 0, Math.ceil(d / 4), Math.ceil(dv / 4), 0], [16, scale]);
+      const cb = uniformBuffer(device, [Lq, nSplit, dv, 0]);
       const bytes = Lq * dv * 4;
       const out = device.createBuffer({ size: Math.max(16, bytes), usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
       const part = device.createBuffer({ size: Math.max(16, plan.slots * WGSL_QUERY_TILE * (dv + 2) * 4), usage: BufferUsage.STORAGE });
@@ -488,10 +495,8 @@ export function wgslExact(dev: WgslDevice, options: WgslKernelOptions): WgslAtte
       ];
       const splitB = storageBuffer(device, plan.split);
       try {
-        const group = (p: Pipeline, buffers: WebGpuBuffer[]): unknown =>
-          device.createBindGroup({ layout: p.getBindGroupLayout(0), entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })) });
-        const passes = [{ pipeline: main, group: group(main, [ub, ...bufs, out, part]), workgroups: nItems }];
-        if (combine) passes.push({ pipeline: combine, group: group(combine, [cb, splitB, part, out]), workgroups: nSplit });
+        const passes = [{ pipeline: main, group: bindGroup(device, main, [ub, ...bufs, out, part]), workgroups: nItems }];
+        if (combine) passes.push({ pipeline: combine, group: bindGroup(device, combine, [cb, splitB, part, out]), workgroups: nSplit });
         const { data, kernelMs, passMs } = await dispatchAndRead(dev, passes, out, bytes);
         lastTiming = { kernelMs, passMs, endToEndMs: performance.now() - t0 };
         return matrix(Lq, dv, data);

@@ -18,7 +18,7 @@ import { levels } from '../../../spec/pyramid.js';
 import { chunkedFloat32Profile, clampToValueRange, declaredLowRankBound, lowRankPolynomial, requireDelta, type RoundingProfile } from '../../../spec/certificate.js';
 import { exponentTable, lowRankFormulaReference } from '../gpujs/low-rank.js';
 import { blockChunks, type KeyChunks } from '../chunks.js';
-import { computePipeline, dispatchAndRead, storageBuffer, type KernelTiming, type WgslAttentionKernel } from './exact.js';
+import { bindGroup, computePipeline, dispatchAndRead, storageBuffer, uniformBuffer, type KernelTiming, type WgslAttentionKernel } from './exact.js';
 import { BufferUsage, type WebGpuBuffer, type WgslDevice } from './webgpu.js';
 
 /** Invocations per workgroup of the element-wise passes, and the most chunks one scan handles. */
@@ -233,17 +233,10 @@ export function wgslLowRank(dev: WgslDevice, options: WgslLowRankOptions): WgslA
       const level = mask.kind === 'block-causal' ? Uint32Array.from(levels(mask.blocks)) : new Uint32Array(q.rows);
       const owned: WebGpuBuffer[] = [];
       const keep = <B extends WebGpuBuffer>(b: B): B => (owned.push(b), b);
-      const uniform = (u: number[], x: number): WebGpuBuffer => {
-        const buf = new ArrayBuffer(32);
-        new Uint32Array(buf, 0, 6).set([...u, 0, 0, 0, 0, 0, 0].slice(0, 6));
-        new Float32Array(buf, 24, 1)[0] = x;
-        const b = keep(device.createBuffer({ size: 32, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST }));
-        device.queue.writeBuffer(b, 0, new Uint8Array(buf));
-        return b;
-      };
+      // Params { a, b, c, e, f, g: u32, x: f32 } (HEADER): six words, x at byte 24.
+      const uniform = (u: number[], x: number): WebGpuBuffer => keep(uniformBuffer(device, u.slice(0, 6), [24, x]));
       const scratch = (floats: number, extra = 0): WebGpuBuffer => keep(device.createBuffer({ size: Math.max(16, floats * 4), usage: BufferUsage.STORAGE | extra }));
-      const group = (pipeline: { getBindGroupLayout(i: number): unknown }, buffers: WebGpuBuffer[]) =>
-        device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })) });
+      const group = (pipeline: { getBindGroupLayout(i: number): unknown }, buffers: WebGpuBuffer[]): unknown => bindGroup(device, pipeline, buffers);
       try {
         const alphaB = keep(storageBuffer(device, alpha));
         const u1 = scratch(q.rows * r);
