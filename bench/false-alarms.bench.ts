@@ -3,6 +3,7 @@
  * correct kernel a user has, for N seeds, through the real CLI (worker isolation, deadlines).
  *
  *   npx tsx bench/false-alarms.bench.ts [--seeds 50] [--seed 20250107] [--time 2s] [--slack 20s] [--only name,name]
+ *   npx tsx bench/false-alarms.bench.ts --merge a.json,b.json,… [--out FILE]
  *
  * Kernels: examples/kernels/my-kernel.ts, examples/kernels/onnxruntime.ts (onnxruntime-node,
  * float32), and the built-ins of bench/false-alarm-kernels.ts (cpu/exact, cpu/low-rank and the
@@ -11,7 +12,9 @@
  * `--time` + the kernel's cold start (as fuzz measured it) + `--slack` (process start and module
  * load through tsx, and the one case every law runs even past its share of the budget). A run
  * that fails is a false alarm: the bench prints the seed, kernel, law, message and replay line, and
- * exits 1. Writes bench/results/false-alarms.json.
+ * exits 1. Writes bench/results/false-alarms.json. `--merge` combines the files of runs split over
+ * processes or sessions (e.g. one seed and kernel each, two at a time) into one file and one summary,
+ * judged by the same rules; it refuses files whose `--time` or `--slack` differ.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +30,7 @@ const { values } = parseArgs({
     slack: { type: 'string', default: '20s' },
     only: { type: 'string' },
     out: { type: 'string', default: 'bench/results/false-alarms.json' },
+    merge: { type: 'string' },
   },
 });
 
@@ -67,81 +71,107 @@ interface Row {
   failures: { law: string; foundBy?: string; message: string; counterexample?: string; replay?: string }[];
 }
 
-console.log(
-  `varcheck fuzz false alarms: ${kernels.length} kernels × ${seeds.length} seeds (${seeds[0]}..${seeds[seeds.length - 1]}), --time ${values.time}, slack ${values.slack}; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}`,
-);
-const rows: Row[] = [];
-for (const k of kernels) {
-  for (const seed of seeds) {
-    const dir = mkdtempSync(join(tmpdir(), 'varcheck-fa-'));
-    const json = join(dir, 'fuzz.json');
-    const args = [
-      'bin/varcheck.js',
-      'fuzz',
-      k.module,
-      ...(k.exportName ? ['--export', k.exportName] : []),
-      '--seed',
-      String(seed),
-      '--time',
-      String(values.time),
-      '--corpus',
-      join(dir, 'corpus'),
-      '--json',
-      json,
-      ...(k.inProcess ? ['--in-process'] : []),
-    ];
-    const t0 = performance.now();
-    const p = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
-    const s = (performance.now() - t0) / 1000;
-    let cold = 0;
-    const failures: Row['failures'] = [];
-    try {
-      const r = JSON.parse(readFileSync(json, 'utf8')) as {
-        coldStarts: { ms: number }[];
-        results: { status: string; id?: string; name: string; foundBy?: string; failure?: { message: string; counterexample?: string; path?: string } }[];
-      };
-      cold = r.coldStarts.reduce((a, c) => a + c.ms, 0) / 1000;
-      for (const x of r.results.filter((x) => x.status === 'failed' || x.status === 'inconclusive')) {
-        failures.push({
-          law: `${x.id ?? x.name} (${x.status})`,
-          foundBy: x.foundBy,
-          message: x.failure?.message ?? x.status,
-          counterexample: x.failure?.counterexample?.slice(0, 2000),
-          replay: x.failure?.path ? `{ seed: ${seed}, path: "${x.failure.path}" }` : undefined,
-        });
+async function run(): Promise<Row[]> {
+  console.log(
+    `varcheck fuzz false alarms: ${kernels.length} kernels × ${seeds.length} seeds (${seeds[0]}..${seeds[seeds.length - 1]}), --time ${values.time}, slack ${values.slack}; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}`,
+  );
+  const rows: Row[] = [];
+  for (const k of kernels) {
+    for (const seed of seeds) {
+      const dir = mkdtempSync(join(tmpdir(), 'varcheck-fa-'));
+      const json = join(dir, 'fuzz.json');
+      const args = [
+        'bin/varcheck.js',
+        'fuzz',
+        k.module,
+        ...(k.exportName ? ['--export', k.exportName] : []),
+        '--seed',
+        String(seed),
+        '--time',
+        String(values.time),
+        '--corpus',
+        join(dir, 'corpus'),
+        '--json',
+        json,
+        ...(k.inProcess ? ['--in-process'] : []),
+      ];
+      const t0 = performance.now();
+      const p = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+      const s = (performance.now() - t0) / 1000;
+      let cold = 0;
+      const failures: Row['failures'] = [];
+      try {
+        const r = JSON.parse(readFileSync(json, 'utf8')) as {
+          coldStarts: { ms: number }[];
+          results: { status: string; id?: string; name: string; foundBy?: string; failure?: { message: string; counterexample?: string; path?: string } }[];
+        };
+        cold = r.coldStarts.reduce((a, c) => a + c.ms, 0) / 1000;
+        for (const x of r.results.filter((x) => x.status === 'failed' || x.status === 'inconclusive')) {
+          failures.push({
+            law: `${x.id ?? x.name} (${x.status})`,
+            foundBy: x.foundBy,
+            message: x.failure?.message ?? x.status,
+            counterexample: x.failure?.counterexample?.slice(0, 2000),
+            replay: x.failure?.path ? `{ seed: ${seed}, path: "${x.failure.path}" }` : undefined,
+          });
+        }
+      } catch {
+        failures.push({ law: '(no JSON written)', message: `${p.stderr}`.slice(-2000) });
       }
-    } catch {
-      failures.push({ law: '(no JSON written)', message: `${p.stderr}`.slice(-2000) });
+      const limit = budget + cold + slack;
+      const row: Row = { kernel: k.label, seed, exitCode: p.status, seconds: s, coldStartSeconds: cold, limitSeconds: limit, withinBudget: s <= limit, failures };
+      rows.push(row);
+      const ok = p.status === 0 && row.withinBudget;
+      console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${k.label} seed ${seed}: exit ${p.status}, ${s.toFixed(1)} s (cold start ${cold.toFixed(1)} s, limit ${limit.toFixed(1)} s)`);
+      for (const f of failures)
+        console.log(
+          `       ${f.law}${f.foundBy ? `, found by ${f.foundBy}` : ''}: ${f.message}${f.replay ? `\n       replay: ${f.replay}` : ''}${f.counterexample ? `\n       input: ${f.counterexample.slice(0, 400)}` : ''}`,
+        );
+      if (p.status !== 0 && failures.length === 0) console.log(p.stdout.slice(-2000), p.stderr.slice(-2000));
+      rmSync(dir, { recursive: true, force: true });
     }
-    const limit = budget + cold + slack;
-    const row: Row = { kernel: k.label, seed, exitCode: p.status, seconds: s, coldStartSeconds: cold, limitSeconds: limit, withinBudget: s <= limit, failures };
-    rows.push(row);
-    const ok = p.status === 0 && row.withinBudget;
-    console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${k.label} seed ${seed}: exit ${p.status}, ${s.toFixed(1)} s (cold start ${cold.toFixed(1)} s, limit ${limit.toFixed(1)} s)`);
-    for (const f of failures)
-      console.log(
-        `       ${f.law}${f.foundBy ? `, found by ${f.foundBy}` : ''}: ${f.message}${f.replay ? `\n       replay: ${f.replay}` : ''}${f.counterexample ? `\n       input: ${f.counterexample.slice(0, 400)}` : ''}`,
-      );
-    if (p.status !== 0 && failures.length === 0) console.log(p.stdout.slice(-2000), p.stderr.slice(-2000));
-    rmSync(dir, { recursive: true, force: true });
   }
+  return rows;
 }
+
+/** The rows of earlier runs' JSON files (`--merge`), which must share one `--time` and `--slack`. */
+function merged(files: string[]): Row[] {
+  const out: Row[] = [];
+  for (const f of files) {
+    const r = JSON.parse(readFileSync(f, 'utf8')) as { args: { time: string; slack: string; seeds: number[] }; rows: Row[] };
+    if (r.args.time !== values.time || r.args.slack !== values.slack)
+      throw new Error(`--merge: ${f} ran with --time ${r.args.time} --slack ${r.args.slack}, not --time ${values.time} --slack ${values.slack}`);
+    out.push(...r.rows);
+  }
+  return out;
+}
+
+const rows = values.merge ? merged(String(values.merge).split(',')) : await run();
+const seen = [...new Set(rows.map((r) => r.seed))].sort((a, b) => a - b);
+const labels = [...new Set(rows.map((r) => r.kernel))];
 const alarms = rows.filter((r) => r.exitCode !== 0);
 const slow = rows.filter((r) => !r.withinBudget);
+if (values.merge) {
+  console.log(`merged ${rows.length} runs: ${labels.length} kernels, ${seen.length} seeds (${seen.join(', ')}), --time ${values.time}, slack ${values.slack}`);
+  for (const r of rows.filter((x) => x.exitCode !== 0 || !x.withinBudget))
+    console.log(
+      `  FAIL ${r.kernel} seed ${r.seed}: exit ${r.exitCode}, ${r.seconds.toFixed(1)} s (limit ${r.limitSeconds.toFixed(1)} s)${r.failures.map((f) => `\n       ${f.law}: ${f.message}${f.replay ? ` replay: ${f.replay}` : ''}`).join('')}`,
+    );
+}
 console.log(
   `\n${rows.length} runs: ${rows.length - alarms.length} exit 0, ${alarms.length} false alarm(s); ${slow.length} over time (budget + cold start + slack); max wall ${Math.max(...rows.map((r) => r.seconds)).toFixed(1)} s`,
 );
-for (const k of kernels) {
-  const mine = rows.filter((r) => r.kernel === k.label);
+for (const label of labels) {
+  const mine = rows.filter((r) => r.kernel === label);
   const ws = mine.map((r) => r.seconds).sort((a, b) => a - b);
   console.log(
-    `  ${k.label.padEnd(30)} ${mine.filter((r) => r.exitCode === 0).length}/${mine.length} pass, wall median ${ws[Math.floor(ws.length / 2)]?.toFixed(1)} s, max ${ws[ws.length - 1]?.toFixed(1)} s`,
+    `  ${label.padEnd(30)} ${mine.filter((r) => r.exitCode === 0).length}/${mine.length} pass, wall median ${ws[Math.floor(ws.length / 2)]?.toFixed(1)} s, max ${ws[ws.length - 1]?.toFixed(1)} s`,
   );
 }
 mkdirSync('bench/results', { recursive: true });
 writeFileSync(
   String(values.out),
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, args: { seeds, time: values.time, slack: values.slack }, falseAlarms: alarms.length, overTime: slow.length, rows }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, args: { seeds: seen, time: values.time, slack: values.slack }, falseAlarms: alarms.length, overTime: slow.length, rows }, null, 2)}\n`,
 );
 console.log(`wrote ${values.out}`);
 if (alarms.length > 0 || slow.length > 0) process.exitCode = 1;
