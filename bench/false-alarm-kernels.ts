@@ -1,26 +1,27 @@
 /**
- * The built-in kernels as a `varcheck fuzz` module (bench/false-alarms.bench.ts): cpu/exact,
- * cpu/low-rank (δ = 1e-3), and the gpu.js kernels on the webasm backend (exact, low-rank,
- * bicubic upsampling, area downsampling), one named export each. All are correct: fuzzing them
- * must pass.
+ * The built-in kernels as `varcheck fuzz` modules (bench/false-alarms.bench.ts): cpu/exact,
+ * cpu/low-rank (δ = 1e-3), and the gpu.js kernels (exact, low-rank, bicubic upsampling, area
+ * downsampling) on the webasm backend here and, in ./false-alarm-kernels-cpu.ts and
+ * ./false-alarm-kernels-headlessgl.ts, on gpu.js's cpu and headless-gl backends (one module per
+ * backend, so that a backend missing here — headless-gl without an X display — fails only its own
+ * runs). One named export each. All are correct: fuzzing them must pass.
  * @module
  */
 import type { Kernel } from '../spec/contract.js';
 import { cpuExact } from '../src/kernels/cpu/exact.js';
 import { cpuLowRank } from '../src/kernels/cpu/low-rank.js';
-import { gpujsExact } from '../src/kernels/gpujs/exact.js';
-import { gpujsLowRank } from '../src/kernels/gpujs/low-rank.js';
-import { gpujsDownsampleArea, gpujsUpsampleBicubic } from '../src/kernels/gpujs/interpolation.js';
+import { gpujsKernels } from './false-alarm-gpujs.js';
 
 /** `cpu/exact`. */
 export const exact: Kernel = cpuExact;
 /** `cpu/low-rank` with δ = 1e-3. */
 export const lowRank: Kernel = cpuLowRank({ delta: 1e-3 });
+const webasm = await gpujsKernels('webasm');
 /** `gpujs/exact` on webasm. */
-export const gpujsExactWebasm: Kernel = await gpujsExact({ backend: 'webasm' });
+export const gpujsExactWebasm: Kernel = webasm.exact;
 /** `gpujs/low-rank` on webasm, δ = 1e-3. */
-export const gpujsLowRankWebasm: Kernel = await gpujsLowRank({ backend: 'webasm', delta: 1e-3 });
+export const gpujsLowRankWebasm: Kernel = webasm.lowRank;
 /** `gpujs/upsample-bicubic` on webasm. */
-export const gpujsBicubicWebasm: Kernel = await gpujsUpsampleBicubic({ backend: 'webasm' });
+export const gpujsBicubicWebasm: Kernel = webasm.bicubic;
 /** `gpujs/downsample-area` on webasm. */
-export const gpujsAreaWebasm: Kernel = await gpujsDownsampleArea({ backend: 'webasm' });
+export const gpujsAreaWebasm: Kernel = webasm.area;

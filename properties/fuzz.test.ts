@@ -1,6 +1,7 @@
 /**
  * `varcheck fuzz` on kernels a user might write: ten mutants are each caught within 60 s, a
- * hanging and a throwing kernel are reported (not fatal), the corpus replays a saved failure
+ * hanging, a crashing and a throwing kernel are reported (not fatal), a headless-gl kernel runs
+ * isolated, the corpus replays a saved failure
  * first, a correct kernel passes across 20 seeds, and contract errors exit with code 2.
  */
 import { spawnSync } from 'node:child_process';
@@ -44,6 +45,16 @@ describe('varcheck fuzz robustness', () => {
     const r = await fuzzOne('hanging');
     expect(r.exitCode).toBe(1);
     expect(failureOf(r.results[0]).message).toMatch(/no answer within 3000 ms/);
+  });
+  it('reports a kernel that kills its process as a failure and finishes', async () => {
+    const r = await fuzzOne('crashing');
+    expect(r.exitCode).toBe(1);
+    expect(failureOf(r.results[0]).message).toMatch(/crashed its isolation process \(it was killed by SIGKILL\)/);
+  });
+  it.runIf(process.env.REQUIRE_HEADLESSGL === '1')('fuzzes a headless-gl kernel in its isolation process (the gl addon loads in both processes)', async () => {
+    const r = await fuzz({ module: 'properties/fixtures/kernels/gpujs-headlessgl.ts', seed, timeMs: 2000, corpus: mkdtempSync(join(tmpdir(), 'varcheck-gl-')), out: quiet });
+    expect(r.exitCode).toBe(0);
+    expect(r.results.every((x) => x.status === 'passed' || x.status === 'skipped')).toBe(true);
   });
   it('reports a throwing kernel as a failure, and the corpus replays it first next time', async () => {
     const first = await fuzzOne('throwing');

@@ -1,7 +1,7 @@
 /**
  * `varcheck fuzz`: attack a user's kernels with the whole battery — corpus replay first, then
- * random cases, then a guided worst-error search — each kernel isolated in a worker with a
- * deadline. The kernel's cold start (worker spawn, module load, first compile) is measured before
+ * random cases, then a guided worst-error search — each kernel isolated in a child process
+ * with a deadline (./isolate.ts). The kernel's cold start (process spawn, module load, first compile) is measured before
  * the budget starts; every law runs at least one case. Reports per law, saves failures to the
  * corpus (keyed by the law's stable id), and can write JSON.
  * @module
@@ -42,7 +42,7 @@ export interface FuzzOptions {
   json?: string;
   /** Per-call deadline for the kernel in ms. @defaultValue 10 000 */
   deadlineMs?: number;
-  /** Run kernels in this process instead of a worker (no hang protection). */
+  /** Run kernels in this process instead of an isolation process (no hang or crash protection). */
   inProcess?: boolean;
   /** The deep run: VAR-1024 and geometric(128) pyramids, larger key counts. */
   deep?: boolean;
@@ -71,7 +71,7 @@ export interface FuzzExtras {
 /** One law's fuzz result. */
 export type FuzzLawResult = LawResult & FuzzExtras;
 
-/** A kernel's cold start: the first call on a tiny input (worker spawn, module load, compile), outside the budget. */
+/** A kernel's cold start: the first call on a tiny input (process spawn, module load, compile), outside the budget. */
 export interface ColdStart {
   /** Kernel name. */
   kernel: string;

@@ -1,14 +1,19 @@
 /**
- * Run a user's kernel in a worker thread with a deadline per call: a hang becomes a reported
- * failure ("no answer within N ms") and the worker is replaced; a throw becomes a failure with
- * the kernel's message. The wrapper is itself a contract kernel, so the battery is unchanged.
+ * Run a user's kernel in a child process with a deadline per call: a hang becomes a reported
+ * failure ("no answer within N ms") and the process is killed and replaced; a throw becomes a
+ * failure with the kernel's message; a crash (a native addon aborting, a segfault) becomes a
+ * failure with the exit signal, not the fuzzer's death. A process, not a worker thread: native
+ * addons that are not context-aware (headless-gl's `gl`, onnxruntime-node) cannot load in a worker
+ * once this process has loaded them, native code stuck in a loop cannot be stopped by terminating a
+ * thread, and an addon that aborts takes its whole process down. The wrapper is itself a contract
+ * kernel, so the battery is unchanged.
  * @module
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { VarcheckError } from '../../spec/errors.js';
 import type { Kernel } from '../../spec/contract.js';
 
@@ -20,26 +25,26 @@ export class KernelTimeoutError extends VarcheckError {
 export class KernelThrewError extends VarcheckError {
   static override readonly code: string = 'KERNEL_THREW';
 }
-/** The isolation worker itself could not start (not the kernel's fault). */
+/** The isolation process itself could not start (not the kernel's fault). */
 export class IsolationError extends VarcheckError {
   static override readonly code: string = 'ISOLATION';
 }
 
-// The worker boots from a two-line script that loads worker.js (dist: the published package and
-// `npx varcheck`, no tsx needed for varcheck itself) or, from the sources (vitest, tsx), registers
-// tsx in the worker (execArgv --import is not honoured by workers on every Node 20) and loads
-// worker.ts. Either way the user's kernel module is loaded by load.ts (through tsx).
-const tsxApi = ((): string => {
+// The child runs worker.js (dist: the published package and `npx varcheck`, no tsx needed for
+// varcheck itself) or, from the sources (vitest, tsx), worker.ts with tsx's loader. Either way the
+// user's kernel module is loaded by load.ts (through tsx).
+const fromSources = import.meta.url.endsWith('.ts') && existsSync(new URL('./worker.ts', import.meta.url));
+const workerFile = fileURLToPath(new URL(fromSources ? './worker.ts' : './worker.js', import.meta.url));
+const tsxLoader = (): string => {
   try {
-    return import.meta.resolve('tsx/esm/api');
+    return import.meta.resolve('tsx');
   } catch {
     const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
-    return pathToFileURL(resolve(pkg, '..', 'dist/esm/api/index.mjs')).href;
+    return pathToFileURL(resolve(pkg, '..', 'dist/loader.mjs')).href;
   }
-})();
-const fromSources = import.meta.url.endsWith('.ts') && existsSync(new URL('./worker.ts', import.meta.url));
-const workerModule = new URL(fromSources ? './worker.ts' : './worker.js', import.meta.url).href;
-const bootstrap = fromSources ? `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerModule)}); });` : `import(${JSON.stringify(workerModule)});`;
+};
+/** The last bytes of a child's stderr kept for an error message. */
+const STDERR_TAIL = 2000;
 
 /** Multiply-adds a call may take within the base deadline; larger inputs get proportionally longer. */
 export const DEADLINE_WORK = 1e8;
@@ -57,21 +62,44 @@ export function callDeadline(baseMs: number, args: readonly unknown[]): number {
 }
 
 /**
- * Wrap kernel `index` of `modulePath` so each call runs in a worker with `deadlineMs`.
+ * Wrap kernel `index` of `modulePath` so each call runs in a child process with `deadlineMs`.
  * The returned kernel copies the contract fields (and `errorBound`, `formulaReference`, which
  * run in this process on the module's own object).
  */
 export function isolate(kernel: Kernel, modulePath: string, index: number, options: { exportName?: string; deadlineMs: number }): Kernel {
-  let worker: Worker | undefined;
+  let child: ChildProcess | undefined;
   let ready: Promise<void> | undefined;
   let nextId = 0;
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   const start = (): Promise<void> => {
-    worker = new Worker(bootstrap, { eval: true, workerData: { modulePath: resolve(modulePath), exportName: options.exportName, index } });
-    worker.unref();
+    const proc = fork(workerFile, [], {
+      execArgv: fromSources ? ['--import', tsxLoader()] : [],
+      env: { ...process.env, VARCHECK_ISOLATE: JSON.stringify({ modulePath: resolve(modulePath), exportName: options.exportName, index }) },
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    });
+    child = proc;
+    let stderr = '';
+    proc.stderr!.setEncoding('utf8');
+    proc.stderr!.on('data', (text: string) => {
+      process.stderr.write(text);
+      stderr = (stderr + text).slice(-STDERR_TAIL);
+    });
+    (proc.stderr as unknown as { unref?(): void }).unref?.();
     ready = new Promise((res, rej) => {
-      worker!.once('error', (e) => rej(new IsolationError('worker', `the isolation worker failed to start or crashed: ${e.message}`)));
-      worker!.on('message', (m: { ready?: boolean; id?: number; ok?: boolean; out?: unknown; error?: string }) => {
+      proc.once('error', (e) => rej(new IsolationError('worker', `the isolation process failed to start: ${e.message}`)));
+      proc.once('exit', (code, signal) => {
+        if (child === proc) child = undefined;
+        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+        const tail = stderr.trim().split('\n').slice(-3).join(' | ');
+        // Before 'ready': the module did not load (not the kernel's verdict). After: the kernel crashed its process mid-call.
+        rej(new IsolationError('worker', `the isolation process ${how} before it was ready${tail ? `: ${tail}` : ''}`));
+        for (const [id, p] of pending) {
+          pending.delete(id);
+          p.reject(new KernelThrewError(kernel.name, `the kernel crashed its isolation process (it ${how})${tail ? `: ${tail}` : ''}`));
+        }
+      });
+      proc.on('message', (m: { ready?: boolean; id?: number; ok?: boolean; out?: unknown; error?: string }) => {
         if (m.ready) return res();
         const p = pending.get(m.id!);
         if (!p) return;
@@ -82,9 +110,24 @@ export function isolate(kernel: Kernel, modulePath: string, index: number, optio
     });
     return ready;
   };
+  // The child keeps this process alive only while it is starting or a call is out: an idle one
+  // must not hold the fuzzer open at its end.
+  const hold = (): void => {
+    child?.ref();
+    child?.channel?.ref();
+  };
+  const release = (): void => {
+    if (pending.size > 0 || !child) return;
+    child.unref();
+    child.channel?.unref();
+  };
+  const stop = (): void => {
+    child?.kill('SIGKILL');
+    child = undefined;
+  };
   // One call at a time: a call abandoned by its caller (a law cut off by its time limit) keeps the
-  // worker busy until it answers or its own deadline replaces the worker; the next call waits for
-  // that, and its deadline starts only when the worker takes it — so it is never blamed for the wait.
+  // process busy until it answers or its own deadline replaces the process; the next call waits for
+  // that, and its deadline starts only when the process takes it — so it is never blamed for the wait.
   let inFlight: Promise<unknown> = Promise.resolve();
   const call = (args: unknown[]): Promise<unknown> => {
     const next = inFlight.catch(() => undefined).then(() => send(args));
@@ -93,35 +136,41 @@ export function isolate(kernel: Kernel, modulePath: string, index: number, optio
   };
   const send = async (args: unknown[]): Promise<unknown> => {
     const deadline = callDeadline(options.deadlineMs, args);
-    if (!worker) await start();
-    await ready;
+    if (!child) void start();
+    hold();
+    try {
+      await ready;
+    } finally {
+      release();
+    }
+    hold();
     const id = nextId++;
     return new Promise((res, rej) => {
       const timer = setTimeout(() => {
         pending.delete(id);
-        void worker?.terminate();
-        worker = undefined;
-        rej(new KernelTimeoutError(kernel.name, `no answer within ${deadline} ms (the kernel hangs or is too slow for this input); the worker was replaced`));
+        stop();
+        rej(new KernelTimeoutError(kernel.name, `no answer within ${deadline} ms (the kernel hangs or is too slow for this input); its process was killed and replaced`));
       }, deadline);
       pending.set(id, {
         resolve: (v) => {
           clearTimeout(timer);
           res(v);
+          release();
         },
         reject: (e) => {
           clearTimeout(timer);
           rej(e);
+          release();
         },
       });
-      worker!.postMessage({ id, args });
+      child!.send({ id, args });
     });
   };
   const wrapped = {
     ...kernel,
     run: (...args: unknown[]) => call(args),
     dispose: () => {
-      void worker?.terminate();
-      worker = undefined;
+      stop();
       kernel.dispose?.();
     },
   };

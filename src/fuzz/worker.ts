@@ -1,9 +1,9 @@
 /**
- * The isolation worker: loads one kernel of a user module and runs it on request, so a kernel
- * that hangs can be killed with its thread and a kernel that throws cannot take the fuzzer down.
+ * The isolation process (./isolate.ts): loads one kernel of a user module and runs it on request,
+ * so a kernel that hangs can be killed with its process and one that throws or crashes cannot take
+ * the fuzzer down. It leaves when its parent does (the IPC channel closes).
  * @module
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import type { AttentionKernel, InterpolationKernel } from '../../spec/contract.js';
 import { loadKernels } from './load.js';
 
@@ -17,15 +17,17 @@ interface Request {
   args: unknown[];
 }
 
-const { modulePath, exportName, index } = workerData as Data;
+const send = (m: unknown): void => void process.send!(m);
+process.on('disconnect', () => process.exit(0));
+const { modulePath, exportName, index } = JSON.parse(process.env.VARCHECK_ISOLATE ?? '{}') as Data;
 const kernel = (await loadKernels(modulePath, exportName))[index] as AttentionKernel | InterpolationKernel;
 
-parentPort!.on('message', async ({ id, args }: Request) => {
+process.on('message', async ({ id, args }: Request) => {
   try {
     const out = await (kernel.run as (...a: unknown[]) => unknown)(...args);
-    parentPort!.postMessage({ id, ok: true, out });
+    send({ id, ok: true, out });
   } catch (e) {
-    parentPort!.postMessage({ id, ok: false, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+    send({ id, ok: false, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
   }
 });
-parentPort!.postMessage({ ready: true });
+send({ ready: true });
