@@ -4,12 +4,17 @@
  * one rescale per key, logits that raise the running maximum at every key, and an exp whose error
  * is the declared ε_exp in the most harmful direction (rescale factors too small, weights too large).
  * The rescale errors multiply only the keys seen before them, so they do not cancel in the ratio.
+ * And the resize floor (`resizeRoundingBound`, "Resizing in floating point") against float32 area and
+ * bicubic resizes in other orders and precisions than the battery's naive evaluation.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { attention, attentionInput } from '../spec/attention.js';
-import { matrix } from '../spec/matrix.js';
-import { attentionRoundingBound, FLOAT32 } from '../spec/rounding.js';
+import { areaDownsample, areaWindow, PYTORCH_BICUBIC_A, upInterpolate } from '../spec/interpolation.js';
+import { featureMap, matrix, maxAbs, maxAbsDiff, type FeatureMap } from '../spec/matrix.js';
+import { attentionRoundingBound, FLOAT32, resizeRoundingBound } from '../spec/rounding.js';
+import { naiveFloat32Area, resizeTolerance } from './battery/interpolation.js';
+import { U32 } from './battery/float32.js';
 
 const f = Math.fround;
 
@@ -107,5 +112,129 @@ describe('attentionRoundingBound covers online softmax with an inexact exp', () 
     );
     // The declaration matters: the same implementations exceed the floor of a kernel claiming no rescales.
     expect(undercountFailed).toBe(true);
+  });
+});
+
+/** Area resizing as gpu.js's cpu backend computes it: float32 inputs, float64 sum and division, a float32 output. */
+function areaWideIntermediates(x: FeatureMap, h2: number, w2: number): FeatureMap {
+  const out = featureMap(h2, w2, x.c);
+  for (let i = 0; i < h2; i++)
+    for (let j = 0; j < w2; j++) {
+      const ys = areaWindow(x.h, h2, i);
+      const xs = areaWindow(x.w, w2, j);
+      for (let ch = 0; ch < x.c; ch++) {
+        let acc = 0;
+        for (let p = ys.start; p < ys.end; p++) for (let q = xs.start; q < xs.end; q++) acc += f(x.data[(p * x.w + q) * x.c + ch]);
+        out.data[(i * w2 + j) * x.c + ch] = f(acc / ((ys.end - ys.start) * (xs.end - xs.start)));
+      }
+    }
+  return out;
+}
+
+/** Area resizing in float32 throughout, separable (column means of row means), summing backwards, times a float32 reciprocal. */
+function areaSeparable32(x: FeatureMap, h2: number, w2: number): FeatureMap {
+  const out = featureMap(h2, w2, x.c);
+  for (let i = 0; i < h2; i++)
+    for (let j = 0; j < w2; j++) {
+      const ys = areaWindow(x.h, h2, i);
+      const xs = areaWindow(x.w, w2, j);
+      for (let ch = 0; ch < x.c; ch++) {
+        let outer = 0;
+        for (let p = ys.end - 1; p >= ys.start; p--) {
+          let row = 0;
+          for (let q = xs.end - 1; q >= xs.start; q--) row = f(row + f(x.data[(p * x.w + q) * x.c + ch]));
+          outer = f(outer + f(row * f(1 / (xs.end - xs.start))));
+        }
+        out.data[(i * w2 + j) * x.c + ch] = f(outer * f(1 / (ys.end - ys.start)));
+      }
+    }
+  return out;
+}
+
+/** PyTorch bicubic in float32 throughout — coordinates, Horner weights, products — accumulating the 16 taps backwards. */
+function bicubicBackwards32(x: FeatureMap, h2: number, w2: number): FeatureMap {
+  const a = f(PYTORCH_BICUBIC_A);
+  const weight = (d: number): number => {
+    const t = Math.abs(d);
+    if (t <= 1) return f(f(f(f(f(f(a + 2) * t) - f(a + 3)) * t) * t) + 1);
+    if (t < 2) return f(f(f(f(f(f(a * t) - f(5 * a)) * t) + f(8 * a)) * t) - f(4 * a));
+    return 0;
+  };
+  const out = featureMap(h2, w2, x.c);
+  for (let i = 0; i < h2; i++)
+    for (let j = 0; j < w2; j++) {
+      const sy = f(f(f(x.h / h2) * (i + 0.5)) - 0.5);
+      const sx = f(f(f(x.w / w2) * (j + 0.5)) - 0.5);
+      const iy = Math.floor(sy);
+      const ix = Math.floor(sx);
+      for (let ch = 0; ch < x.c; ch++) {
+        let acc = 0;
+        for (let m = 3; m >= 0; m--)
+          for (let n = 3; n >= 0; n--) {
+            const ry = Math.min(Math.max(iy - 1 + m, 0), x.h - 1);
+            const rx = Math.min(Math.max(ix - 1 + n, 0), x.w - 1);
+            const wy = weight(f(f(sy - iy) + (1 - m)));
+            const wx = weight(f(f(sx - ix) + (1 - n)));
+            acc = f(acc + f(f(wy * wx) * f(x.data[(ry * x.w + rx) * x.c + ch])));
+          }
+        out.data[(i * w2 + j) * x.c + ch] = acc;
+      }
+    }
+  return out;
+}
+
+/** Feature maps with a wide dynamic range (tiny, subnormal and O(1) entries mixed), as the fuzzer's guided search makes them. */
+const wideMap = fc.record({ h: fc.integer({ min: 1, max: 12 }), w: fc.integer({ min: 1, max: 12 }), c: fc.integer({ min: 1, max: 3 }) }).chain(({ h, w, c }) =>
+  fc
+    .array(fc.oneof(fc.double({ min: -8, max: 8, noNaN: true }), fc.double({ min: -1e-30, max: 1e-30, noNaN: true }), fc.constantFrom(0, 5e-324, -3e-45)), {
+      minLength: h * w * c,
+      maxLength: h * w * c,
+    })
+    .map((data) => featureMap(h, w, c, data)),
+);
+const resizeCase = [wideMap, fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 20 })] as const;
+
+describe('resizeRoundingBound covers float32 resizes in any order and precision', () => {
+  it('area: float64 intermediates (gpu.js cpu) and separable float32 with reciprocals stay within the floor', () => {
+    fc.assert(
+      fc.property(...resizeCase, (x, h2, w2) => {
+        const want = areaDownsample(x, h2, w2).data;
+        const bound = resizeRoundingBound('downsample-area', x, h2, w2, FLOAT32);
+        expect(maxAbsDiff(areaWideIntermediates(x, h2, w2).data, want)).toBeLessThanOrEqual(bound);
+        expect(maxAbsDiff(areaSeparable32(x, h2, w2).data, want)).toBeLessThanOrEqual(bound);
+      }),
+      { numRuns: 300 },
+    );
+  });
+  it('bicubic: float64 intermediates and float32 throughout (backwards) stay within the floor', () => {
+    fc.assert(
+      fc.property(...resizeCase, (x, h2, w2) => {
+        const want = upInterpolate(x, h2, w2).data;
+        const bound = resizeRoundingBound('upsample-bicubic', x, h2, w2, FLOAT32);
+        const wide = upInterpolate(featureMap(x.h, x.w, x.c, Float64Array.from(x.data, f)), h2, w2).data.map(f);
+        expect(maxAbsDiff(wide, want)).toBeLessThanOrEqual(bound);
+        expect(maxAbsDiff(bicubicBackwards32(x, h2, w2).data, want)).toBeLessThanOrEqual(bound);
+      }),
+      { numRuns: 300 },
+    );
+  });
+  it('the 2×-naive rule alone raises a false alarm on a correct area kernel; the tolerance with the floor does not', () => {
+    const kernel = { name: 'area-wide', op: 'downsample-area', precision: 'float32', run: areaWideIntermediates } as const;
+    // Windows whose sum nearly cancels: the naive float32 sum's own errors can cancel its input roundings, the kernel's cannot.
+    const cancelling = fc
+      .array(fc.double({ min: -8, max: 8, noNaN: true }), { minLength: 1, maxLength: 11 })
+      .chain((vs) => fc.double({ min: -1e-3, max: 1e-3, noNaN: true }).map((e) => featureMap(1, vs.length + 1, 1, [...vs, e - vs.reduce((a, b) => a + b, 0)])));
+    let ruleFailed = false;
+    fc.assert(
+      fc.property(cancelling, (x) => {
+        const ref = areaDownsample(x, 1, 1);
+        const err = maxAbsDiff(areaWideIntermediates(x, 1, 1).data, ref.data);
+        const rule = 2 * maxAbsDiff(naiveFloat32Area(x, 1, 1).data, ref.data) + 2 * U32 * maxAbs(ref.data) + 2 ** -122;
+        if (err > rule) ruleFailed = true;
+        expect(err).toBeLessThanOrEqual(resizeTolerance(kernel, x, 1, 1, ref));
+      }),
+      { numRuns: 300 },
+    );
+    expect(ruleFailed).toBe(true);
   });
 });

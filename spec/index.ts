@@ -42,7 +42,7 @@ export type { HardInstanceOptions, HardInstance } from './hard-instances.js';
 export { hardInstance, decodeHardInstance } from './hard-instances.js';
 export type { AttentionKernel, InterpolationKernel, Kernel, FormulaReference, MeasuredPrecision, SoftmaxRescales } from './contract.js';
 export { MAX_RANK, inputBeta, lowRankPolynomial, lowRankErrorBound, requireDelta, declaredLowRankBound, certifiedLowRankAttention } from './certificate.js';
-export { UNIT_ROUNDOFF_64, UNIT_ROUNDOFF_32, FLOAT64, FLOAT32, attentionRoundingBound, rescaleCount } from './rounding.js';
+export { UNIT_ROUNDOFF_64, UNIT_ROUNDOFF_32, FLOAT64, FLOAT32, attentionRoundingBound, rescaleCount, resizeRoundingBound } from './rounding.js';
 export type { FloatModel } from './rounding.js';
 export type { RoundingProfile, LowRankCertificate, CertificateRow, RowBound } from './certificate.js';
 export {

@@ -27,7 +27,9 @@
  */
 import { checkAttentionInput, type AttentionInput } from './attention.js';
 import { gamma } from './certificate.js';
-import { RangeArgumentError } from './errors.js';
+import { RangeArgumentError, requireInteger } from './errors.js';
+import { areaWindow, bicubicLambda, PYTORCH_BICUBIC_A } from './interpolation.js';
+import { checkFeatureMap, type FeatureMap } from './matrix.js';
 import { keyLimits } from './mask.js';
 import type { SoftmaxRescales } from './contract.js';
 
@@ -134,4 +136,69 @@ function qAbs(data: ArrayLike<number>, offset: number, d: number): number {
   let m = 0;
   for (let t = 0; t < d; t++) m = Math.max(m, Math.abs(data[offset + t]));
   return m;
+}
+
+/** The largest |W′| of the bicubic kernel with parameter a on [0, 2] (each piece's derivative is a quadratic: endpoints and vertex). */
+function bicubicSlope(a: number): number {
+  const d1 = (y: number): number => 3 * (a + 2) * y * y - 2 * (a + 3) * y;
+  const d2 = (y: number): number => a * (3 * y * y - 10 * y + 8);
+  const v1 = a + 2 === 0 ? 0 : (a + 3) / (3 * (a + 2));
+  const at = [d1(0), d1(1), v1 > 0 && v1 < 1 ? d1(v1) : 0, d2(1), d2(2), d2(5 / 3)];
+  return Math.max(...at.map(Math.abs));
+}
+
+/**
+ * The rigorous ℓ∞ forward-error bound of a resize of `x` to h2 × w2 — PyTorch bicubic
+ * (align_corners=False, a = −0.75) or area — computed in `model` arithmetic by any reasonable
+ * implementation: any summation order, float32 or wider intermediates, separable or not,
+ * reciprocal or division (docs/math.md §8, "Resizing in floating point"). The floor of the float32
+ * resize tolerance, as {@link attentionRoundingBound} is for attention.
+ */
+export function resizeRoundingBound(op: 'upsample-bicubic' | 'downsample-area', x: FeatureMap, h2: number, w2: number, model: FloatModel): number {
+  checkFeatureMap('x', x);
+  requireInteger('h2', h2, 1);
+  requireInteger('w2', w2, 1);
+  const u = model.unitRoundoff;
+  const tiny = model.minNormal;
+  if (op === 'downsample-area') {
+    // Output (i, j): the mean of an n-entry window: n input roundings, n − 1 additions, one division
+    // (or a reciprocal and a product), at most two of each along a separable path: γ_{n+4}·Σ|x|/n.
+    let worst = 0;
+    for (let i = 0; i < h2; i++) {
+      const ys = areaWindow(x.h, h2, i);
+      for (let j = 0; j < w2; j++) {
+        const xs = areaWindow(x.w, w2, j);
+        const n = (ys.end - ys.start) * (xs.end - xs.start);
+        for (let ch = 0; ch < x.c; ch++) {
+          let sum = 0;
+          for (let p = ys.start; p < ys.end; p++) for (let q = xs.start; q < xs.end; q++) sum += Math.abs(x.data[(p * x.w + q) * x.c + ch]);
+          worst = Math.max(worst, (gamma(n + 4, u) * sum) / n);
+        }
+      }
+    }
+    // A flushed input moves the mean by < min_normal; a flushed output by < min_normal.
+    return (worst + 2 * tiny) * (1 + 1e-12);
+  }
+  // Bicubic: o = Σ_p Σ_q w_p·w′_q·x_pq over a 4×4 stencil. Per dimension, the source coordinate
+  // t = (i + ½)·size/size2 − ½ is computed with three roundings (|Δt| ≤ γ₃·(size + ½)), each tap's
+  // distance with one more (≤ 2u·2), and each weight by Horner in ≤ 8 roundings (≤ γ₈·P, P the
+  // sum of |coefficient|·2^power of its piece): Δ = Σ_taps |ŵ − w| ≤ 4·L·(|Δt| + 4u) + 2γ₈·(P₁ + P₂),
+  // L = max|W′| (W is continuous at 1 and 2, so a tap that changes piece or stencil is covered).
+  const a = PYTORCH_BICUBIC_A;
+  const lam = bicubicLambda(a);
+  const L = bicubicSlope(a);
+  const P1 = Math.abs(a + 2) + Math.abs(a + 3) + 1;
+  const P2 = 48 * Math.abs(a);
+  const delta = (size: number): number => 4 * L * (gamma(3, u) * (size + 0.5) + 4 * u) + 2 * gamma(8, u) * (P1 + P2);
+  const dy = delta(x.h);
+  const dx = delta(x.w);
+  const ly = lam + dy;
+  const lx = lam + dx;
+  let M = 0;
+  for (const v of x.data) M = Math.max(M, Math.abs(v));
+  // Inputs rounded (u), 3-factor products and a 16-term sum in any order (γ₁₇), the output's own
+  // rounding (u), the weight errors, and flushes (inputs and products from the subnormal range).
+  const g = gamma(17, u);
+  const bound = M * (ly * lx * (u + g * (1 + u) + u * (1 + u) * (1 + g)) + dy * lx + lam * dx) + (20 * ly * lx + 1) * tiny;
+  return bound * (1 + 1e-12);
 }

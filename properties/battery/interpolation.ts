@@ -1,8 +1,9 @@
 /**
  * The interpolation battery: laws every `upsample-bicubic` / `downsample-area` kernel must
  * satisfy against the spec (docs/math.md §7), with the same tolerance policy as attention —
- * float64 rounding, or for float32 kernels 2× a naive float32 evaluation of the same formula
- * plus the output's rounding noise.
+ * float64 rounding, or for float32 kernels the larger of a rigorous rounding floor
+ * (spec/rounding.ts) and 2× the error of a naive float32 evaluation of the same formula plus the
+ * output's rounding noise.
  * @module
  */
 import * as fc from 'fast-check';
@@ -12,6 +13,7 @@ import type { InterpolationKernel } from '../../spec/contract.js';
 import { anyFeatureMap, targetSide } from '../arbitraries.js';
 import { law, roundoff, type Law } from '../law.js';
 import { U32 } from './float32.js';
+import { FLOAT32, resizeRoundingBound } from '../../spec/rounding.js';
 
 const f = Math.fround;
 
@@ -70,11 +72,17 @@ export function specResize(op: InterpolationKernel['op'], x: FeatureMap, h2: num
   return op === 'upsample-bicubic' ? upInterpolate(x, h2, w2) : areaDownsample(x, h2, w2);
 }
 
-/** Tolerance policy for a resize kernel on `x` (see module doc). */
+/**
+ * Tolerance policy for a resize kernel on `x` (see module doc): for float32 kernels, the larger of
+ * the rigorous rounding floor ({@link resizeRoundingBound}, any summation order or intermediate
+ * precision) and the FlashAttention-style rule (2× a naive float32 evaluation), which alone fails
+ * correct kernels whenever the naive evaluation's errors cancel by luck.
+ */
 export function resizeTolerance(kernel: InterpolationKernel, x: FeatureMap, h2: number, w2: number, reference: FeatureMap): number {
   if (kernel.precision === 'float64') return roundoff(64 * (1 + Math.ceil(x.h / h2) * Math.ceil(x.w / w2)), maxAbs(x.data));
   const naive = kernel.op === 'upsample-bicubic' ? naiveFloat32Bicubic(x, h2, w2) : naiveFloat32Area(x, h2, w2);
-  return 2 * maxAbsDiff(naive.data, reference.data) + 2 * U32 * maxAbs(reference.data) + 2 ** -122;
+  const rule = 2 * maxAbsDiff(naive.data, reference.data) + 2 * U32 * maxAbs(reference.data) + 2 ** -122;
+  return Math.max(rule, resizeRoundingBound(kernel.op, x, h2, w2, FLOAT32));
 }
 
 async function runResize(kernel: InterpolationKernel, x: FeatureMap, h2: number, w2: number): Promise<FeatureMap> {
