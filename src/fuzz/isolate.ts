@@ -143,6 +143,8 @@ export function isolate(kernel: Kernel, modulePath: string, index: number, optio
     } finally {
       release();
     }
+    const proc = child;
+    if (!proc) throw new IsolationError('worker', 'the isolation process exited between calls (a crash after its last answer); the next call starts a new one');
     hold();
     const id = nextId++;
     return new Promise((res, rej) => {
@@ -163,7 +165,12 @@ export function isolate(kernel: Kernel, modulePath: string, index: number, optio
           release();
         },
       });
-      child!.send({ id, args });
+      try {
+        proc.send({ id, args });
+      } catch (e) {
+        pending.get(id)?.reject(new IsolationError('worker', `could not send the call to the isolation process: ${(e as Error).message}`));
+        pending.delete(id);
+      }
     });
   };
   const wrapped = {
