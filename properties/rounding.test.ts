@@ -115,40 +115,36 @@ describe('attentionRoundingBound covers online softmax with an inexact exp', () 
   });
 });
 
-/** Area resizing as gpu.js's cpu backend computes it: float32 inputs, float64 sum and division, a float32 output. */
-function areaWideIntermediates(x: FeatureMap, h2: number, w2: number): FeatureMap {
+type Window = { start: number; end: number };
+
+/** An area resize whose output cell (i, j, ch) is `mean(ys, xs, at)` over its windows, `at(p, q)` reading channel ch. */
+function areaBy(x: FeatureMap, h2: number, w2: number, mean: (ys: Window, xs: Window, at: (p: number, q: number) => number) => number): FeatureMap {
   const out = featureMap(h2, w2, x.c);
   for (let i = 0; i < h2; i++)
-    for (let j = 0; j < w2; j++) {
-      const ys = areaWindow(x.h, h2, i);
-      const xs = areaWindow(x.w, w2, j);
-      for (let ch = 0; ch < x.c; ch++) {
-        let acc = 0;
-        for (let p = ys.start; p < ys.end; p++) for (let q = xs.start; q < xs.end; q++) acc += f(x.data[(p * x.w + q) * x.c + ch]);
-        out.data[(i * w2 + j) * x.c + ch] = f(acc / ((ys.end - ys.start) * (xs.end - xs.start)));
-      }
-    }
+    for (let j = 0; j < w2; j++) for (let ch = 0; ch < x.c; ch++) out.data[(i * w2 + j) * x.c + ch] = mean(areaWindow(x.h, h2, i), areaWindow(x.w, w2, j), (p, q) => x.data[(p * x.w + q) * x.c + ch]);
   return out;
+}
+
+/** Area resizing as gpu.js's cpu backend computes it: float32 inputs, float64 sum and division, a float32 output. */
+function areaWideIntermediates(x: FeatureMap, h2: number, w2: number): FeatureMap {
+  return areaBy(x, h2, w2, (ys, xs, at) => {
+    let acc = 0;
+    for (let p = ys.start; p < ys.end; p++) for (let q = xs.start; q < xs.end; q++) acc += f(at(p, q));
+    return f(acc / ((ys.end - ys.start) * (xs.end - xs.start)));
+  });
 }
 
 /** Area resizing in float32 throughout, separable (column means of row means), summing backwards, times a float32 reciprocal. */
 function areaSeparable32(x: FeatureMap, h2: number, w2: number): FeatureMap {
-  const out = featureMap(h2, w2, x.c);
-  for (let i = 0; i < h2; i++)
-    for (let j = 0; j < w2; j++) {
-      const ys = areaWindow(x.h, h2, i);
-      const xs = areaWindow(x.w, w2, j);
-      for (let ch = 0; ch < x.c; ch++) {
-        let outer = 0;
-        for (let p = ys.end - 1; p >= ys.start; p--) {
-          let row = 0;
-          for (let q = xs.end - 1; q >= xs.start; q--) row = f(row + f(x.data[(p * x.w + q) * x.c + ch]));
-          outer = f(outer + f(row * f(1 / (xs.end - xs.start))));
-        }
-        out.data[(i * w2 + j) * x.c + ch] = f(outer * f(1 / (ys.end - ys.start)));
-      }
+  return areaBy(x, h2, w2, (ys, xs, at) => {
+    let outer = 0;
+    for (let p = ys.end - 1; p >= ys.start; p--) {
+      let row = 0;
+      for (let q = xs.end - 1; q >= xs.start; q--) row = f(row + f(at(p, q)));
+      outer = f(outer + f(row * f(1 / (xs.end - xs.start))));
     }
-  return out;
+    return f(outer * f(1 / (ys.end - ys.start)));
+  });
 }
 
 /** PyTorch bicubic in float32 throughout — coordinates, Horner weights, products — accumulating the 16 taps backwards. */
