@@ -5,8 +5,8 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AttentionKernel } from '../spec/contract.js';
-import { availableBackends, backendAvailable, createGpu, GPU_BACKENDS } from '../src/kernels/gpujs/backend.js';
-import { gpujsExact } from '../src/kernels/gpujs/exact.js';
+import { availableBackends, backendAvailable, createGpu, GPU_BACKENDS, LOOP_LIMIT_FLOOR, loopLimit } from '../src/kernels/gpujs/backend.js';
+import { gpujsExact, loopBound } from '../src/kernels/gpujs/exact.js';
 import { gpujsLowRank } from '../src/kernels/gpujs/low-rank.js';
 import { gpujsDownsampleArea, gpujsUpsampleBicubic } from '../src/kernels/gpujs/interpolation.js';
 import { interpolationBattery } from './battery/interpolation.js';
@@ -30,6 +30,13 @@ describe('gpu.js backends', () => {
       } else {
         await expect(createGpu(b)).rejects.toThrow(/backend/);
       }
+    }
+  });
+  it('one loop limit serves every size up to 32,767 keys (one compile per kernel and backend); past it the limit still exceeds the loop', () => {
+    for (const L of [1, 64, 1023, 1024, 2048, 9451, 21845, 32767]) for (const d of [1, 64, 256]) expect(loopBound(L, d)).toBe(LOOP_LIMIT_FLOOR);
+    for (const n of [32768, 40000, 1e6]) {
+      expect(loopLimit(n)).toBeGreaterThan(n);
+      expect(loopLimit(n)).toBeLessThanOrEqual(2 * n);
     }
   });
   it.runIf(process.env.REQUIRE_HEADLESSGL === '1')('REQUIRE_HEADLESSGL=1: headless-gl really runs here', async () => {

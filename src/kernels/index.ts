@@ -7,7 +7,7 @@ export { cpuLowRank, lowRankAttentionCpu } from './cpu/low-rank.js';
 export type { LowRankOptions } from './cpu/low-rank.js';
 export { KernelRegistry, DuplicateKernelError, builtinRegistry, registerGpujsKernels, registerWgslKernels, specKernels } from './registry.js';
 export type { KernelMeta, UnavailableBackend } from './registry.js';
-export { GPU_BACKENDS, BackendUnavailableError, availableBackends, backendAvailable, createGpu, probeWebGPU } from './gpujs/backend.js';
+export { GPU_BACKENDS, BackendUnavailableError, availableBackends, backendAvailable, createGpu, LOOP_LIMIT_FLOOR, loopLimit, probeWebGPU } from './gpujs/backend.js';
 export type { GpuBackend, GpuInstance } from './gpujs/backend.js';
 export { gpujsExact, loopBound } from './gpujs/exact.js';
 export type { GpujsKernelOptions } from './gpujs/exact.js';

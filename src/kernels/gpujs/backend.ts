@@ -124,6 +124,26 @@ export async function createGpu(backend: GpuBackend): Promise<GpuInstance> {
   return gpu;
 }
 
+/**
+ * The smallest loop limit {@link loopLimit} returns: 2¹⁵. Above every size `verify`, `fuzz --deep`
+ * and the GPU bench use (21,845 keys at most), so each kernel compiles once per backend.
+ */
+export const LOOP_LIMIT_FLOOR = 1 << 15;
+
+/**
+ * gpu.js's `loopMaxIterations` for loops of up to `n` iterations: {@link LOOP_LIMIT_FLOOR}, or the
+ * next power of two above n past it. gpu.js compiles the limit into the shader (its default, 1000,
+ * silently truncates longer loops), and every loop exits early at its actual bound, so a generous
+ * limit costs nothing at run time — but each new limit costs a compile (hundreds of ms in
+ * SwiftShader and llvmpipe), which a limit per power of two above 1,024 paid up to three times per
+ * kernel and backend in one `verify`.
+ */
+export function loopLimit(n: number): number {
+  let b = LOOP_LIMIT_FLOOR;
+  while (b <= n) b *= 2;
+  return b;
+}
+
 /** A gpu.js result as one flat Float32Array (2-D outputs come back as arrays of rows). */
 export async function flatOutput(x: unknown): Promise<Float32Array> {
   const v = await x;

@@ -12,15 +12,15 @@
  *
  * Only the final output is read back. Every loop is bounded by the row's key limit (a
  * block-causal row stops at the end of its scale), and `loopMaxIterations` is set from the
- * sizes (gpu.js's default, 1000, silently truncates loops). Sizes are kernel arguments with
- * dynamic outputs, so one compilation serves every shape under that bound.
+ * sizes (gpu.js's default, 1000, silently truncates loops; {@link loopBound}). Sizes are kernel
+ * arguments with dynamic outputs, so one compilation serves every shape under that bound.
  * @module
  */
 import { checkAttentionInput, type AttentionInput } from '../../../spec/attention.js';
 import { keyLimits } from '../../../spec/mask.js';
 import { matrix, type Matrix } from '../../../spec/matrix.js';
 import type { AttentionKernel } from '../../../spec/contract.js';
-import { createGpu, flatOutput, type GpuBackend, type GpuInstance } from './backend.js';
+import { createGpu, flatOutput, loopLimit, type GpuBackend, type GpuInstance } from './backend.js';
 
 /** Keys per partial row maximum (pass 2). */
 export const MAX_CHUNK = 256;
@@ -127,11 +127,9 @@ function buildPasses(gpu: GpuInstance, loopMax: number, pipeline: boolean): Pass
   return { upload, maxPartial, rowMax, probs, outFirst, outA, outB };
 }
 
-/** The loop bound compiled for L keys: the next power of two above L (and ≥ d). */
+/** The loop limit compiled for L keys and head size d ({@link loopLimit}: one compile up to 32,767). */
 export function loopBound(L: number, d: number): number {
-  let b = 1024;
-  while (b <= Math.max(L, d, MAX_CHUNK)) b *= 2;
-  return b;
+  return loopLimit(Math.max(L, d, MAX_CHUNK));
 }
 
 /** Read a pipeline result (a device buffer / texture handle, or an array on CPU backends) as one flat array. */
@@ -159,7 +157,7 @@ export interface GpujsKernelOptions {
   /** Override the kernel name (default `gpujs/exact@<backend>`). */
   name?: string;
   /**
-   * Force gpu.js's loop limit (default: the next power of two above L). Only for meta-tests:
+   * Force gpu.js's loop limit (default: {@link loopBound}). Only for meta-tests:
    * 1000, gpu.js's own default, silently truncates every loop over more keys.
    */
   loopMaxIterations?: number;
@@ -168,8 +166,8 @@ export interface GpujsKernelOptions {
 }
 
 /**
- * A `gpujs/exact` kernel on one backend. The passes are compiled once per loop bound and
- * cached; `dispose()` destroys the GPU (frees GL contexts and device buffers).
+ * A `gpujs/exact` kernel on one backend. The passes are compiled once per loop bound (one bound
+ * up to 32,767 keys) and cached; `dispose()` destroys the GPU (frees GL contexts and device buffers).
  */
 export async function gpujsExact(options: GpujsKernelOptions): Promise<AttentionKernel> {
   const gpu = await createGpu(options.backend);

@@ -18,7 +18,7 @@ import type { ExpPolynomial } from '../../../spec/polynomial.js';
 import type { AttentionKernel, FormulaReference } from '../../../spec/contract.js';
 import { chunkedFloat32Profile, clampToValueRange, declaredLowRankBound, lowRankPolynomial, requireDelta, type RoundingProfile } from '../../../spec/certificate.js';
 import { blockChunks } from '../chunks.js';
-import { createGpu, type GpuBackend } from './backend.js';
+import { createGpu, loopLimit, type GpuBackend } from './backend.js';
 import { chain, readResult } from './exact.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- gpu.js kernel bodies are untyped */
@@ -229,8 +229,7 @@ export async function gpujsLowRank(options: GpujsLowRankOptions): Promise<Attent
         let i = 0;
         mask.blocks.forEach((b, n) => level.fill(lastChunk[n], i, (i += b)));
       } else level.fill(nChunks - 1);
-      let loopMax = 1024;
-      while (loopMax <= Math.max(maxChunk, r, nChunks)) loopMax *= 2;
+      const loopMax = loopLimit(Math.max(maxChunk, r, nChunks));
       let ks = cache.get(loopMax);
       if (!ks) {
         ks = kernels(gpu, loopMax, options.backend !== 'cpu');
