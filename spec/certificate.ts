@@ -292,32 +292,66 @@ function columnBound(profile: RoundingProfile, parts: RowRounding, range: number
 }
 
 /**
- * The certificate of `poly` on `input` for a kernel with `profile` (docs/math.md §8): the
- * maximum of {@link rowBound} over query rows i (β_i = {@link rowBetas}, n_i allowed keys) and
- * value columns c.
+ * What a certificate reads from its input, computed once per input (each an O(L·d) scan) and
+ * shared by every polynomial {@link certifyLowRank} tries on it.
  */
-export function lowRankCertificate(input: AttentionInput, poly: ExpPolynomial, profile: RoundingProfile): LowRankCertificate {
-  const { q, k, v, scale, mask } = checkAttentionInput(input);
-  const g = poly.degree;
-  const d = q.cols;
-  const r = rank(d, g);
-  const betas = rowBetas(input);
+interface CertifiedInput {
+  /** d, s and the number of scale blocks. */
+  d: number;
+  scale: number;
+  blocks: number;
+  /** Per-row logit bounds ({@link rowBetas}) and max_i β_i. */
+  betas: Float64Array;
+  betaMax: number;
+  /** Allowed keys per query row, and for each distinct count the largest β_i ({@link worstRows}). */
+  limits: Int32Array;
+  worst: Map<number, number>;
+  /** max V_c − min V_c and max |V_c| per value column. */
+  ranges: Float64Array;
+  vmax: Float64Array;
+  /** ‖Q‖∞ and ‖K‖∞. */
+  qInf: number;
+  kInf: number;
+}
+
+/** The summaries of a checked input that {@link lowRankCertificate} uses. */
+function certifiedInput(x: AttentionInput): CertifiedInput {
+  const { q, k, v, scale, mask } = x;
+  const betas = rowBetas(x);
   const limits = keyLimits(mask, q.rows, k.rows);
-  const blocks = mask.kind === 'block-causal' ? mask.blocks.length : 1;
-  const ranges = columnRanges(v);
   const vmax = new Float64Array(v.cols);
   for (let j = 0; j < v.rows; j++) for (let c = 0; c < v.cols; c++) vmax[c] = Math.max(vmax[c], Math.abs(v.data[j * v.cols + c]));
-  const { gq, gk } = featureMagnitudes(poly, d, scale, maxAbs(q.data), maxAbs(k.data));
+  let betaMax = 0;
+  for (const b of betas) betaMax = Math.max(betaMax, b);
+  return {
+    d: q.cols,
+    scale,
+    blocks: mask.kind === 'block-causal' ? mask.blocks.length : 1,
+    betas,
+    betaMax,
+    limits,
+    worst: worstRows(betas, limits),
+    ranges: Float64Array.from(columnRanges(v)),
+    vmax,
+    qInf: maxAbs(q.data),
+    kInf: maxAbs(k.data),
+  };
+}
+
+/** {@link lowRankCertificate} on an input's summaries. */
+function certificateOf(x: CertifiedInput, poly: ExpPolynomial, profile: RoundingProfile): LowRankCertificate {
+  const r = rank(x.d, poly.degree);
+  const { gq, gk } = featureMagnitudes(poly, x.d, x.scale, x.qInf, x.kInf);
   let bound = 0;
   let polyMax = 0;
   let roundMax = 0;
   let rhoMax = 0;
   let nMax = 1;
-  for (const [n, beta] of worstRows(betas, limits)) {
+  for (const [n, beta] of x.worst) {
     nMax = Math.max(nMax, n);
-    const row = rowRounding(profile, poly, { beta, n, blocks, gq, gk }, r);
-    for (let c = 0; c < v.cols; c++) {
-      const rb = columnBound(profile, row, ranges[c], vmax[c]);
+    const row = rowRounding(profile, poly, { beta, n, blocks: x.blocks, gq, gk }, r);
+    for (let c = 0; c < x.vmax.length; c++) {
+      const rb = columnBound(profile, row, x.ranges[c], x.vmax[c]);
       bound = Math.max(bound, rb.total);
       polyMax = Math.max(polyMax, rb.polynomialTerm);
       roundMax = Math.max(roundMax, rb.roundingTerm);
@@ -325,17 +359,25 @@ export function lowRankCertificate(input: AttentionInput, poly: ExpPolynomial, p
     }
   }
   if (!(rhoMax < 1)) bound = Infinity; // declined even where clamping would cap it: the run may be non-finite
-  const betaMax = Math.max(0, ...betas);
   return {
     poly,
     rank: r,
     bound,
     polynomialTerm: polyMax,
     roundingTerm: roundMax,
-    beta: betaMax,
+    beta: x.betaMax,
     rho: rhoMax,
     ceiling: floatCeiling(profile, poly, r, nMax, Math.min(0.5, Math.max(poly.relativeError, Number.MIN_VALUE))),
   };
+}
+
+/**
+ * The certificate of `poly` on `input` for a kernel with `profile` (docs/math.md §8): the
+ * maximum of {@link rowBound} over query rows i (β_i = {@link rowBetas}, n_i allowed keys) and
+ * value columns c.
+ */
+export function lowRankCertificate(input: AttentionInput, poly: ExpPolynomial, profile: RoundingProfile): LowRankCertificate {
+  return certificateOf(certifiedInput(checkAttentionInput(input)), poly, profile);
 }
 
 /**
@@ -436,12 +478,12 @@ export function chooseCertifiedPolynomial<
 export function certifyLowRank(input: AttentionInput, delta: number, profile: RoundingProfile = FLOAT64_CPU): LowRankCertificate {
   requireDelta(delta);
   const x = checkAttentionInput(input);
-  const range = Math.max(0, ...columnRanges(x.v));
-  const betas = rowBetas(x);
-  const beta = Math.max(0, ...betas);
+  const ci = certifiedInput(x);
+  const { betas, betaMax: beta, limits } = ci;
+  let range = 0;
+  for (const c of ci.ranges) range = Math.max(range, c);
   // Quick decline: for every certified P, P_abs(β_i) ≥ P(β_i) ≥ e^{β_i}(1 − ε) and K_i ≥ n_i + 1, so
   // ρ_i ≥ γ_{n_i+1}e^{2β_i}; ≥ 1 means no polynomial can be certified on this input (docs/math.md §8).
-  const limits = keyLimits(x.mask, x.q.rows, x.k.rows);
   for (let i = 0; i < betas.length; i++) {
     if (gamma(limits[i] + 1, profile.u) * Math.exp(2 * betas[i]) >= 1) {
       throw new DeclinedInputError(
@@ -450,7 +492,7 @@ export function certifyLowRank(input: AttentionInput, delta: number, profile: Ro
       );
     }
   }
-  const { ok, best } = chooseCertifiedPolynomial(beta, delta, range, (poly) => lowRankCertificate(x, poly, profile));
+  const { ok, best } = chooseCertifiedPolynomial(beta, delta, range, (poly) => certificateOf(ci, poly, profile));
   if (ok && ok.rank > MAX_RANK) {
     throw new DeclinedInputError(
       'input',
