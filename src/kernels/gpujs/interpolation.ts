@@ -9,7 +9,7 @@ import { checkFeatureMap, featureMap, type FeatureMap } from '../../../spec/matr
 import { PYTORCH_BICUBIC_A } from '../../../spec/interpolation.js';
 import { requireInteger } from '../../../spec/errors.js';
 import type { InterpolationKernel } from '../../../spec/contract.js';
-import { createGpu, flatOutput, type GpuBackend } from './backend.js';
+import { createGpu, flatOutput, LOOP_LIMIT_FLOOR, loopLimit, type GpuBackend } from './backend.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- gpu.js kernel bodies are untyped */
 type Resize = ((...args: any[]) => any) & { setOutput(o: number[]): void };
@@ -68,6 +68,11 @@ function bicubicKernel(gpu: any): Resize {
   );
 }
 
+/**
+ * Area resizing: the mean of the source window of each output pixel, rows then columns in order.
+ * The loops run to the window's own size (dynamic bounds under the compiled limit `loopMax`, so one
+ * compile serves every window up to {@link LOOP_LIMIT_FLOOR}).
+ */
 function areaKernel(gpu: any, loopMax: number): Resize {
   return gpu.createKernel(
     function (this: any, x: number[], h: number, w: number, c: number, h2: number, w2: number) {
@@ -80,17 +85,15 @@ function areaKernel(gpu: any, loopMax: number): Resize {
       const y1 = Math.floor(((i + 1) * h + h2 - 1 + 0.5) / h2);
       const x0 = Math.floor((j * w + 0.5) / w2);
       const x1 = Math.floor(((j + 1) * w + w2 - 1 + 0.5) / w2);
+      const wy = y1 - y0;
+      const wx = x1 - x0;
       let acc = 0;
-      for (let p = 0; p < this.constants.maxWin; p++) {
-        if (y0 + p < y1) {
-          for (let q = 0; q < this.constants.maxWin; q++) {
-            if (x0 + q < x1) acc += x[((y0 + p) * w + x0 + q) * c + ch];
-          }
-        }
+      for (let p = 0; p < wy; p++) {
+        for (let q = 0; q < wx; q++) acc += x[((y0 + p) * w + x0 + q) * c + ch];
       }
-      return acc / ((y1 - y0) * (x1 - x0));
+      return acc / (wy * wx);
     } as any,
-    { output: [1], dynamicOutput: true, dynamicArguments: true, precision: 'single', tactic: 'precision', constants: { maxWin: loopMax }, loopMaxIterations: loopMax + 1 } as any,
+    { output: [1], dynamicOutput: true, dynamicArguments: true, precision: 'single', tactic: 'precision', loopMaxIterations: loopMax } as any,
   );
 }
 
@@ -130,14 +133,12 @@ export async function gpujsDownsampleArea(options: GpujsInterpolationOptions): P
     precision: 'float32',
     async run(x: FeatureMap, h2: number, w2: number): Promise<FeatureMap> {
       checkResize(x, h2, w2);
-      // The widest window is ⌈size/size2⌉ + 1; compile per power-of-two bound.
-      const need = Math.max(Math.ceil(x.h / h2), Math.ceil(x.w / w2)) + 1;
-      let bound = 8;
-      while (bound < need) bound *= 2;
-      let k = cache.get(bound);
+      // A window spans at most ⌈size/size2⌉ + 1 source rows (columns); one loop limit serves them all up to 2¹⁵.
+      const loopMax = loopLimit(Math.max(Math.ceil(x.h / h2), Math.ceil(x.w / w2)) + 1);
+      let k = cache.get(loopMax);
       if (!k) {
-        k = areaKernel(gpu, bound);
-        cache.set(bound, k);
+        k = areaKernel(gpu, loopMax);
+        cache.set(loopMax, k);
       }
       k.setOutput([h2 * w2 * x.c]);
       const out = await flatOutput(k(Float32Array.from(x.data), x.h, x.w, x.c, h2, w2));
