@@ -302,12 +302,14 @@ export class VerifyWorkerError extends VarcheckError {
 }
 
 /**
- * The environment of a worker process: the parent's, with Mesa llvmpipe (headless-gl) rendering on
- * the calling thread (`LP_NUM_THREADS=0`) unless the user set it — the pool already keeps every core
- * busy, and llvmpipe's own threads only add synchronisation (headless-gl part: 12.4 → 11.0 CPU-s).
+ * The environment of a worker process: the parent's; where the pool has a process per core, Mesa
+ * llvmpipe (headless-gl) renders on the calling thread (`LP_NUM_THREADS=0`) unless the user set it —
+ * every core is already busy, and llvmpipe's own threads only add synchronisation (headless-gl part:
+ * 12.4 → 11.0 CPU-s). With spare cores its threads are left to use them.
  */
-function workerEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, LP_NUM_THREADS: process.env.LP_NUM_THREADS ?? '0' };
+function workerEnv(jobs: number): NodeJS.ProcessEnv {
+  if (process.env.LP_NUM_THREADS !== undefined || jobs < availableParallelism()) return process.env;
+  return { ...process.env, LP_NUM_THREADS: '0' };
 }
 
 const BIN = fileURLToPath(new URL('../../bin/varcheck.js', import.meta.url).href.replace(/\/dist\/bin\//, '/bin/'));
@@ -333,7 +335,7 @@ async function runPool(tasks: readonly VerifyTask[], jobs: number, options: Veri
         { length: jobs },
         (_, w) =>
           new Promise<void>((resolve, reject) => {
-            const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced', env: workerEnv() });
+            const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced', env: workerEnv(jobs) });
             children.push(child);
             const summary: ProcessSummary = { parts: [], laws: 0, seconds: 0 };
             processes[w] = summary;
