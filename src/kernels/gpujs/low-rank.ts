@@ -94,7 +94,8 @@ function kernels(gpu: any, loopMax: number, pipeline: boolean) {
       for (let t = 0; t < d; t++) {
         const e = alpha[m * d + t];
         for (let n = 0; n < this.constants.gMax; n++) {
-          if (n < e) p = p * (xs * x[i * d + t]);
+          if (n >= e) break;
+          p = p * (xs * x[i * d + t]);
         }
       }
       return p;
@@ -112,11 +113,10 @@ function kernels(gpu: any, loopMax: number, pipeline: boolean) {
       let acc = 0;
       for (let n = 0; n < maxBlock; n++) {
         const j = starts[b] + n;
-        if (j < ends[b]) {
-          let vv = 1;
-          if (c < dv) vv = v[j * dv + c];
-          acc += u2[j * r + m] * vv;
-        }
+        if (j >= ends[b]) break;
+        let vv = 1;
+        if (c < dv) vv = v[j * dv + c];
+        acc += u2[j * r + m] * vv;
       }
       return acc;
     } as any,
