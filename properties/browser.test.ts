@@ -40,7 +40,9 @@ if (chromiumInstalled()) {
   for (const backend of ['webgl2', 'webgpu'] as const) {
     let session: BrowserKernels;
     try {
-      session = await chromiumKernels(backend);
+      // `varcheck verify` runs wgsl/exact with the adapter's default key tiles (compact on SwiftShader);
+      // the tests run the hardware GPUs' wide tiles, so CI checks that shape too.
+      session = await chromiumKernels(backend, { wgslKeyTiles: 'wide' });
     } catch (e) {
       // WebGL2 must work in Chromium; WebGPU only where an adapter appears.
       if (backend === 'webgl2' || requireWebgpu) throw e;

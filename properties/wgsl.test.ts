@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { keyLimits } from '../spec/mask.js';
 import { KernelRegistry, registerWgslKernels } from '../src/kernels/registry.js';
-import { headClass, queryTiles, splitItems, WGSL_QUERY_TILE } from '../src/kernels/wgsl/exact.js';
+import { headClass, keyTile, queryTiles, splitItems, WGSL_EXACT_RESCALES, WGSL_HEAD_CLASSES, WGSL_QUERY_TILE, wgslExactSource } from '../src/kernels/wgsl/exact.js';
 import { keyChunking, wgslLowRankBound, wgslLowRankProfile } from '../src/kernels/wgsl/low-rank.js';
 import { blockChunks } from '../src/kernels/chunks.js';
 import { GPUJS_LOW_RANK_PROFILE, gpujsLowRankBound } from '../src/kernels/gpujs/low-rank.js';
@@ -136,6 +136,16 @@ describe('wgsl dispatch tables', () => {
   it('headClass: the smallest compiled class ≥ n; past the largest, a typed error', () => {
     expect([1, 4, 5, 16, 64, 65, 128, 129, 256].map(headClass)).toEqual([4, 4, 64, 64, 64, 128, 128, 256, 256]);
     expect(() => headClass(257)).toThrow(/head size 257 > 256/);
+  });
+  it('key tiles: wide fills 16 KiB of K and V per class, compact holds 8 keys; the declared rescales (keys per rescale) hold for both', () => {
+    expect(WGSL_HEAD_CLASSES.map((c) => keyTile(c))).toEqual([64, 32, 16, 8]);
+    expect(WGSL_HEAD_CLASSES.map((c) => keyTile(c, 'compact'))).toEqual([8, 8, 8, 8]);
+    for (const c of WGSL_HEAD_CLASSES)
+      for (const t of ['wide', 'compact'] as const) {
+        // The float tolerance assumes at least keysPerRescale keys between rescales: never more than a tile holds.
+        expect(WGSL_EXACT_RESCALES.keysPerRescale).toBeLessThanOrEqual(keyTile(c, t));
+        expect(wgslExactSource(c, c, t)).toContain(`const BK: u32 = ${keyTile(c, t)}u;`);
+      }
   });
 });
 

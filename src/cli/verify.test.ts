@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { lowRankSpecLaws, specLaws } from '../../properties/index.js';
-import { planTasks, verify, type VerifyRow } from './verify.js';
+import { planTasks, verify, VERIFY_SOFTWARE_GPU_KEYS, type VerifyRow } from './verify.js';
+import { chromiumInstalled, chromiumKernels } from '../kernels/browser/chromium.js';
+import { kernelSuites, runSuites } from './suites.js';
 
 const strip = (rows: readonly VerifyRow[]) => rows.map(({ ms: _ms, ...r }) => r);
 
@@ -44,4 +46,25 @@ describe('verify in two processes', () => {
     expect(two.processes!.reduce((a, p) => a + p.laws, 0)).toBe(one.results.length);
     expect(two.exitCode).toBe(one.exitCode);
   }, 120_000);
+});
+
+describe('verify in Chromium', () => {
+  it.runIf(chromiumInstalled())(
+    'runs a Chromium part’s laws in the page with the rows the Node proxies give (same laws, cases, worst error/bound)',
+    async () => {
+      const seed = 20250107;
+      const numRuns = 4;
+      const inPage = await verify({ seed, numRuns, parts: ['chromium-webgl2'], jobs: 1, out: () => undefined });
+      const s = await chromiumKernels('webgl2');
+      try {
+        const suites = kernelSuites(s.attention, s.interpolation, { maxKeys: VERIFY_SOFTWARE_GPU_KEYS, reach: 'default' }, () => s.measured);
+        const proxied = (await runSuites(suites, { seed, numRuns })).map((r) => ({ suite: r.suite, ...r.result }));
+        expect(proxied.length).toBeGreaterThan(10);
+        expect(strip(inPage.results)).toEqual(strip(proxied));
+      } finally {
+        await s.close();
+      }
+    },
+    120_000,
+  );
 });

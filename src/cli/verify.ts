@@ -14,14 +14,16 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { lowRankSpecLaws, specLaws } from '../../properties/index.js';
-import { attentionBattery, type BatterySettings } from '../../properties/battery/attention.js';
-import { interpolationBattery } from '../../properties/battery/interpolation.js';
+import type { BatterySettings } from '../../properties/battery/attention.js';
 import type { Law } from '../../properties/law.js';
 import { checkLaw, type LawResult } from '../../properties/runner/check-law.js';
 import { EXIT, exitCode, fmt, resultDetail, statusWord, summaryLine, table } from '../../properties/runner/format.js';
 import { VarcheckError } from '../../spec/errors.js';
 import { CHROMIUM_PATH, chromiumInstalled, chromiumKernels, type BrowserKernels } from '../kernels/browser/chromium.js';
 import { GPU_BACKENDS, type GpuBackend } from '../kernels/gpujs/backend.js';
+import { fromJsonText } from '../kernels/browser/wire.js';
+import { kernelSuites, lawMatches, type RunSuitesOptions, type Suite, type SuiteRow } from './suites.js';
+import type { PageLawsOptions } from './verify-page.js';
 import { builtinRegistry, KernelRegistry, registerGpujsKernels } from '../kernels/registry.js';
 
 /** Chromium backends `verify` can run the gpu.js kernels in. */
@@ -79,23 +81,38 @@ export function verifyParts(options: Pick<VerifyOptions, 'backends' | 'browser'>
   return ['spec', 'builtin', ...(options.backends ?? GPU_BACKENDS), ...browser.map((b) => `chromium-${b}` as const)];
 }
 
+/**
+ * The laws of one part, grouped by suite; for a Chromium part, `inPage` runs them inside the page,
+ * next to its kernels (./verify-page.ts: the same suites, seeds and tolerances as on the proxies).
+ */
+interface PartSuites {
+  suites: Suite[];
+  inPage?: (options: RunSuitesOptions) => Promise<SuiteRow[]>;
+}
+
+/** The page verify loads in Chromium: the kernels' page plus in-page laws. */
+const VERIFY_PAGE = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './verify-page.ts' : './verify-page.js', import.meta.url));
+
 /** Suites of one part: the laws it runs, grouped by suite. */
-async function partSuites(part: VerifyPart, settings: BatterySettings, notes: string[], cleanup: (() => unknown)[]): Promise<{ suite: string; laws: readonly Law<unknown>[] }[]> {
+async function partSuites(part: VerifyPart, settings: BatterySettings, notes: string[], cleanup: (() => unknown)[]): Promise<PartSuites> {
   if (part === 'spec')
-    return [
-      { suite: 'spec', laws: specLaws },
-      { suite: 'spec/low-rank', laws: lowRankSpecLaws },
-    ];
+    return {
+      suites: [
+        { suite: 'spec', laws: specLaws },
+        { suite: 'spec/low-rank', laws: lowRankSpecLaws },
+      ],
+    };
   let registry: KernelRegistry;
+  let page: BrowserKernels | undefined;
   if (part === 'builtin') registry = builtinRegistry();
   else if (part.startsWith('chromium-')) {
     registry = new KernelRegistry();
     const b = part.slice('chromium-'.length) as BrowserBackend;
     try {
-      const s: BrowserKernels = await chromiumKernels(b);
-      cleanup.push(() => s.close());
-      for (const k of [...s.attention, ...s.interpolation]) registry.register(k, { measured: s.measured });
-      notes.push(`backend ${part}: ${s.userAgent}`);
+      page = await chromiumKernels(b, { entry: VERIFY_PAGE });
+      cleanup.push(() => page!.close());
+      for (const k of [...page.attention, ...page.interpolation]) registry.register(k, { measured: page.measured });
+      notes.push(`backend ${part}: ${page.userAgent}`);
     } catch (e) {
       notes.push(`backend ${part}: unavailable — ${(e as Error).message}`);
     }
@@ -110,10 +127,19 @@ async function partSuites(part: VerifyPart, settings: BatterySettings, notes: st
     notes.push(
       `backend ${m.backend}: measured exp relative error ${m.expRelativeError.toExponential(2)}, 4096-term sum relative error ${m.sumRelativeError.toExponential(2)}, flushes subnormals: ${m.flushesSubnormals}`,
     );
-  return [
-    ...registry.attention().map((k) => ({ suite: k.name, laws: attentionBattery(k, { ...settings, maxKeys: softwareGpu(part, settings), measured: registry.metaOf(k.name).measured }) })),
-    ...registry.interpolation().map((k) => ({ suite: k.name, laws: interpolationBattery(k) })),
-  ];
+  const battery = { ...settings, maxKeys: softwareGpu(part, settings) };
+  const suites = kernelSuites(registry.attention(), registry.interpolation(), battery, (k) => registry.metaOf(k.name).measured);
+  if (!page) return { suites };
+  const browser = page;
+  return {
+    suites,
+    inPage: async (o) => fromPage(await browser.call<string>('runLaws', [{ ...o, settings: { maxKeys: battery.maxKeys, reach: battery.reach } } satisfies PageLawsOptions])),
+  };
+}
+
+/** Rows from the page's `runLaws` ({@link toJsonText} text). */
+function fromPage(text: string): SuiteRow[] {
+  return fromJsonText(text) as SuiteRow[];
 }
 
 /**
@@ -189,19 +215,15 @@ const LAW_COST_DEFAULT = 0.2;
 /** Parts whose laws may run in different processes (their setup costs nothing). */
 const SPLIT_PARTS: ReadonlySet<VerifyPart> = new Set(['spec', 'builtin']);
 
-function lawMatches(law: Law<unknown>, filter: string | undefined): boolean {
-  return !filter || (law.id ?? law.name).includes(filter) || law.name.includes(filter);
-}
-
 /** Runs tasks in this process, setting each part up once (on first use) and closing everything at the end. */
 class TaskRunner {
-  private readonly parts = new Map<VerifyPart, Promise<{ suite: string; laws: readonly Law<unknown>[] }[]>>();
+  private readonly parts = new Map<VerifyPart, Promise<PartSuites>>();
   private readonly cleanup: (() => unknown)[] = [];
 
   constructor(private readonly options: Pick<VerifyOptions, 'seed' | 'numRuns' | 'filter' | 'deep'>) {}
 
   /** The suites of a part, set up on first use (reports its notes and setup time into `into`). */
-  async suites(part: VerifyPart, into?: TaskResult): Promise<{ suite: string; laws: readonly Law<unknown>[] }[]> {
+  async suites(part: VerifyPart, into?: TaskResult): Promise<PartSuites> {
     let p = this.parts.get(part);
     if (!p) {
       const notes: string[] = [];
@@ -217,7 +239,13 @@ class TaskRunner {
 
   async run(task: VerifyTask): Promise<TaskResult> {
     const out: TaskResult = { rows: [], notes: [], setup: [] };
-    const suites = await this.suites(task.part, out);
+    const { suites, inPage } = await this.suites(task.part, out);
+    if (inPage && !task.law) {
+      // A Chromium part runs its laws in the page (one crossing per part, not per kernel call).
+      for (const r of await inPage({ seed: this.options.seed, numRuns: this.options.numRuns, filter: this.options.filter }))
+        out.rows.push({ row: { suite: r.suite, ...r.result }, part: task.part, key: r.key });
+      return out;
+    }
     for (const [si, { suite, laws }] of suites.entries()) {
       if (task.law && task.law.suite !== si) continue;
       for (const [li, law] of laws.entries()) {
@@ -246,7 +274,7 @@ export async function planTasks(parts: readonly VerifyPart[], options: Pick<Veri
         tasks.push({ part, cost: PART_COST[part] ?? 10 });
         continue;
       }
-      for (const [si, { laws }] of (await runner.suites(part)).entries())
+      for (const [si, { laws }] of (await runner.suites(part)).suites.entries())
         for (const [li, law] of laws.entries()) if (lawMatches(law, options.filter)) tasks.push({ part, law: { suite: si, index: li }, cost: LAW_COST[law.id ?? ''] ?? LAW_COST_DEFAULT });
     }
   } finally {

@@ -16,7 +16,7 @@ import { BROWSER_LOW_RANK_DELTA } from './page-entry-config.js';
 import { decodeFloat64, encodeFloat64, jsLiteral, toWire, type WireMatrix } from './wire.js';
 import type { FeatureMap, Matrix } from '../../../spec/matrix.js';
 import type { AttentionKernel, InterpolationKernel } from '../../../spec/contract.js';
-import type { KernelTiming } from '../wgsl/exact.js';
+import type { KernelTiming, WgslKeyTiles } from '../wgsl/exact.js';
 import { wgslLowRankBound, wgslLowRankProfile } from '../wgsl/low-rank.js';
 import type { MeasuredPrecision, SoftmaxRescales } from '../../../spec/contract.js';
 
@@ -52,14 +52,33 @@ export interface BrowserKernels {
   attention: (AttentionKernel & { readonly lastTiming: KernelTiming | undefined })[];
   /** Interpolation kernels. */
   interpolation: InterpolationKernel[];
+  /**
+   * Call a method of the page API (`window.varcheck.<method>(...args)`) with arguments of numbers,
+   * strings, booleans, arrays and plain objects: for page entries that extend the API ({@link ChromiumOptions.entry}).
+   */
+  call<T>(method: string, args: unknown[]): Promise<T>;
   /** Close the page, the browser and the server. */
   close(): Promise<void>;
 }
 
-async function bundle(): Promise<string> {
+/** Options of {@link chromiumKernels}. */
+export interface ChromiumOptions {
+  /**
+   * The page's entry module (an absolute path to a .ts or .js file; default: ./page-entry). It must
+   * import ./page-entry, whose API it may extend with methods that {@link BrowserKernels.call} reaches.
+   */
+  entry?: string;
+  /**
+   * wgsl/exact's key tiles in the page (WebGPU): default `compact` on a fallback adapter such as
+   * SwiftShader (cheap to compile), `wide` on a hardware one; `wide` checks the hardware shape on SwiftShader.
+   */
+  wgslKeyTiles?: WgslKeyTiles;
+}
+
+async function bundle(entry?: string): Promise<string> {
   const esbuild = await import('esbuild');
   // page-entry.ts next to the sources, page-entry.js in the built package (dist/).
-  const entry = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './page-entry.ts' : './page-entry.js', import.meta.url));
+  entry ??= fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './page-entry.ts' : './page-entry.js', import.meta.url));
   const out = await esbuild.build({ entryPoints: [entry], bundle: true, write: false, format: 'iife', platform: 'browser', target: 'chrome120', logLevel: 'silent' });
   return out.outputFiles[0].text;
 }
@@ -90,7 +109,7 @@ export function chromiumInstalled(): boolean {
  * Launch Chromium, build the gpu.js kernels on `backend` inside the page, and return them as
  * contract kernels. Throws {@link BackendUnavailableError} when Chromium or the backend is missing.
  */
-export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = 'webgl2'): Promise<BrowserKernels> {
+export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = 'webgl2', options: ChromiumOptions = {}): Promise<BrowserKernels> {
   if (!chromiumInstalled()) throw new BackendUnavailableError('chromium', `${CHROMIUM_PATH} not found (apt-get install chromium)`);
   const { chromium } = await import('playwright-core').catch((e: unknown) => {
     // playwright-core is an optional peer dependency: only the browser kernels need it.
@@ -98,7 +117,7 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
       throw new BackendUnavailableError('playwright-core', "not installed: the Chromium kernels need the optional peer dependency playwright-core (npm install playwright-core), or pass --browser ''");
     throw e;
   });
-  const { server, url } = await serve(await bundle());
+  const { server, url } = await serve(await bundle(options.entry));
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: FLAGS });
   const close = async (): Promise<void> => {
     await browser.close();
@@ -113,7 +132,10 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
     type Init = { measured: MeasuredPrecision; kernels: { name: string; op: string; exact: boolean; rescales?: SoftmaxRescales }[]; userAgent: string };
     let init: Init;
     try {
-      init = (await page.evaluate((b) => (globalThis as unknown as { varcheck: { init(b: string): Promise<unknown> } }).varcheck.init(b), backend)) as Init;
+      init = (await page.evaluate(([b, o]) => (globalThis as unknown as { varcheck: { init(b: string, o: object): Promise<unknown> } }).varcheck.init(b, o), [
+        backend,
+        { wgslKeyTiles: options.wgslKeyTiles },
+      ] as const)) as Init;
     } catch (e) {
       throw new BackendUnavailableError('backend', `chromium-${backend}: ${(e as Error).message.split('\n')[0]}${errors.length ? ` (${errors[0]})` : ''}`);
     }
@@ -121,7 +143,7 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
     // Kernel calls go straight over the DevTools protocol as one expression (arguments as a
     // jsLiteral): a third of page.evaluate's cost per call, which the battery makes thousands of.
     const cdp = await page.context().newCDPSession(page);
-    const call = async <T>(method: 'attention' | 'resize', args: unknown[]): Promise<T> => {
+    const call = async <T>(method: string, args: unknown[]): Promise<T> => {
       const r = (await cdp.send('Runtime.evaluate', { expression: `globalThis.varcheck.${method}(...${jsLiteral(args)})`, awaitPromise: true, returnByValue: true })) as {
         result: { value?: unknown };
         exceptionDetails?: { text: string; exception?: { description?: string } };
@@ -169,7 +191,7 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
           return { ...out, data: decodeFloat64(out.data) };
         },
       }));
-    return { backend, userAgent: init.userAgent, measured: { ...init.measured, backend: `chromium-${backend}` }, attention, interpolation, close };
+    return { backend, userAgent: init.userAgent, measured: { ...init.measured, backend: `chromium-${backend}` }, attention, interpolation, call, close };
   } catch (e) {
     await close();
     throw e;

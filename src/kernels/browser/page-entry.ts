@@ -13,14 +13,30 @@ import { probePrecision } from '../gpujs/probe.js';
 import type { Mask } from '../../../spec/mask.js';
 import { BROWSER_LOW_RANK_DELTA } from './page-entry-config.js';
 import { requestWgslDevice, type WebGpuEntry } from '../wgsl/webgpu.js';
-import { wgslExact, type KernelTiming } from '../wgsl/exact.js';
+import { wgslExact, type KernelTiming, type WgslKeyTiles } from '../wgsl/exact.js';
 import { wgslLowRank } from '../wgsl/low-rank.js';
 import { decodeFloat64, encodeFloat64, type WireMatrix } from './wire.js';
 
 const kernels = new Map<string, AttentionKernel | InterpolationKernel>();
 
+/** What `init` built in this page: its backend, measured precision and kernels (in-page names, `…@webgl2`). */
+export interface PageSession {
+  backend: GpuBackend;
+  measured: Awaited<ReturnType<typeof probePrecision>>;
+  kernels: (AttentionKernel | InterpolationKernel)[];
+}
+
+let session: PageSession | undefined;
+
+/** The page's session once `init` ran (for page entries that extend this one, e.g. verify's in-page laws). */
+export function pageSession(): PageSession {
+  if (!session) throw new Error('varcheck page: init(backend) has not run');
+  return session;
+}
+
 const api = {
-  async init(backend: GpuBackend) {
+  /** Build the kernels on `backend`; `wgslKeyTiles` overrides wgsl/exact's adapter-dependent key tiles. */
+  async init(backend: GpuBackend, options: { wgslKeyTiles?: WgslKeyTiles } = {}) {
     const measured = await probePrecision(backend);
     const made: (AttentionKernel | InterpolationKernel)[] = [
       await gpujsExact({ backend }),
@@ -32,9 +48,10 @@ const api = {
       // The hand-written WGSL kernels, on a device of their own with raised limits.
       const gpu = (globalThis as unknown as { navigator: { gpu?: WebGpuEntry } }).navigator.gpu;
       const dev = gpu ? await requestWgslDevice(gpu) : undefined;
-      if (dev) made.push(wgslExact(dev, { name: 'wgsl/exact@webgpu' }), wgslLowRank(dev, { name: 'wgsl/low-rank@webgpu', delta: BROWSER_LOW_RANK_DELTA }));
+      if (dev) made.push(wgslExact(dev, { name: 'wgsl/exact@webgpu', keyTiles: options.wgslKeyTiles }), wgslLowRank(dev, { name: 'wgsl/low-rank@webgpu', delta: BROWSER_LOW_RANK_DELTA }));
     }
     for (const k of made) kernels.set(k.name, k);
+    session = { backend, measured, kernels: made };
     return {
       measured,
       kernels: made.map((k) => ({ name: k.name, op: k.op, exact: 'exact' in k ? k.exact : true, rescales: 'rescales' in k ? k.rescales : undefined })),
@@ -55,6 +72,9 @@ const api = {
     return { h: out.h, w: out.w, c: out.c, data: encodeFloat64(out.data) };
   },
 };
+
+/** The page API as seen from Node: `window.varcheck`. Page entries that extend it add methods here. */
+export const pageApi: typeof api & Record<string, (...args: never[]) => unknown> = api;
 
 (globalThis as unknown as { varcheck: typeof api }).varcheck = api;
 (globalThis as unknown as { varcheckReady: boolean }).varcheckReady = true;

@@ -82,3 +82,19 @@ export function jsLiteral(value: unknown): string {
       .join(',')}}`;
   throw new TypeError(`cannot send a ${typeof value} into the page`);
 }
+
+/**
+ * JSON text of a result crossing back from the page with its non-finite numbers kept (JSON and the
+ * DevTools protocol's by-value results turn a nested ±Infinity or NaN into null; a law's worst
+ * error can be +∞). Read with {@link fromJsonText}.
+ */
+export function toJsonText(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? { $number: String(v) } : v));
+}
+
+/** The value of {@link toJsonText} text. */
+export function fromJsonText(textValue: string): unknown {
+  return JSON.parse(textValue, (_k, v: unknown) =>
+    v !== null && typeof v === 'object' && Object.keys(v).length === 1 && typeof (v as { $number?: unknown }).$number === 'string' ? Number((v as { $number: string }).$number) : v,
+  );
+}

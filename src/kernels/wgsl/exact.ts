@@ -43,9 +43,18 @@ export interface WgslAttentionKernel extends AttentionKernel {
   readonly adapter: string;
 }
 
-/** Keys per workgroup-memory tile for head size `cap`: K and V tiles fit 16 KiB together. */
-function keyTile(cap: number): number {
-  return Math.max(4, Math.min(64, Math.floor(2048 / cap)));
+/**
+ * How many keys a workgroup-memory tile holds: `wide` — as many as fit 16 KiB for K and V together
+ * (2,048 / head class, between 8 and 64: fewer barriers, for hardware GPUs); `compact` — 8 in every
+ * class (the fewest any class uses). A pipeline's compile time on SwiftShader grows with the tile
+ * times the head class (its loops are unrolled): class 64 compiles in about 1.1 s compact and
+ * 4.1 s wide (Chromium 156, 2-core VM), so software adapters get compact tiles by default.
+ */
+export type WgslKeyTiles = 'wide' | 'compact';
+
+/** Keys per workgroup-memory tile for head class `cap` ({@link WgslKeyTiles}). */
+export function keyTile(cap: number, tiles: WgslKeyTiles = 'wide'): number {
+  return tiles === 'compact' ? 8 : Math.max(8, Math.min(64, Math.floor(2048 / cap)));
 }
 
 /**
@@ -64,9 +73,9 @@ export function headClass(n: number): number {
 
 /**
  * The online-softmax structure `wgsl/exact` declares (docs/math.md §8): one rescale per key tile
- * (at least `keyTile(256)` = 8 keys in every head class) and one more where split ranges merge.
+ * (at least 8 keys in every head class, wide or compact) and one more where split ranges merge.
  */
-export const WGSL_EXACT_RESCALES: SoftmaxRescales = { keysPerRescale: keyTile(WGSL_MAX_HEAD), extra: 1 };
+export const WGSL_EXACT_RESCALES: SoftmaxRescales = { keysPerRescale: Math.min(keyTile(WGSL_MAX_HEAD), keyTile(WGSL_MAX_HEAD, 'compact')), extra: 1 };
 
 /** Where a work item writes: its tile's only item writes the normalised output itself. */
 const DIRECT = 0xffffffff;
@@ -82,10 +91,10 @@ const DIRECT = 0xffffffff;
  * multiply-adds). An item that covers its tile's whole key range writes o/l; the others write
  * their (m, l, o) to the partial buffer for {@link wgslCombineSource}.
  */
-export function wgslExactSource(d: number, dv: number): string {
+export function wgslExactSource(d: number, dv: number, tiles: WgslKeyTiles = 'wide'): string {
   const DC = headClass(Math.max(d, dv));
   const C4 = DC / 4;
-  const BK = keyTile(DC);
+  const BK = keyTile(DC, tiles);
   const BQ = WGSL_QUERY_TILE;
   return /* wgsl */ `
 struct Params { lq: u32, items: u32, d: u32, dv: u32, scale: f32, d4: u32, dv4: u32, pad: u32 };
@@ -425,6 +434,8 @@ export interface WgslKernelOptions {
    * Default {@link WGSL_SPLIT_TARGET}.
    */
   splitTarget?: number;
+  /** Key tile shape ({@link WgslKeyTiles}). Default: `compact` on a fallback (software) adapter, else `wide`. */
+  keyTiles?: WgslKeyTiles;
 }
 
 /**
@@ -441,13 +452,15 @@ export function wgslExact(dev: WgslDevice, options: WgslKernelOptions): WgslAtte
   const { device } = dev;
   const target = options.splitTarget ?? WGSL_SPLIT_TARGET;
   if (!(Number.isInteger(target) && target >= 1)) throw new RangeArgumentError('options.splitTarget', `expected an integer ≥ 1, got ${target}`);
+  const tiles = options.keyTiles ?? (dev.fallback ? 'compact' : 'wide');
+  if (tiles !== 'wide' && tiles !== 'compact') throw new RangeArgumentError('options.keyTiles', `expected 'wide' or 'compact', got ${String(tiles)}`);
   type Pipeline = { getBindGroupLayout(i: number): unknown };
   const pipelines = new Map<string, Promise<Pipeline>>();
   const pipelineFor = (kind: 'main' | 'combine', d: number, dv: number): Promise<Pipeline> => {
     const key = `${kind}:${headClass(Math.max(d, dv))}`;
     let pp = pipelines.get(key);
     if (!pp) {
-      pp = computePipeline(device, kind === 'main' ? wgslExactSource(d, dv) : wgslCombineSource(d, dv));
+      pp = computePipeline(device, kind === 'main' ? wgslExactSource(d, dv, tiles) : wgslCombineSource(d, dv));
       pipelines.set(key, pp);
     }
     return pp;
@@ -473,7 +486,7 @@ export function wgslExact(dev: WgslDevice, options: WgslKernelOptions): WgslAtte
       const dv = v.cols;
       if (Math.max(d, dv) > WGSL_MAX_HEAD) throw new RangeArgumentError('input', `head size ${Math.max(d, dv)} > ${WGSL_MAX_HEAD} is not compiled`);
       const limits = keyLimits(mask, Lq, k.rows);
-      const bk = keyTile(headClass(Math.max(d, dv)));
+      const bk = keyTile(headClass(Math.max(d, dv)), tiles);
       const plan = splitItems(queryTiles(limits), bk, { target, minChunk: 4 * bk, dv, maxPartialBytes });
       const nItems = plan.items.length / 4;
       const nSplit = plan.split.length / 4;

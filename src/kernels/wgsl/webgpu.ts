@@ -82,8 +82,10 @@ export interface WebGpuAdapter {
   readonly features: { has(name: string): boolean };
   /** Supported limits. */
   readonly limits: Record<string, number>;
-  /** Vendor/architecture description, where exposed. */
-  readonly info?: object;
+  /** Vendor/architecture description, where exposed (`isFallbackAdapter`: a software adapter such as SwiftShader). */
+  readonly info?: { readonly isFallbackAdapter?: boolean };
+  /** Older spelling of `info.isFallbackAdapter`. */
+  readonly isFallbackAdapter?: boolean;
   /** Request a device. */
   requestDevice(desc?: { requiredFeatures?: string[]; requiredLimits?: Record<string, number> }): Promise<WebGpuDevice>;
 }
@@ -102,6 +104,8 @@ export interface WgslDevice {
   adapter: string;
   /** Can passes be timed with 'timestamp-query'? */
   timestamps: boolean;
+  /** Is it a fallback (software) adapter, e.g. SwiftShader? Kernels may pick cheaper-to-compile shapes there. */
+  fallback?: boolean;
 }
 
 /**
@@ -117,5 +121,6 @@ export async function requestWgslDevice(gpu: WebGpuEntry): Promise<WgslDevice | 
   const requiredLimits: Record<string, number> = {};
   for (const k of want) if (typeof adapter.limits[k] === 'number') requiredLimits[k] = adapter.limits[k];
   const device = await adapter.requestDevice({ requiredFeatures: timestamps ? ['timestamp-query'] : [], requiredLimits });
-  return { device, adapter: JSON.stringify(adapter.info ?? {}), timestamps };
+  const fallback = adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false;
+  return { device, adapter: JSON.stringify(adapter.info ?? {}), timestamps, fallback };
 }
