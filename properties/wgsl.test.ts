@@ -143,7 +143,7 @@ describe('wgsl dispatch tables', () => {
     for (const c of WGSL_HEAD_CLASSES)
       for (const t of ['wide', 'compact'] as const) {
         // The float tolerance assumes at least keysPerRescale keys between rescales: never more than a tile holds.
-        expect(WGSL_EXACT_RESCALES.keysPerRescale).toBeLessThanOrEqual(keyTile(c, t));
+        expect((WGSL_EXACT_RESCALES as { keysPerRescale: number }).keysPerRescale).toBeLessThanOrEqual(keyTile(c, t));
         expect(wgslExactSource(c, c, t)).toContain(`const BK: u32 = ${keyTile(c, t)}u;`);
       }
   });

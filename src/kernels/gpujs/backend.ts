@@ -144,6 +144,28 @@ export function loopLimit(n: number): number {
   return b;
 }
 
+/**
+ * The size a gpu.js kernel allocates for `n` cells: 64 up to 64, the next power of two up to 1,024,
+ * then the next multiple of a quarter of n's octave (1,280, 1,536, 1,792, 2,048, 2,560, …: at most
+ * 25 % more). A kernel sized exactly to each input pays for every new size — gpu.js's webasm
+ * backend builds a WebAssembly module per size signature and keeps the last 8, llvmpipe a shader
+ * variant per texture layout — and the battery draws a new size almost every case. Cells past n are
+ * computed (cheaply: they exit at once) and ignored.
+ */
+export function sizeBucket(n: number): number {
+  if (n <= 64) return 64;
+  if (n <= 1024) return 2 ** Math.ceil(Math.log2(n));
+  const q = 2 ** (Math.floor(Math.log2(n)) - 2);
+  return Math.ceil(n / q) * q;
+}
+
+/** `a` zero-padded to {@link sizeBucket}(a.length) entries, as a Float32Array. */
+export function padded(a: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(sizeBucket(a.length));
+  out.set(a);
+  return out;
+}
+
 /** A gpu.js result as one flat Float32Array (2-D outputs come back as arrays of rows). */
 export async function flatOutput(x: unknown): Promise<Float32Array> {
   const v = await x;
