@@ -1,6 +1,7 @@
 /**
  * `gpujs/upsample-bicubic` and `gpujs/downsample-area`: the resizes of docs/math.md §7 as gpu.js
- * kernels (float32), one output value per thread, weights computed in the shader.
+ * kernels (float32), one output value per thread, weights computed in the shader; input and
+ * output sized by `sizeBucket` (threads past the output return 0 and are dropped).
  * Integer quotients use floor((n + ½)/m), exact even where a GPU divides by multiplying with
  * an approximate reciprocal.
  * @module
@@ -9,7 +10,7 @@ import { checkFeatureMap, featureMap, type FeatureMap } from '../../../spec/matr
 import { PYTORCH_BICUBIC_A } from '../../../spec/interpolation.js';
 import { requireInteger } from '../../../spec/errors.js';
 import type { InterpolationKernel } from '../../../spec/contract.js';
-import { createGpu, flatOutput, LOOP_LIMIT_FLOOR, loopLimit, type GpuBackend } from './backend.js';
+import { createGpu, flatOutput, LOOP_LIMIT_FLOOR, loopLimit, padded, sizeBucket, type GpuBackend } from './backend.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- gpu.js kernel bodies are untyped */
 type Resize = ((...args: any[]) => any) & { setOutput(o: number[]): void };
@@ -30,6 +31,7 @@ function bicubicKernel(gpu: any): Resize {
   return gpu.createKernel(
     function (this: any, x: number[], h: number, w: number, c: number, h2: number, w2: number, a: number, alignCorners: number) {
       const idx = this.thread.x;
+      if (idx >= h2 * w2 * c) return 0;
       const pix = Math.floor((idx + 0.5) / c);
       const ch = idx - pix * c;
       const i = Math.floor((pix + 0.5) / w2);
@@ -77,6 +79,7 @@ function areaKernel(gpu: any, loopMax: number): Resize {
   return gpu.createKernel(
     function (this: any, x: number[], h: number, w: number, c: number, h2: number, w2: number) {
       const idx = this.thread.x;
+      if (idx >= h2 * w2 * c) return 0;
       const pix = Math.floor((idx + 0.5) / c);
       const ch = idx - pix * c;
       const i = Math.floor((pix + 0.5) / w2);
@@ -115,9 +118,10 @@ export async function gpujsUpsampleBicubic(options: GpujsInterpolationOptions): 
     precision: 'float32',
     async run(x: FeatureMap, h2: number, w2: number): Promise<FeatureMap> {
       checkResize(x, h2, w2);
-      k.setOutput([h2 * w2 * x.c]);
-      const out = await flatOutput(k(Float32Array.from(x.data), x.h, x.w, x.c, h2, w2, a, options.convention === 'align-corners' ? 1 : 0));
-      return featureMap(h2, w2, x.c, out);
+      const n = h2 * w2 * x.c;
+      k.setOutput([sizeBucket(n)]);
+      const out = await flatOutput(k(padded(x.data), x.h, x.w, x.c, h2, w2, a, options.convention === 'align-corners' ? 1 : 0));
+      return featureMap(h2, w2, x.c, out.subarray(0, n));
     },
     dispose: () => gpu.destroy(),
   };
@@ -140,9 +144,10 @@ export async function gpujsDownsampleArea(options: GpujsInterpolationOptions): P
         k = areaKernel(gpu, loopMax);
         cache.set(loopMax, k);
       }
-      k.setOutput([h2 * w2 * x.c]);
-      const out = await flatOutput(k(Float32Array.from(x.data), x.h, x.w, x.c, h2, w2));
-      return featureMap(h2, w2, x.c, out);
+      const n = h2 * w2 * x.c;
+      k.setOutput([sizeBucket(n)]);
+      const out = await flatOutput(k(padded(x.data), x.h, x.w, x.c, h2, w2));
+      return featureMap(h2, w2, x.c, out.subarray(0, n));
     },
     dispose: () => gpu.destroy(),
   };

@@ -18,7 +18,7 @@ import type { ExpPolynomial } from '../../../spec/polynomial.js';
 import type { AttentionKernel, FormulaReference } from '../../../spec/contract.js';
 import { chunkedFloat32Profile, clampToValueRange, declaredLowRankBound, lowRankPolynomial, requireDelta, type RoundingProfile } from '../../../spec/certificate.js';
 import { blockChunks } from '../chunks.js';
-import { createGpu, loopLimit, type GpuBackend } from './backend.js';
+import { createGpu, loopLimit, padded, sizeBucket, type GpuBackend } from './backend.js';
 import { chain, readResult } from './exact.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- gpu.js kernel bodies are untyped */
@@ -87,9 +87,10 @@ export function naiveFloat32LowRank(input: AttentionInput, poly: ExpPolynomial):
 function kernels(gpu: any, loopMax: number, pipeline: boolean) {
   const common = { loopMaxIterations: loopMax, precision: 'single', tactic: 'precision', dynamicArguments: true, dynamicOutput: true, pipeline };
   const featureSource =
-    function (this: any, x: number[], alpha: number[], weight: number[], xs: number, d: number, r: number) {
+    function (this: any, x: number[], alpha: number[], weight: number[], xs: number, d: number, r: number, rows: number) {
       const m = this.thread.x;
       const i = this.thread.y;
+      if (i >= rows) return 0;
       let p = weight[m];
       for (let t = 0; t < d; t++) {
         const e = alpha[m * d + t];
@@ -236,17 +237,18 @@ export async function gpujsLowRank(options: GpujsLowRankOptions): Promise<Attent
         cache.set(loopMax, ks);
       }
       // Pipeline passes: each result stays on the device (a texture / storage buffer) and feeds the next; only the output is read back.
-      ks.featuresQ.setOutput([r, q.rows]);
-      const u1 = await chain(ks.featuresQ(Float32Array.from(q.data), alpha, Float32Array.from(wq.weight), f(wq.xs), q.cols, r));
-      ks.featuresK.setOutput([r, k.rows]);
-      const u2 = await chain(ks.featuresK(Float32Array.from(k.data), alpha, Float32Array.from(wk.weight), f(wk.xs), k.cols, r));
+      // Rows and inputs sized by sizeBucket (few distinct sizes, so few per-size builds; padded rows are dropped).
+      ks.featuresQ.setOutput([r, sizeBucket(q.rows)]);
+      const u1 = await chain(ks.featuresQ(padded(q.data), alpha, Float32Array.from(wq.weight), f(wq.xs), q.cols, r, q.rows));
+      ks.featuresK.setOutput([r, sizeBucket(k.rows)]);
+      const u2 = await chain(ks.featuresK(padded(k.data), alpha, Float32Array.from(wk.weight), f(wk.xs), k.cols, r, k.rows));
       ks.blockSums.setOutput([r * w, nChunks]);
-      const sums = await chain(ks.blockSums(u2, Float32Array.from(v.data), starts, ends, r, dv, maxChunk));
+      const sums = await chain(ks.blockSums(u2, padded(v.data), starts, ends, r, dv, maxChunk));
       ks.prefix.setOutput([r * w, nChunks]);
       const S = await chain(ks.prefix(sums, r * w));
-      ks.out.setOutput([dv, q.rows]);
-      const o = await readResult(ks.out(u1, S, level, r, dv));
-      return clampToValueRange(matrix(q.rows, dv, o), v);
+      ks.out.setOutput([dv, sizeBucket(q.rows)]);
+      const o = await readResult(ks.out(u1, S, padded(level), r, dv));
+      return clampToValueRange(matrix(q.rows, dv, o.subarray(0, q.rows * dv)), v);
     },
     dispose: () => gpu.destroy(),
   };
