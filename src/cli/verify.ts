@@ -6,7 +6,8 @@
  * child processes, each taking the next task as soon as it is free. A part run whole runs in exactly
  * one process — so each gpu.js kernel compiles once per backend and Chromium starts once per
  * backend — and the parent merges the rows into the order of a one-process run. Which process runs
- * a law never changes its cases: each law runs with the run's seed.
+ * a law never changes its cases: each law runs with the run's seed. A Chromium part runs its laws
+ * inside the page, next to its kernels (./verify-page.ts, the same suites as on the Node proxies).
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
