@@ -5,9 +5,13 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AttentionKernel } from '../spec/contract.js';
-import { availableBackends, backendAvailable, createGpu, GPU_BACKENDS, LOOP_LIMIT_FLOOR, loopLimit } from '../src/kernels/gpujs/backend.js';
+import { availableBackends, backendAvailable, createGpu, GPU_BACKENDS, LOOP_LIMIT_FLOOR, loopLimit, maxTextureSide, sizeBucket } from '../src/kernels/gpujs/backend.js';
+import { attentionInput, blockCausalMask, DeclinedInputError, scalePyramid } from '../spec/index.js';
+import { mulberry32, uniformMatrix } from '../spec/random.js';
 import { gpujsExact, loopBound } from '../src/kernels/gpujs/exact.js';
-import { gpujsLowRank } from '../src/kernels/gpujs/low-rank.js';
+import { GPUJS_LOW_RANK_PROFILE, gpujsLowRank } from '../src/kernels/gpujs/low-rank.js';
+import { lowRankPolynomial } from '../spec/certificate.js';
+import { multiIndices } from '../spec/low-rank.js';
 import { gpujsDownsampleArea, gpujsUpsampleBicubic } from '../src/kernels/gpujs/interpolation.js';
 import { interpolationBattery } from './battery/interpolation.js';
 import type { InterpolationKernel } from '../spec/contract.js';
@@ -39,6 +43,61 @@ describe('gpu.js backends', () => {
       expect(loopLimit(n)).toBeLessThanOrEqual(2 * n);
     }
   });
+  it('sizeBucket: ≥ n, 64 up to 64, a power of two up to 1,024, then at most 25 % above n; few distinct sizes', () => {
+    const bad: number[] = [];
+    const sizes = new Set<number>();
+    for (let n = 1; n <= 40000; n++) {
+      const b = sizeBucket(n);
+      const ok = b >= n && (n <= 64 ? b === 64 : n <= 1024 ? b === 2 ** Math.ceil(Math.log2(n)) : b <= 1.25 * n);
+      if (!ok) bad.push(n);
+      sizes.add(b);
+    }
+    expect(bad).toEqual([]);
+    expect(sizes.size).toBeLessThan(40);
+  });
+  it.runIf(backends.includes('headlessgl'))(
+    'gpujs/low-rank on headless-gl declines (typed, in errorBound and run) an input whose rank exceeds the texture side, and still runs afterwards',
+    async () => {
+      const k = await gpujsLowRank({ backend: 'headlessgl' });
+      kernels.push(k);
+      expect(k.maxTextureSide).toBe(maxTextureSide(await createGpu('headlessgl')));
+      expect(k.maxTextureSide).toBeLessThan(26334);
+      // The input the 60 s false-alarm bench's guided search found (seed 20250110): d = 17, rank C(22, 5) = 26,334 > 16,384.
+      const m = (rows: number, cols: number, data: number[]) => ({ rows, cols, data: Float64Array.from(data) });
+      const wide = attentionInput(
+        m(
+          2,
+          17,
+          [
+            -8.4e-323, -9e-323, -0.6760359546169629, -0.3944476833567017, -1.282291625160722, 0.7772491481155146, -0.13306191307492535, -1.3265129781793783, 0.8252412818837899, 0.9553173242602483,
+            -0.9435500290710465, -0.1792453704401848, 0.5362846807111047, 1.303086255211381, -0.10834325244650228, 1.4512651534751035, -0.42330933990888236, 2.0354788536833188e-269, -1e-323,
+            1.1515030225273204, -1.0553587744943782, -0.29615477705374316, -0.9027709427755313, -0.24773639068007433, -0.365750679513439, -0.7636095732450474, -0.2203104933723804,
+            -0.09896383015438899, -0.032095169881358694, -1.1116645820438846, 0.5880819924641392, 0.5777031162288031, -1.321906125638632, 0.49130877130664813,
+          ],
+        ),
+        m(
+          2,
+          17,
+          [
+            3.135956035659608e-133, 1.51523890369109e-186, 0.034537633415311526, 0.03232534811832006, -0.9701014081947491, 0.5398899049032472, 0.33569945907220194, 1.223073863424359,
+            -0.6949088803958138, -0.5445231862831853, -0.536230032797902, -0.21509099146351188, 0.5373108631465576, -1.1691605346277338, -0.3504718195181335, 1.4322604096960254, -1.178657229524104,
+            -1.7974359458946624e-272, 1.4999999999999978, 0.08864450245164322, -0.08960388461127863, -0.6240804973058394, -0.17400628211908017, 0.3537906298879529, 0.7767874533310521,
+            -0.3828518965747202, -0.9526124449912444, -0.053383780410513205, -0.771686472930013, 1.229815215105189, -1.3178034787997583, 0.8582853998523193, -0.7698756773024786, -0.45053647295571797,
+          ],
+        ),
+        m(2, 1, [-8.70082207903728e-123, 9.4e-323]),
+        { scale: 0.23065164699397203, mask: blockCausalMask(scalePyramid({ sides: [1, 1] })) },
+      );
+      const rank = multiIndices(17, lowRankPolynomial(wide, 1e-3, GPUJS_LOW_RANK_PROFILE).degree).size;
+      expect(rank).toBeGreaterThan(k.maxTextureSide);
+      expect(() => k.errorBound!(wide)).toThrow(DeclinedInputError);
+      await expect(k.run(wide)).rejects.toThrow(DeclinedInputError);
+      const r = mulberry32(20250110);
+      const small = attentionInput(uniformMatrix(r, 3, 2, 1), uniformMatrix(r, 3, 2, 1), uniformMatrix(r, 3, 2, 1));
+      const out = await k.run(small);
+      expect(Array.from(out.data).every(Number.isFinite)).toBe(true);
+    },
+  );
   it.runIf(process.env.REQUIRE_HEADLESSGL === '1')('REQUIRE_HEADLESSGL=1: headless-gl really runs here', async () => {
     expect(backends).toContain('headlessgl');
     const gpu = await createGpu('headlessgl');

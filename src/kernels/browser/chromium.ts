@@ -129,7 +129,7 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(url);
     await page.waitForFunction(() => (globalThis as unknown as { varcheckReady?: boolean }).varcheckReady === true, undefined, { timeout: 30_000 });
-    type Init = { measured: MeasuredPrecision; kernels: { name: string; op: string; exact: boolean; rescales?: SoftmaxRescales }[]; userAgent: string };
+    type Init = { measured: MeasuredPrecision; kernels: { name: string; op: string; exact: boolean; rescales?: SoftmaxRescales; maxTextureSide?: number }[]; userAgent: string };
     let init: Init;
     try {
       init = (await page.evaluate(([b, o]) => (globalThis as unknown as { varcheck: { init(b: string, o: object): Promise<unknown> } }).varcheck.init(b, o), [
@@ -178,7 +178,10 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
         // wgsl/low-rank's chunked key sums with a scan, gpujs/low-rank's with a sequential prefix.
         if (k.name.startsWith('wgsl/'))
           return Object.assign(base, { errorBound: wgslLowRankBound(BROWSER_LOW_RANK_DELTA), formulaReference: lowRankFormulaReference(BROWSER_LOW_RANK_DELTA, wgslLowRankProfile) });
-        return Object.assign(base, { errorBound: gpujsLowRankBound(BROWSER_LOW_RANK_DELTA), formulaReference: lowRankFormulaReference(BROWSER_LOW_RANK_DELTA, () => GPUJS_LOW_RANK_PROFILE) });
+        return Object.assign(base, {
+          errorBound: gpujsLowRankBound(BROWSER_LOW_RANK_DELTA, k.maxTextureSide ?? Infinity),
+          formulaReference: lowRankFormulaReference(BROWSER_LOW_RANK_DELTA, () => GPUJS_LOW_RANK_PROFILE),
+        });
       });
     const interpolation: InterpolationKernel[] = init.kernels
       .filter((k) => k.op !== 'attention')

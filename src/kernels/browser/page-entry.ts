@@ -54,7 +54,14 @@ const api = {
     session = { backend, measured, kernels: made };
     return {
       measured,
-      kernels: made.map((k) => ({ name: k.name, op: k.op, exact: 'exact' in k ? k.exact : true, rescales: 'rescales' in k ? k.rescales : undefined })),
+      kernels: made.map((k) => ({
+        name: k.name,
+        op: k.op,
+        exact: 'exact' in k ? k.exact : true,
+        rescales: 'rescales' in k ? k.rescales : undefined,
+        // gpujs/low-rank declines inputs whose output textures exceed the backend's side (+∞ crosses as null).
+        maxTextureSide: 'maxTextureSide' in k && Number.isFinite(k.maxTextureSide) ? k.maxTextureSide : undefined,
+      })),
       userAgent: (globalThis as unknown as { navigator: { userAgent: string } }).navigator.userAgent,
     };
   },

@@ -159,6 +159,16 @@ export function sizeBucket(n: number): number {
   return Math.ceil(n / q) * q;
 }
 
+/**
+ * The largest texture side of a gpu.js instance's backend (WebGL's MAX_TEXTURE_SIZE: 16,384 on
+ * llvmpipe), or +∞ where results are not textures (webasm, cpu). A 2-D kernel output is a texture
+ * of exactly its output's width × height, so a kernel must decline inputs that would exceed it.
+ */
+export function maxTextureSide(gpu: GpuInstance): number {
+  const side = (gpu as unknown as { Kernel?: { features?: { maxTextureSize?: number } } }).Kernel?.features?.maxTextureSize;
+  return typeof side === 'number' && side > 0 ? side : Infinity;
+}
+
 /** `a` zero-padded to {@link sizeBucket}(a.length) entries, as a Float32Array. */
 export function padded(a: ArrayLike<number>): Float32Array {
   const out = new Float32Array(sizeBucket(a.length));

@@ -18,7 +18,7 @@ import type { ExpPolynomial } from '../../../spec/polynomial.js';
 import type { AttentionKernel, FormulaReference } from '../../../spec/contract.js';
 import { chunkedFloat32Profile, clampToValueRange, declaredLowRankBound, lowRankPolynomial, requireDelta, type RoundingProfile } from '../../../spec/certificate.js';
 import { blockChunks } from '../chunks.js';
-import { createGpu, loopLimit, padded, sizeBucket, type GpuBackend } from './backend.js';
+import { createGpu, loopLimit, maxTextureSide, padded, sizeBucket, type GpuBackend } from './backend.js';
 import { chain, readResult } from './exact.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- gpu.js kernel bodies are untyped */
@@ -181,21 +181,49 @@ export const GPUJS_KEY_CHUNK = 128;
 /** The arithmetic `gpujs/low-rank` certifies: float32, key sums in chunks of {@link GPUJS_KEY_CHUNK} and a sequential prefix over them. */
 export const GPUJS_LOW_RANK_PROFILE: RoundingProfile = chunkedFloat32Profile(GPUJS_KEY_CHUNK);
 
-/** What `gpujs/low-rank` for target δ declares (and where it declines, also above {@link GPUJS_MAX_DEGREE}). */
-export function gpujsLowRankBound(delta: number): (input: AttentionInput) => number {
+/**
+ * The sides of `gpujs/low-rank`'s 2-D outputs on `input` with rank r (features r × rows, key sums
+ * r·(d_v + 1) × chunks): on a GL backend each is a texture of that size, so no side may exceed the
+ * backend's {@link maxTextureSide}.
+ */
+function outputSides(input: AttentionInput, r: number): number[] {
+  return [r * (input.v.cols + 1), sizeBucket(input.q.rows), sizeBucket(input.k.rows)];
+}
+
+/**
+ * What `gpujs/low-rank` for target δ declares, and where it declines: above {@link GPUJS_MAX_DEGREE},
+ * and where an output texture would be wider than `maxSide` (the backend's {@link maxTextureSide};
+ * e.g. d = 17 certifies degree 5, rank C(22, 5) = 26,334 > 16,384 on llvmpipe).
+ */
+export function gpujsLowRankBound(delta: number, maxSide = Infinity): (input: AttentionInput) => number {
   const declared = declaredLowRankBound(delta, GPUJS_LOW_RANK_PROFILE);
   return (input) => {
     const bound = declared(input);
     const { degree } = lowRankPolynomial(input, delta, GPUJS_LOW_RANK_PROFILE);
     if (degree > GPUJS_MAX_DEGREE) throw new DeclinedInputError('input', `gpujs/low-rank declines: certified degree ${degree} > ${GPUJS_MAX_DEGREE}, the largest its shaders are compiled for`);
+    requireTextureSides(input, multiIndices(input.q.cols, degree).size, maxSide);
     return bound;
   };
 }
 
+/** Decline (typed) where an output texture of rank `r` on `input` would exceed `maxSide`. */
+function requireTextureSides(input: AttentionInput, r: number, maxSide: number): void {
+  const side = Math.max(...outputSides(input, r));
+  if (side > maxSide)
+    throw new DeclinedInputError('input', `gpujs/low-rank declines: an output texture side of ${side} (rank ${r}, ${input.q.rows} × ${input.k.rows} tokens) exceeds this backend's ${maxSide}`);
+}
+
+/** A `gpujs/low-rank` kernel, with the texture limit its declines use. */
+export interface GpujsLowRankKernel extends AttentionKernel {
+  /** The backend's largest texture side ({@link maxTextureSide}; +∞ on webasm and cpu). */
+  readonly maxTextureSide: number;
+}
+
 /** A `gpujs/low-rank` kernel on one backend. */
-export async function gpujsLowRank(options: GpujsLowRankOptions): Promise<AttentionKernel> {
+export async function gpujsLowRank(options: GpujsLowRankOptions): Promise<GpujsLowRankKernel> {
   const delta = requireDelta(options.delta ?? 1e-3);
   const gpu = await createGpu(options.backend);
+  const maxSide = maxTextureSide(gpu);
   const cache = new Map<number, ReturnType<typeof kernels>>();
   return {
     name: options.name ?? `gpujs/low-rank@${options.backend}`,
@@ -203,7 +231,8 @@ export async function gpujsLowRank(options: GpujsLowRankOptions): Promise<Attent
     exact: false,
     masks: ['none', 'block-causal'],
     precision: 'float32',
-    errorBound: gpujsLowRankBound(delta),
+    maxTextureSide: maxSide,
+    errorBound: gpujsLowRankBound(delta, maxSide),
     formulaReference: lowRankFormulaReference(delta, () => GPUJS_LOW_RANK_PROFILE),
     async run(input: AttentionInput): Promise<Matrix> {
       const { q, k, v, scale, mask } = checkAttentionInput(input);
@@ -212,6 +241,7 @@ export async function gpujsLowRank(options: GpujsLowRankOptions): Promise<Attent
       const set = multiIndices(q.cols, poly.degree);
       const form = defaultForm(poly);
       const r = set.size;
+      requireTextureSides(input, r, maxSide);
       const dv = v.cols;
       const w = dv + 1;
       const alpha = exponentTable(set);
