@@ -98,6 +98,18 @@ describe('gpu.js backends', () => {
       expect(Array.from(out.data).every(Number.isFinite)).toBe(true);
     },
   );
+  it.runIf(backends.includes('headlessgl'))('gpujs/exact on headless-gl declares maxTokens = the texture side and rejects more tokens by name; webasm has no such cap', async () => {
+    const k = await gpujsExact({ backend: 'headlessgl' });
+    kernels.push(k);
+    const side = maxTextureSide(await createGpu('headlessgl'));
+    expect(k.maxTokens).toBe(side);
+    const r = mulberry32(7);
+    const tooMany = attentionInput(uniformMatrix(r, 2, 4, 1), uniformMatrix(r, side + 1, 4, 1), uniformMatrix(r, side + 1, 2, 1));
+    await expect(k.run(tooMany)).rejects.toThrow(/takes at most \d+ tokens/);
+    const w = await gpujsExact({ backend: 'webasm' });
+    kernels.push(w);
+    expect(w.maxTokens).toBeUndefined();
+  });
   it.runIf(process.env.REQUIRE_HEADLESSGL === '1')('REQUIRE_HEADLESSGL=1: headless-gl really runs here', async () => {
     expect(backends).toContain('headlessgl');
     const gpu = await createGpu('headlessgl');

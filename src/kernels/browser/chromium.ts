@@ -129,7 +129,7 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(url);
     await page.waitForFunction(() => (globalThis as unknown as { varcheckReady?: boolean }).varcheckReady === true, undefined, { timeout: 30_000 });
-    type Init = { measured: MeasuredPrecision; kernels: { name: string; op: string; exact: boolean; rescales?: SoftmaxRescales; maxTextureSide?: number }[]; userAgent: string };
+    type Init = { measured: MeasuredPrecision; kernels: { name: string; op: string; exact: boolean; rescales?: SoftmaxRescales; maxTextureSide?: number; maxTokens?: number }[]; userAgent: string };
     let init: Init;
     try {
       init = (await page.evaluate(([b, o]) => (globalThis as unknown as { varcheck: { init(b: string, o: object): Promise<unknown> } }).varcheck.init(b, o), [
@@ -168,6 +168,8 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
           precision: 'float32' as const,
           // The in-page kernel's online-softmax structure, for the float tolerance floor (docs/math.md §8).
           ...(k.rescales !== undefined ? { rescales: k.rescales } : {}),
+          // Its capability gate (gpu.js on WebGL: the texture side).
+          ...(k.maxTokens !== undefined ? { maxTokens: k.maxTokens } : {}),
           run: remote,
           get lastTiming() {
             return lastTiming;

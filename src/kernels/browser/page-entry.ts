@@ -61,6 +61,7 @@ const api = {
         rescales: 'rescales' in k ? k.rescales : undefined,
         // gpujs/low-rank declines inputs whose output textures exceed the backend's side (+∞ crosses as null).
         maxTextureSide: 'maxTextureSide' in k && Number.isFinite(k.maxTextureSide) ? k.maxTextureSide : undefined,
+        maxTokens: 'maxTokens' in k ? k.maxTokens : undefined,
       })),
       userAgent: (globalThis as unknown as { navigator: { userAgent: string } }).navigator.userAgent,
     };

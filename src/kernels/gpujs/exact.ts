@@ -20,7 +20,8 @@ import { checkAttentionInput, type AttentionInput } from '../../../spec/attentio
 import { keyLimits } from '../../../spec/mask.js';
 import { matrix, type Matrix } from '../../../spec/matrix.js';
 import type { AttentionKernel } from '../../../spec/contract.js';
-import { createGpu, flatOutput, loopLimit, padded, sizeBucket, type GpuBackend, type GpuInstance } from './backend.js';
+import { createGpu, flatOutput, loopLimit, maxTextureSide, padded, sizeBucket, type GpuBackend, type GpuInstance } from './backend.js';
+import { RangeArgumentError } from '../../../spec/errors.js';
 
 /** Keys per partial row maximum (pass 2). */
 export const MAX_CHUNK = 256;
@@ -208,16 +209,23 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<Attention
   const gpu = await createGpu(options.backend);
   const cache = new Map<number, Passes>();
   const cells = options.tileCells ?? tileCells(options.backend);
+  // A probability tile is a texture as wide as its longest key prefix (padded by sizeBucket), and the
+  // output as tall as the padded query rows: on GL no side may exceed the backend's texture side.
+  const side = maxTextureSide(gpu);
+  const maxTokens = Number.isFinite(side) ? side : undefined;
   return {
     name: options.name ?? `gpujs/exact@${options.backend}`,
     op: 'attention',
     exact: true,
     masks: ['none', 'block-causal'],
     precision: 'float32',
+    ...(maxTokens !== undefined ? { maxTokens } : {}),
     // Row maxima come first (step 2), so no exp is ever rescaled (docs/math.md §8).
     rescales: 'none',
     async run(input: AttentionInput): Promise<Matrix> {
       const { q, k, v, scale, mask } = checkAttentionInput(input);
+      if (maxTokens !== undefined && Math.max(q.rows, k.rows) > maxTokens)
+        throw new RangeArgumentError('input', `${q.rows} queries × ${k.rows} keys: gpujs/exact on ${options.backend} takes at most ${maxTokens} tokens (its texture side; maxTokens)`);
       const Lq = q.rows;
       const L = k.rows;
       const d = q.cols;

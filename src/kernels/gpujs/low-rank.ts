@@ -231,6 +231,7 @@ export async function gpujsLowRank(options: GpujsLowRankOptions): Promise<GpujsL
     exact: false,
     masks: ['none', 'block-causal'],
     precision: 'float32',
+    ...(Number.isFinite(maxSide) ? { maxTokens: maxSide } : {}),
     maxTextureSide: maxSide,
     errorBound: gpujsLowRankBound(delta, maxSide),
     formulaReference: lowRankFormulaReference(delta, () => GPUJS_LOW_RANK_PROFILE),
