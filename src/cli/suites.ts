@@ -52,6 +52,11 @@ export interface SuiteRow {
   result: LawResult;
 }
 
+/** A result as it crosses a process or page boundary: a failure's value and thrown error stay behind (they may not be cloneable). */
+export function portable<R extends LawResult>(r: R): R {
+  return r.status === 'failed' ? { ...r, failure: { ...r.failure, value: undefined, thrown: undefined } } : r;
+}
+
 /** Check every matching law of `suites`, in order. */
 export async function runSuites(suites: readonly Suite[], options: RunSuitesOptions): Promise<SuiteRow[]> {
   const rows: SuiteRow[] = [];

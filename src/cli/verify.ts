@@ -23,7 +23,7 @@ import { VarcheckError } from '../../spec/errors.js';
 import { CHROMIUM_PATH, chromiumInstalled, chromiumKernels, type BrowserKernels } from '../kernels/browser/chromium.js';
 import { GPU_BACKENDS, type GpuBackend } from '../kernels/gpujs/backend.js';
 import { fromJsonText } from '../kernels/browser/wire.js';
-import { kernelSuites, lawMatches, type RunSuitesOptions, type Suite, type SuiteRow } from './suites.js';
+import { kernelSuites, lawMatches, portable, type RunSuitesOptions, type Suite, type SuiteRow } from './suites.js';
 import type { PageLawsOptions } from './verify-page.js';
 import { builtinRegistry, KernelRegistry, registerGpujsKernels } from '../kernels/registry.js';
 
@@ -134,13 +134,9 @@ async function partSuites(part: VerifyPart, settings: BatterySettings, notes: st
   const browser = page;
   return {
     suites,
-    inPage: async (o) => fromPage(await browser.call<string>('runLaws', [{ ...o, settings: { maxKeys: battery.maxKeys, reach: battery.reach } } satisfies PageLawsOptions])),
+    // The page's rows come back as toJsonText text (a worst error may be +∞).
+    inPage: async (o) => fromJsonText(await browser.call<string>('runLaws', [{ ...o, settings: { maxKeys: battery.maxKeys, reach: battery.reach } } satisfies PageLawsOptions])) as SuiteRow[],
   };
-}
-
-/** Rows from the page's `runLaws` ({@link toJsonText} text). */
-function fromPage(text: string): SuiteRow[] {
-  return fromJsonText(text) as SuiteRow[];
 }
 
 /**
@@ -297,11 +293,6 @@ export interface ProcessSummary {
 
 type ToWorker = { kind: 'task'; task: VerifyTask } | { kind: 'end' };
 type FromWorker = { kind: 'ready' } | { kind: 'done'; result: TaskResult };
-
-/** A row as it crosses a process boundary: a failure's value and thrown error stay behind (they may not be cloneable). */
-function portable(r: VerifyRow): VerifyRow {
-  return r.status === 'failed' ? { ...r, failure: { ...r.failure, value: undefined, thrown: undefined } } : r;
-}
 
 /** The loop of a worker process (`varcheck verify --worker`, spawned by {@link runPool}): run tasks as they come, until told to end. */
 async function serveTasks(options: VerifyOptions): Promise<void> {

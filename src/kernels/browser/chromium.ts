@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { AttentionInput } from '../../../spec/attention.js';
 import { BackendUnavailableError, type GpuBackend } from '../gpujs/backend.js';
 import { GPUJS_LOW_RANK_PROFILE, gpujsLowRankBound, lowRankFormulaReference } from '../gpujs/low-rank.js';
-import { BROWSER_LOW_RANK_DELTA } from './page-entry-config.js';
+import { BROWSER_LOW_RANK_DELTA, chromiumName } from './page-entry-config.js';
 import { decodeFloat64, encodeFloat64, jsLiteral, toWire, type WireMatrix } from './wire.js';
 import type { FeatureMap, Matrix } from '../../../spec/matrix.js';
 import type { AttentionKernel, InterpolationKernel } from '../../../spec/contract.js';
@@ -139,7 +139,7 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
     } catch (e) {
       throw new BackendUnavailableError('backend', `chromium-${backend}: ${(e as Error).message.split('\n')[0]}${errors.length ? ` (${errors[0]})` : ''}`);
     }
-    const tag = (name: string): string => name.replace(`@${backend}`, `@chromium-${backend}`);
+    const tag = (name: string): string => chromiumName(name, backend);
     // Kernel calls go straight over the DevTools protocol as one expression (arguments as a
     // jsLiteral): a third of page.evaluate's cost per call, which the battery makes thousands of.
     const cdp = await page.context().newCDPSession(page);
@@ -196,7 +196,7 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
           return { ...out, data: decodeFloat64(out.data) };
         },
       }));
-    return { backend, userAgent: init.userAgent, measured: { ...init.measured, backend: `chromium-${backend}` }, attention, interpolation, call, close };
+    return { backend, userAgent: init.userAgent, measured: { ...init.measured, backend: chromiumName(backend, backend) }, attention, interpolation, call, close };
   } catch (e) {
     await close();
     throw e;
