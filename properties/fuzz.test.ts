@@ -44,7 +44,11 @@ describe('varcheck fuzz robustness', () => {
   it('reports a hanging kernel as a failure and finishes', async () => {
     const r = await fuzzOne('hanging');
     expect(r.exitCode).toBe(1);
-    expect(failureOf(r.results[0]).message).toMatch(/no answer within 3000 ms/);
+    expect(failureOf(r.results[0]).message).toMatch(/no answer within 3000 ms.*fresh process/);
+  });
+  it('does not call a correct kernel that stalls once past its deadline hanging (the call is retried in a fresh process)', async () => {
+    const r = await fuzz({ module: MUTANTS, exportName: 'stallsOnce', seed, runs: 20, timeMs: 8000, deadlineMs: 3000, corpus: mkdtempSync(join(tmpdir(), 'varcheck-stall-')), out: quiet });
+    expect(r.exitCode).toBe(0);
   });
   it('reports a kernel that kills its process as a failure and finishes', async () => {
     const r = await fuzzOne('crashing');

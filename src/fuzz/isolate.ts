@@ -134,8 +134,35 @@ export function isolate(kernel: Kernel, modulePath: string, index: number, optio
     inFlight = next;
     return next;
   };
+  // A call that outlasts its deadline is retried once, in a fresh process with twice the
+  // deadline, before it is reported: a correct kernel on a machine that was busy for a moment is
+  // not called hanging. Once a hang is confirmed, later timeouts of this kernel (the shrinker
+  // replaying smaller inputs) are reported at the first deadline.
+  let hangConfirmed = false;
   const send = async (args: unknown[]): Promise<unknown> => {
     const deadline = callDeadline(options.deadlineMs, args);
+    try {
+      return await attempt(args, deadline);
+    } catch (e) {
+      if (!(e instanceof KernelTimeoutError)) throw e;
+      if (hangConfirmed)
+        throw new KernelTimeoutError(
+          kernel.name,
+          `no answer within ${deadline} ms (the kernel hangs or is too slow for this input: an earlier call outlasted its deadline twice, the second time in a fresh process with twice the time); its process was killed and replaced`,
+        );
+    }
+    try {
+      return await attempt(args, 2 * deadline);
+    } catch (e) {
+      if (!(e instanceof KernelTimeoutError)) throw e;
+      hangConfirmed = true;
+      throw new KernelTimeoutError(
+        kernel.name,
+        `no answer within ${deadline} ms, nor within ${2 * deadline} ms in a fresh process (the kernel hangs or is too slow for this input); its process was killed and replaced`,
+      );
+    }
+  };
+  const attempt = async (args: unknown[], deadline: number): Promise<unknown> => {
     if (!child) void start();
     hold();
     try {
