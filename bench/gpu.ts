@@ -94,7 +94,7 @@ interface Options {
   jsonPath: string;
   /** --md: where the Markdown summary goes, if anywhere. */
   mdPath: string | undefined;
-  /** --sweep t1,t2,…: wgsl/exact on Dawn again with each split target (`splitTarget`), on the exact large cases. */
+  /** --sweep t1,t2,…: wgsl/exact on Dawn again with each split target (`splitTarget`) on the exact large cases, and wgsl/low-rank with stored and fused features on the low-rank ones. */
   sweep: number[];
   /** --reps: timed runs per GPU kernel and large case after the compiling run; the medians are reported. */
   reps: number;
@@ -620,19 +620,24 @@ async function largeCasePhase(entries: readonly Entry[], opts: Options, rows: Ro
 }
 
 /**
- * Phase (c), --sweep: wgsl/exact on Dawn built with each split target, on the exact large cases
- * (timed and judged like phase (b), peers not re-run), so that the default
- * ({@link WGSL_SPLIT_TARGET}) is chosen from measurements on the device.
+ * Phase (c), --sweep: wgsl/exact on Dawn built with each split target, on the exact large cases,
+ * and wgsl/low-rank with stored and with fused features, on the low-rank ones (timed and judged
+ * like phase (b), peers not re-run), so that the defaults ({@link WGSL_SPLIT_TARGET}, `stored`)
+ * are chosen from measurements on the device.
  */
 async function sweepPhase(dawn: NonNullable<Kernels['dawn']>, opts: Options, rows: Row[], onMeasured: (row: Row) => void): Promise<void> {
   const none: PeerTimes = { cpuExactMs: NaN, onnxMs: null };
   for (const { label, spec } of largePyramids(opts.quick)) {
     const pyramid = scalePyramid(spec);
     const groups = rowGroups(pyramid.blocks, opts.sampleRows);
-    for (const head of HEADS.filter((h) => h.exact)) {
+    for (const head of HEADS) {
       const c = largeCase(label, pyramid, head, groups);
-      for (const t of opts.sweep) {
-        const kernel = wgslExact(dawn.dev, { name: `wgsl/exact@node-webgpu splitTarget ${t}${t === WGSL_SPLIT_TARGET ? ' (default)' : ''}`, splitTarget: t });
+      const kernels = head.exact
+        ? opts.sweep.map((t) => wgslExact(dawn.dev, { name: `wgsl/exact@node-webgpu splitTarget ${t}${t === WGSL_SPLIT_TARGET ? ' (default)' : ''}`, splitTarget: t }))
+        : (['stored', 'fused'] as const).map((features) =>
+            wgslLowRank(dawn.dev, { name: `wgsl/low-rank@node-webgpu features ${features}${features === 'stored' ? ' (default)' : ''}`, delta: DELTA, features }),
+          );
+      for (const kernel of kernels) {
         const row = await measureKernel({ kernel, measured: dawn.measured, where: 'node-webgpu' }, c, none, opts.reps);
         rows.push(row);
         onMeasured(row);
@@ -743,7 +748,7 @@ function writeMarkdown(path: string, report: Report, numRuns: number, t: Cells):
       ...(report.sweep?.length
         ? (() => {
             const w = largeTable(report.sweep, report.sampleRows);
-            return ['Split-target sweep of wgsl/exact on Dawn (`--sweep`):', '', mdRow(w.header), mdRow(w.header.map(() => '---')), ...w.body.map(mdRow), ''];
+            return ['Sweep on Dawn (`--sweep`): wgsl/exact split targets, wgsl/low-rank feature modes:', '', mdRow(w.header), mdRow(w.header.map(() => '---')), ...w.body.map(mdRow), ''];
           })()
         : []),
     ].join('\n'),
@@ -787,7 +792,7 @@ async function main(): Promise<number> {
   printLarge(t);
   if (report.sweep?.length) {
     const w = largeTable(report.sweep, opts.sampleRows);
-    console.log(`\n(c) split-target sweep of wgsl/exact on Dawn\n\n${table(w.header, w.body)}`);
+    console.log(`\n(c) sweep on Dawn: wgsl/exact split targets, wgsl/low-rank feature modes\n\n${table(w.header, w.body)}`);
   }
   const speedups = lowRankSpeedups(large);
   if (speedups.length) console.log(`\nlow-rank vs exact on the same input:\n${speedups.map((l) => `  ${l}`).join('\n')}`);

@@ -87,6 +87,25 @@ if (chromiumInstalled()) {
             expect(k.lastTiming?.endToEndMs).toBeGreaterThan(0);
           }, 120_000);
         }
+        it("wgsl/low-rank with features: 'fused' returns the same outputs, bit for bit, as with stored features (same products in the same order)", async () => {
+          const stored = wgsl.find((k) => !k.exact);
+          expect(stored, 'wgsl/low-rank in the page').toBeDefined();
+          const fusedSession = await chromiumKernels('webgpu', { wgslFeatures: 'fused' });
+          sessions.push(fusedSession);
+          const fused = fusedSession.attention.find((k) => k.name === stored!.name)!;
+          const r = mulberry32(20250108);
+          const p = scalePyramid({ geometric: 16 });
+          for (const [x, what] of [
+            [attentionInput(uniformMatrix(r, p.L, 3, 0.5), uniformMatrix(r, p.L, 3, 0.5), uniformMatrix(r, p.L, 2, 4), { mask: blockCausalMask(p) }), 'block-causal'],
+            [attentionInput(uniformMatrix(r, 37, 4, 0.5), uniformMatrix(r, 300, 4, 0.5), uniformMatrix(r, 300, 5, 1)), 'unmasked, L_q ≠ L_k'],
+          ] as const) {
+            const a = await stored!.run(x);
+            const b = await fused.run(x);
+            expect(b.rows * b.cols, what).toBe(a.rows * a.cols);
+            expect(maxAbsDiff(a.data, b.data), what).toBe(0);
+            expect(maxAbsDiff(a.data, attention(x).data), what).toBeGreaterThan(0);
+          }
+        }, 120_000);
       });
     }
     for (const k of session.interpolation) describeLaws(`chromium › ${k.name}`, interpolationBattery(k, { numRuns: runs }), { kernel: k.name, knownGaps: KNOWN_GAPS });

@@ -17,7 +17,7 @@ import { decodeFloat64, encodeFloat64, jsLiteral, toWire, type WireMatrix } from
 import type { FeatureMap, Matrix } from '../../../spec/matrix.js';
 import type { AttentionKernel, InterpolationKernel } from '../../../spec/contract.js';
 import type { KernelTiming, WgslKeyTiles } from '../wgsl/exact.js';
-import { wgslLowRankBound, wgslLowRankProfile } from '../wgsl/low-rank.js';
+import { wgslLowRankBound, wgslLowRankProfile, type FeatureMode } from '../wgsl/low-rank.js';
 import type { MeasuredPrecision, SoftmaxRescales } from '../../../spec/contract.js';
 
 /** Where Debian installs Chromium. */
@@ -73,6 +73,8 @@ export interface ChromiumOptions {
    * SwiftShader (cheap to compile), `wide` on a hardware one; `wide` checks the hardware shape on SwiftShader.
    */
   wgslKeyTiles?: WgslKeyTiles;
+  /** wgsl/low-rank's feature mode in the page (WebGPU; {@link FeatureMode}). @defaultValue 'stored' */
+  wgslFeatures?: FeatureMode;
 }
 
 async function bundle(entry?: string): Promise<string> {
@@ -134,7 +136,7 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
     try {
       init = (await page.evaluate(([b, o]) => (globalThis as unknown as { varcheck: { init(b: string, o: object): Promise<unknown> } }).varcheck.init(b, o), [
         backend,
-        { wgslKeyTiles: options.wgslKeyTiles },
+        { wgslKeyTiles: options.wgslKeyTiles, wgslFeatures: options.wgslFeatures },
       ] as const)) as Init;
     } catch (e) {
       throw new BackendUnavailableError('backend', `chromium-${backend}: ${(e as Error).message.split('\n')[0]}${errors.length ? ` (${errors[0]})` : ''}`);

@@ -1,7 +1,8 @@
 /**
  * `wgsl/low-rank`: the polynomial method (docs/math.md §5) as hand-written WGSL, float32, in one
- * submission of five passes: features U1 = φ(Q) and U2 = φ(K) (one invocation per (row,
- * monomial), the same float32 operation order as the naive reference); per chunk of key rows
+ * submission of up to five passes: features U1 = φ(Q) and U2 = φ(K) (one invocation per (row,
+ * monomial), the same float32 operation order as the naive reference; with `features: 'fused'`
+ * these two passes go and each consumer evaluates the features it needs); per chunk of key rows
  * (chunks never straddle a scale block) the sums of U2ᵀ[V | 1]; block prefix sums S_b by a
  * parallel (Hillis–Steele) scan over the chunks in workgroup memory; each output row
  * U1·S_{block(row)} divided by its last column. It declares the certified polynomial's bound
@@ -29,38 +30,64 @@ struct Params { a: u32, b: u32, c: u32, e: u32, f: u32, g: u32, x: f32, pad: f32
 @group(0) @binding(0) var<uniform> P: Params;
 `;
 
-/** U[i·r + m] = weight_m · Π_t (xs·x_it)^α_mt, rounded as the naive float32 reference does. a = rows, b = d, c = r. */
-const FEATURES =
-  HEADER +
-  /* wgsl */ `
-@group(0) @binding(1) var<storage, read> X: array<f32>;
+/** Where the features φ(Q) and φ(K) live: computed once into buffers by their own passes, or evaluated where they are used. */
+export type FeatureMode = 'stored' | 'fused';
+
+/**
+ * The feature φ_m(X_i) = weight_m · Π_t (xs·X_it)^α_mt of row `i` of the d-column X, rounded as
+ * the naive float32 reference does: the same float32 products in the same order in both modes.
+ */
+const FEATURE_FN = /* wgsl */ `
+fn feature(i: u32, m: u32, d: u32, xs: f32) -> f32 {
+  var p = weight[m];
+  for (var t: u32 = 0u; t < d; t++) {
+    let y = xs * X[i * d + t];
+    let e = alpha[m * d + t];
+    for (var n: u32 = 0u; n < e; n++) { p = p * y; }
+  }
+  return p;
+}
+`;
+
+/** The bindings that give a pass its features from binding 1 on, and the expression of φ_m of row `row`. */
+function featureSource(mode: FeatureMode, buffer: string, row: string, d: string): { bindings: string; term: string; next: number } {
+  if (mode === 'stored') return { bindings: `@group(0) @binding(1) var<storage, read> ${buffer}: array<f32>;\n`, term: `${buffer}[${row} * P.b + m]`, next: 2 };
+  return {
+    bindings: `@group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> alpha: array<u32>;
 @group(0) @binding(3) var<storage, read> weight: array<f32>;
+${FEATURE_FN}`,
+    term: `feature(${row}, m, ${d}, P.x)`,
+    next: 4,
+  };
+}
+
+/** U[i·r + m] = φ_m(X_i) (stored mode). a = rows, b = r, d = e, x = scale. */
+const FEATURES =
+  HEADER +
+  featureSource('fused', '', 'i', 'P.e').bindings +
+  /* wgsl */ `
 @group(0) @binding(4) var<storage, read_write> U: array<f32>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let idx = (wg.x + wg.y * nw.x) * ${WG}u + lid;
-  if (idx >= P.a * P.c) { return; }
-  let i = idx / P.c;
-  let m = idx - i * P.c;
-  var p = weight[m];
-  for (var t: u32 = 0u; t < P.b; t++) {
-    let y = P.x * X[i * P.b + t];
-    let e = alpha[m * P.b + t];
-    for (var n: u32 = 0u; n < e; n++) { p = p * y; }
-  }
-  U[idx] = p;
+  if (idx >= P.a * P.b) { return; }
+  let i = idx / P.b;
+  let m = idx - i * P.b;
+  U[idx] = feature(i, m, P.e, P.x);
 }
 `;
 
-/** sums[chunk·W + cell] = Σ_{j ∈ chunk} U2[j, m]·[V | 1][j, c], cell = m·w + c. a = W, b = r, c = dv, e = chunks. */
-const CHUNK_SUMS =
-  HEADER +
-  /* wgsl */ `
-@group(0) @binding(1) var<storage, read> U2: array<f32>;
-@group(0) @binding(2) var<storage, read> V: array<f32>;
-@group(0) @binding(3) var<storage, read> chunks: array<vec2<u32>>;
-@group(0) @binding(4) var<storage, read_write> sums: array<f32>;
+/** sums[chunk·W + cell] = Σ_{j ∈ chunk} φ_m(K_j)·[V | 1][j, c], cell = m·w + c. a = W, b = r, c = dv, e = chunks, f = d, x = key scale. */
+const CHUNK_SUMS = (mode: FeatureMode): string => {
+  const f = featureSource(mode, 'U2', 'j', 'P.f');
+  return (
+    HEADER +
+    f.bindings +
+    /* wgsl */ `
+@group(0) @binding(${f.next}) var<storage, read> V: array<f32>;
+@group(0) @binding(${f.next + 1}) var<storage, read> chunks: array<vec2<u32>>;
+@group(0) @binding(${f.next + 2}) var<storage, read_write> sums: array<f32>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let idx = (wg.x + wg.y * nw.x) * ${WG}u + lid;
@@ -75,11 +102,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<
   for (var j: u32 = span.x; j < span.y; j++) {
     var vv: f32 = 1.0;
     if (c < P.c) { vv = V[j * P.c + c]; }
-    acc = acc + U2[j * P.b + m] * vv;
+    acc = acc + ${f.term} * vv;
   }
   sums[idx] = acc;
 }
-`;
+`
+  );
+};
 
 /**
  * One workgroup of `n` (a power of two ≥ the chunk count) invocations per cell: inclusive
@@ -111,14 +140,16 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<
 }
 `;
 
-/** out[i·dv + c] = Σ_m U1[i, m]·S[level_i, m, c] / Σ_m U1[i, m]·S[level_i, m, dv]. a = rows, b = r, c = dv. */
-const OUTPUT =
-  HEADER +
-  /* wgsl */ `
-@group(0) @binding(1) var<storage, read> U1: array<f32>;
-@group(0) @binding(2) var<storage, read> S: array<f32>;
-@group(0) @binding(3) var<storage, read> level: array<u32>;
-@group(0) @binding(4) var<storage, read_write> O: array<f32>;
+/** out[i·dv + c] = Σ_m φ_m(Q_i)·S[level_i, m, c] / Σ_m φ_m(Q_i)·S[level_i, m, dv]. a = rows, b = r, c = dv, e = d, x = query scale. */
+const OUTPUT = (mode: FeatureMode): string => {
+  const f = featureSource(mode, 'U1', 'i', 'P.e');
+  return (
+    HEADER +
+    f.bindings +
+    /* wgsl */ `
+@group(0) @binding(${f.next}) var<storage, read> S: array<f32>;
+@group(0) @binding(${f.next + 1}) var<storage, read> level: array<u32>;
+@group(0) @binding(${f.next + 2}) var<storage, read_write> O: array<f32>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let idx = (wg.x + wg.y * nw.x) * ${WG}u + lid;
@@ -130,15 +161,17 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<
   var num: f32 = 0.0;
   var den: f32 = 0.0;
   for (var m: u32 = 0u; m < P.b; m++) {
-    let u = U1[i * P.b + m];
+    let u = ${f.term};
     num = num + u * S[base + m * w + c];
     den = den + u * S[base + m * w + P.c];
   }
   O[idx] = num / den;
 }
-`;
+`
+  );
+};
 
-/** How `wgsl/low-rank` cuts the keys of an input: chunk size (doubled until ≤ 256 chunks), the chunks, and the scan's lanes. */
+/** How `wgsl/low-rank` cuts the keys of an input: chunk size (256, doubled until ≤ 256 chunks), the chunks, and the scan's lanes. */
 export interface KeyChunking {
   /** Most keys in one chunk. */
   size: number;
@@ -181,11 +214,19 @@ export interface WgslLowRankOptions {
   name: string;
   /** Target additive error δ. @defaultValue 1e-3 */
   delta?: number;
+  /**
+   * Where the features live ({@link FeatureMode}): `stored` runs two feature passes and keeps
+   * φ(Q), φ(K) in buffers; `fused` evaluates each feature where it is used (no feature passes or
+   * buffers, (d_v + 1)× the feature arithmetic). Same outputs bit for bit. `bench/gpu.ts --sweep`
+   * times both. @defaultValue 'stored'
+   */
+  features?: FeatureMode;
 }
 
 /** `wgsl/low-rank` on a WebGPU device; `dispose()` destroys the device. */
 export function wgslLowRank(dev: WgslDevice, options: WgslLowRankOptions): WgslAttentionKernel {
   const delta = requireDelta(options.delta ?? 1e-3);
+  const mode = options.features ?? 'stored';
   const { device } = dev;
   type Pipeline = { getBindGroupLayout(i: number): unknown };
   let pipes: Promise<Pipeline[]> | undefined;
@@ -217,10 +258,10 @@ export function wgslLowRank(dev: WgslDevice, options: WgslLowRankOptions): WgslA
       const dv = v.cols;
       const W = r * (dv + 1);
       const nChunks = cut.chunks.length / 2;
-      const biggest = 4 * Math.max(k.rows * r, q.rows * r, nChunks * W);
-      if (biggest > maxBytes) throw new RangeArgumentError('input', `rank ${r} at L = ${k.rows} needs ${biggest} bytes in one buffer; this device allows ${maxBytes}`);
-      pipes ??= Promise.all([FEATURES, CHUNK_SUMS, OUTPUT].map((code) => computePipeline(device, code)));
-      const [pf, pc, po] = await pipes;
+      const biggest = 4 * Math.max(k.rows * d, q.rows * d, k.rows * dv, nChunks * W, mode === 'stored' ? Math.max(k.rows, q.rows) * r : 0);
+      if (biggest > maxBytes) throw new RangeArgumentError('input', `rank ${r}, d = ${d}, d_v = ${dv} at L = ${k.rows} needs ${biggest} bytes in one buffer; this device allows ${maxBytes}`);
+      pipes ??= Promise.all([CHUNK_SUMS(mode), OUTPUT(mode), ...(mode === 'stored' ? [FEATURES] : [])].map((code) => computePipeline(device, code)));
+      const [pc, po, pf] = await pipes;
       let scan = scans.get(lanes);
       if (!scan) {
         scan = computePipeline(device, SCAN(lanes));
@@ -239,41 +280,46 @@ export function wgslLowRank(dev: WgslDevice, options: WgslLowRankOptions): WgslA
       const group = (pipeline: { getBindGroupLayout(i: number): unknown }, buffers: WebGpuBuffer[]): unknown => bindGroup(device, pipeline, buffers);
       try {
         const alphaB = keep(storageBuffer(device, alpha));
-        const u1 = scratch(q.rows * r);
-        const u2 = scratch(k.rows * r);
         const sums = scratch(nChunks * W);
         const S = scratch(blocks.length * W);
         const out = scratch(q.rows * dv, BufferUsage.COPY_SRC);
+        const qB = keep(storageBuffer(device, Float32Array.from(q.data)));
+        const kB = keep(storageBuffer(device, Float32Array.from(k.data)));
+        const wqB = keep(storageBuffer(device, Float32Array.from(wq.weight)));
+        const wkB = keep(storageBuffer(device, Float32Array.from(wk.weight)));
+        // Stored: φ(Q), φ(K) by their own passes; fused: each consumer reads X, α and the weights.
+        let featurePasses: { pipeline: unknown; group: unknown; workgroups: number }[] = [];
+        let keyFeatures = [kB, alphaB, wkB];
+        let queryFeatures = [qB, alphaB, wqB];
+        if (mode === 'stored') {
+          const u1 = scratch(q.rows * r);
+          const u2 = scratch(k.rows * r);
+          featurePasses = [
+            { pipeline: pf, group: group(pf, [uniform([q.rows, r, 0, d], Math.fround(wq.xs)), qB, alphaB, wqB, u1]), workgroups: Math.ceil((q.rows * r) / WG) },
+            { pipeline: pf, group: group(pf, [uniform([k.rows, r, 0, d], Math.fround(wk.xs)), kB, alphaB, wkB, u2]), workgroups: Math.ceil((k.rows * r) / WG) },
+          ];
+          keyFeatures = [u2];
+          queryFeatures = [u1];
+        }
         const passes = [
-          {
-            pipeline: pf,
-            group: group(pf, [
-              uniform([q.rows, d, r], Math.fround(wq.xs)),
-              keep(storageBuffer(device, Float32Array.from(q.data))),
-              alphaB,
-              keep(storageBuffer(device, Float32Array.from(wq.weight))),
-              u1,
-            ]),
-            workgroups: Math.ceil((q.rows * r) / WG),
-          },
-          {
-            pipeline: pf,
-            group: group(pf, [
-              uniform([k.rows, d, r], Math.fround(wk.xs)),
-              keep(storageBuffer(device, Float32Array.from(k.data))),
-              alphaB,
-              keep(storageBuffer(device, Float32Array.from(wk.weight))),
-              u2,
-            ]),
-            workgroups: Math.ceil((k.rows * r) / WG),
-          },
+          ...featurePasses,
           {
             pipeline: pc,
-            group: group(pc, [uniform([W, r, dv, nChunks], 0), u2, keep(storageBuffer(device, Float32Array.from(v.data))), keep(storageBuffer(device, cut.chunks)), sums]),
+            group: group(pc, [
+              uniform([W, r, dv, nChunks, d], Math.fround(wk.xs)),
+              ...keyFeatures,
+              keep(storageBuffer(device, Float32Array.from(v.data))),
+              keep(storageBuffer(device, cut.chunks)),
+              sums,
+            ]),
             workgroups: Math.ceil((nChunks * W) / WG),
           },
           { pipeline: ps, group: group(ps, [uniform([W, 0, 0, nChunks, blocks.length], 0), sums, keep(storageBuffer(device, cut.lastChunk)), S]), workgroups: W },
-          { pipeline: po, group: group(po, [uniform([q.rows, r, dv], 0), u1, S, keep(storageBuffer(device, level)), out]), workgroups: Math.ceil((q.rows * dv) / WG) },
+          {
+            pipeline: po,
+            group: group(po, [uniform([q.rows, r, dv, d], Math.fround(wq.xs)), ...queryFeatures, S, keep(storageBuffer(device, level)), out]),
+            workgroups: Math.ceil((q.rows * dv) / WG),
+          },
         ];
         const { data, kernelMs, passMs } = await dispatchAndRead(dev, passes, out, q.rows * dv * 4);
         lastTiming = { kernelMs, passMs, endToEndMs: performance.now() - t0 };
