@@ -70,7 +70,10 @@ export function isolate(kernel: Kernel, modulePath: string, index: number, optio
   let child: ChildProcess | undefined;
   let ready: Promise<void> | undefined;
   let nextId = 0;
-  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  // Calls out, each with the process it was sent to: a process that exits fails only its own calls.
+  // (A process killed at a deadline may report its exit after the retry or the next call went to
+  // its replacement; that call must not be failed as a crash.)
+  const pending = new Map<number, { proc: ChildProcess; resolve(v: unknown): void; reject(e: Error): void }>();
   const start = (): Promise<void> => {
     const proc = fork(workerFile, [], {
       execArgv: fromSources ? ['--import', tsxLoader()] : [],
@@ -95,6 +98,7 @@ export function isolate(kernel: Kernel, modulePath: string, index: number, optio
         // Before 'ready': the module did not load (not the kernel's verdict). After: the kernel crashed its process mid-call.
         rej(new IsolationError('worker', `the isolation process ${how} before it was ready${tail ? `: ${tail}` : ''}`));
         for (const [id, p] of pending) {
+          if (p.proc !== proc) continue;
           pending.delete(id);
           p.reject(new KernelThrewError(kernel.name, `the kernel crashed its isolation process (it ${how})${tail ? `: ${tail}` : ''}`));
         }
@@ -181,6 +185,7 @@ export function isolate(kernel: Kernel, modulePath: string, index: number, optio
         rej(new KernelTimeoutError(kernel.name, `no answer within ${deadline} ms (the kernel hangs or is too slow for this input); its process was killed and replaced`));
       }, deadline);
       pending.set(id, {
+        proc,
         resolve: (v) => {
           clearTimeout(timer);
           res(v);
