@@ -1,6 +1,7 @@
 /**
- * Run a user's kernel in a child process with a deadline per call: a hang becomes a reported
- * failure ("no answer within N ms") and the process is killed and replaced; a throw becomes a
+ * Run a user's kernel in a child process with a deadline per call: a call that outlasts it is
+ * retried once in a fresh process with twice the time, and a hang confirmed that way becomes a
+ * reported failure ("no answer within N ms") with the process killed and replaced; a throw becomes a
  * failure with the kernel's message; a crash (a native addon aborting, a segfault) becomes a
  * failure with the exit signal, not the fuzzer's death. A process, not a worker thread: native
  * addons that are not context-aware (headless-gl's `gl`, onnxruntime-node) cannot load in a worker
