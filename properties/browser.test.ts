@@ -40,9 +40,10 @@ if (chromiumInstalled()) {
   for (const backend of ['webgl2', 'webgpu'] as const) {
     let session: BrowserKernels;
     try {
-      // `varcheck verify` runs wgsl/exact with the adapter's default key tiles (compact on SwiftShader);
-      // the tests run the hardware GPUs' wide tiles, so CI checks that shape too.
-      session = await chromiumKernels(backend, { wgslKeyTiles: 'wide' });
+      // `varcheck verify` runs the WGSL kernels in the adapter's default shapes (on SwiftShader:
+      // compact key tiles, sequential key sums); the tests run the hardware GPUs' shapes (wide
+      // tiles, sliced key sums), so CI checks both.
+      session = await chromiumKernels(backend, { wgslKeyTiles: 'wide', wgslKeySums: 'sliced' });
     } catch (e) {
       // WebGL2 must work in Chromium; WebGPU only where an adapter appears.
       if (backend === 'webgl2' || requireWebgpu) throw e;
@@ -87,10 +88,37 @@ if (chromiumInstalled()) {
             expect(k.lastTiming?.endToEndMs).toBeGreaterThan(0);
           }, 120_000);
         }
-        it("wgsl/low-rank with features: 'fused' returns the same outputs, bit for bit, as with stored features (same products in the same order)", async () => {
+        it('wgsl/exact compiled with constant d, d_v (specialize) or not, over whole tiles or not, returns the same outputs, bit for bit (same operations in the same order)', async () => {
+          const base = wgsl.find((k) => k.exact);
+          expect(base, 'wgsl/exact in the page').toBeDefined();
+          const r = mulberry32(20250109);
+          const p = scalePyramid({ geometric: 16 });
+          const inputs = [
+            [attentionInput(uniformMatrix(r, p.L, 16, 1), uniformMatrix(r, p.L, 16, 1), uniformMatrix(r, p.L, 16, 4), { mask: blockCausalMask(p) }), 'block-causal, d = d_v = 16'],
+            [attentionInput(uniformMatrix(r, 37, 5, 1), uniformMatrix(r, 300, 5, 1), uniformMatrix(r, 300, 7, 2)), 'unmasked, L_q ≠ L_k, d = 5, d_v = 7'],
+          ] as const;
+          const want = await Promise.all(inputs.map(([x]) => base!.run(x)));
+          for (const [specialize, fullTiles] of [
+            [true, true],
+            [true, false],
+            [false, true],
+          ] as const) {
+            const other = await chromiumKernels('webgpu', { wgslKeyTiles: 'wide', wgslSpecialize: specialize, wgslFullTiles: fullTiles });
+            sessions.push(other);
+            const k = other.attention.find((a) => a.name === base!.name)!;
+            for (const [n, [x, what]] of inputs.entries()) {
+              const got = await k.run(x);
+              const label = `${what}, specialize ${specialize}, fullTiles ${fullTiles}`;
+              expect(got.rows * got.cols, label).toBe(want[n].rows * want[n].cols);
+              expect(maxAbsDiff(got.data, want[n].data), label).toBe(0);
+              expect(maxAbsDiff(got.data, attention(x).data), label).toBeGreaterThan(0);
+            }
+          }
+        }, 180_000);
+        it("wgsl/low-rank with features: 'fused' and constant sizes (specialize) returns the same outputs, bit for bit, as with stored features and uniform sizes (same products in the same order)", async () => {
           const stored = wgsl.find((k) => !k.exact);
           expect(stored, 'wgsl/low-rank in the page').toBeDefined();
-          const fusedSession = await chromiumKernels('webgpu', { wgslFeatures: 'fused' });
+          const fusedSession = await chromiumKernels('webgpu', { wgslFeatures: 'fused', wgslKeySums: 'sliced', wgslSpecialize: true });
           sessions.push(fusedSession);
           const fused = fusedSession.attention.find((k) => k.name === stored!.name)!;
           const r = mulberry32(20250108);

@@ -17,9 +17,9 @@ export { gpujsUpsampleBicubic, gpujsDownsampleArea } from './gpujs/interpolation
 export type { GpujsInterpolationOptions } from './gpujs/interpolation.js';
 export { probePrecision } from './gpujs/probe.js';
 export { wgslExact, splitItems, WGSL_QUERY_TILE, WGSL_MAX_HEAD, WGSL_SPLIT_TARGET, WGSL_EXACT_RESCALES, keyTile } from './wgsl/exact.js';
-export type { KernelTiming, SplitPlan, WgslAttentionKernel, WgslKernelOptions, WgslKeyTiles } from './wgsl/exact.js';
+export type { KernelTiming, SplitPlan, WgslAttentionKernel, WgslKernelOptions, WgslKeyTiles, WgslExactShape } from './wgsl/exact.js';
 export { wgslLowRank, keyChunking, wgslLowRankProfile, wgslLowRankBound } from './wgsl/low-rank.js';
-export type { WgslLowRankOptions, KeyChunking, FeatureMode } from './wgsl/low-rank.js';
+export type { WgslLowRankOptions, KeyChunking, FeatureMode, KeySums } from './wgsl/low-rank.js';
 export { blockChunks } from './chunks.js';
 export type { KeyChunks } from './chunks.js';
 export { nodeWgslDevice } from './wgsl/node.js';

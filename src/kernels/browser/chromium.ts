@@ -16,8 +16,8 @@ import { BROWSER_LOW_RANK_DELTA, chromiumName } from './page-entry-config.js';
 import { decodeFloat64, encodeFloat64, jsLiteral, toWire, type WireMatrix } from './wire.js';
 import type { FeatureMap, Matrix } from '../../../spec/matrix.js';
 import type { AttentionKernel, InterpolationKernel } from '../../../spec/contract.js';
-import type { KernelTiming, WgslKeyTiles } from '../wgsl/exact.js';
-import { wgslLowRankBound, wgslLowRankProfile, type FeatureMode } from '../wgsl/low-rank.js';
+import type { KernelTiming, WgslKernelOptions, WgslKeyTiles } from '../wgsl/exact.js';
+import { wgslLowRankBound, wgslLowRankProfile, type FeatureMode, type KeySums, type WgslLowRankOptions } from '../wgsl/low-rank.js';
 import type { MeasuredPrecision, SoftmaxRescales } from '../../../spec/contract.js';
 
 /** Where Debian installs Chromium. */
@@ -73,8 +73,17 @@ export interface ChromiumOptions {
    * SwiftShader (cheap to compile), `wide` on a hardware one; `wide` checks the hardware shape on SwiftShader.
    */
   wgslKeyTiles?: WgslKeyTiles;
-  /** wgsl/low-rank's feature mode in the page (WebGPU; {@link FeatureMode}). @defaultValue 'stored' */
+  /** `specialize` of wgsl/exact and wgsl/low-rank in the page ({@link WgslKernelOptions}, {@link WgslLowRankOptions}): default on a hardware adapter only. */
+  wgslSpecialize?: boolean;
+  /** wgsl/exact's `fullTiles` in the page ({@link WgslKernelOptions}): default on a hardware adapter only. */
+  wgslFullTiles?: boolean;
+  /** wgsl/low-rank's feature mode in the page (WebGPU; {@link FeatureMode}): default `stored` on a fallback adapter, `fused` on a hardware one. */
   wgslFeatures?: FeatureMode;
+  /**
+   * wgsl/low-rank's key sums in the page (WebGPU; {@link KeySums}): default `sequential` on a
+   * fallback adapter, `sliced` on a hardware one; `sliced` checks the hardware shape on SwiftShader.
+   */
+  wgslKeySums?: KeySums;
 }
 
 async function bundle(entry?: string): Promise<string> {
@@ -136,7 +145,13 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
     try {
       init = (await page.evaluate(([b, o]) => (globalThis as unknown as { varcheck: { init(b: string, o: object): Promise<unknown> } }).varcheck.init(b, o), [
         backend,
-        { wgslKeyTiles: options.wgslKeyTiles, wgslFeatures: options.wgslFeatures },
+        {
+          wgslKeyTiles: options.wgslKeyTiles,
+          wgslSpecialize: options.wgslSpecialize,
+          wgslFullTiles: options.wgslFullTiles,
+          wgslFeatures: options.wgslFeatures,
+          wgslKeySums: options.wgslKeySums,
+        },
       ] as const)) as Init;
     } catch (e) {
       throw new BackendUnavailableError('backend', `chromium-${backend}: ${(e as Error).message.split('\n')[0]}${errors.length ? ` (${errors[0]})` : ''}`);

@@ -14,7 +14,7 @@ import type { Mask } from '../../../spec/mask.js';
 import { BROWSER_LOW_RANK_DELTA } from './page-entry-config.js';
 import { requestWgslDevice, type WebGpuEntry } from '../wgsl/webgpu.js';
 import { wgslExact, type KernelTiming, type WgslKeyTiles } from '../wgsl/exact.js';
-import { wgslLowRank, type FeatureMode } from '../wgsl/low-rank.js';
+import { wgslLowRank, type FeatureMode, type KeySums } from '../wgsl/low-rank.js';
 import { decodeFloat64, encodeFloat64, type WireMatrix } from './wire.js';
 
 const kernels = new Map<string, AttentionKernel | InterpolationKernel>();
@@ -35,8 +35,8 @@ export function pageSession(): PageSession {
 }
 
 const api = {
-  /** Build the kernels on `backend`; `wgslKeyTiles` overrides wgsl/exact's adapter-dependent key tiles, `wgslFeatures` wgsl/low-rank's feature mode. */
-  async init(backend: GpuBackend, options: { wgslKeyTiles?: WgslKeyTiles; wgslFeatures?: FeatureMode } = {}) {
+  /** Build the kernels on `backend`; `wgslKeyTiles`, `wgslSpecialize`, `wgslFullTiles` override wgsl/exact's shape, `wgslFeatures` wgsl/low-rank's feature mode, `wgslKeySums` its key sums. */
+  async init(backend: GpuBackend, options: { wgslKeyTiles?: WgslKeyTiles; wgslSpecialize?: boolean; wgslFullTiles?: boolean; wgslFeatures?: FeatureMode; wgslKeySums?: KeySums } = {}) {
     const measured = await probePrecision(backend);
     const made: (AttentionKernel | InterpolationKernel)[] = [
       await gpujsExact({ backend }),
@@ -50,8 +50,8 @@ const api = {
       const dev = gpu ? await requestWgslDevice(gpu) : undefined;
       if (dev)
         made.push(
-          wgslExact(dev, { name: 'wgsl/exact@webgpu', keyTiles: options.wgslKeyTiles }),
-          wgslLowRank(dev, { name: 'wgsl/low-rank@webgpu', delta: BROWSER_LOW_RANK_DELTA, features: options.wgslFeatures }),
+          wgslExact(dev, { name: 'wgsl/exact@webgpu', keyTiles: options.wgslKeyTiles, specialize: options.wgslSpecialize, fullTiles: options.wgslFullTiles }),
+          wgslLowRank(dev, { name: 'wgsl/low-rank@webgpu', delta: BROWSER_LOW_RANK_DELTA, features: options.wgslFeatures, keySums: options.wgslKeySums, specialize: options.wgslSpecialize }),
         );
     }
     for (const k of made) kernels.set(k.name, k);

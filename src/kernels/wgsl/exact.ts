@@ -9,8 +9,10 @@
  * rows, and each row stops at its own limit, so nothing is masked element by element inside a
  * scale. Long key prefixes are split into ranges ({@link splitItems}, split-K) whose partial
  * (m, l, o) a second pass merges, so that a few long tiles still fill the GPU; work items are
- * dispatched longest range first. Head sizes are compiled in a few classes
- * ({@link WGSL_HEAD_CLASSES}, one cached pipeline pair each).
+ * dispatched longest range first. On a fallback (software) adapter head sizes are compiled in a
+ * few classes ({@link WGSL_HEAD_CLASSES}, one cached pipeline pair each); on a hardware adapter
+ * each (d, d_v) gets its own pipelines with constant loop lengths and key loops over whole tiles
+ * ({@link WgslExactShape}; 3–4× faster on the H100, same outputs bit for bit).
  * @module
  */
 import { checkAttentionInput, type AttentionInput } from '../../../spec/attention.js';
@@ -77,6 +79,21 @@ export function headClass(n: number): number {
  */
 export const WGSL_EXACT_RESCALES: SoftmaxRescales = { keysPerRescale: Math.min(keyTile(WGSL_MAX_HEAD), keyTile(WGSL_MAX_HEAD, 'compact')), extra: 1 };
 
+/**
+ * Code shape of a `wgsl/exact` pipeline (all shapes compute the same float32 operations in the
+ * same order, so their outputs are identical): `specialize` compiles d, d_v as constants (one
+ * pipeline per (d, d_v), loops of constant length with nothing to skip) instead of uniforms (one
+ * pipeline per head class); `fullTiles` runs every key loop over the whole tile (constant length,
+ * so it unrolls and the tile's scores stay in registers), keys past a row's limit contributing
+ * exactly nothing.
+ */
+export interface WgslExactShape {
+  /** @defaultValue false */
+  specialize?: boolean;
+  /** @defaultValue false */
+  fullTiles?: boolean;
+}
+
 /** Where a work item writes: its tile's only item writes the normalised output itself. */
 const DIRECT = 0xffffffff;
 
@@ -91,8 +108,14 @@ const DIRECT = 0xffffffff;
  * multiply-adds). An item that covers its tile's whole key range writes o/l; the others write
  * their (m, l, o) to the partial buffer for {@link wgslCombineSource}.
  */
-export function wgslExactSource(d: number, dv: number, tiles: WgslKeyTiles = 'wide'): string {
+export function wgslExactSource(d: number, dv: number, tiles: WgslKeyTiles = 'wide', shape: WgslExactShape = {}): string {
   const DC = headClass(Math.max(d, dv));
+  const specialize = shape.specialize ?? false;
+  const full = shape.fullTiles ?? false;
+  // Without fullTiles a key loop stops at the row's last key; with it, it runs the whole tile
+  // (constant length) and keys past the row's limit get the score −3e38, so exp gives 0 and adds
+  // nothing (l + 0 = l, o + 0·v = o): the same values.
+  const stop = full ? '' : 'if (jj >= n) { break; }';
   const C4 = DC / 4;
   const BK = keyTile(DC, tiles);
   const BQ = WGSL_QUERY_TILE;
@@ -107,6 +130,7 @@ struct Params { lq: u32, items: u32, d: u32, dv: u32, scale: f32, d4: u32, dv4: 
 @group(0) @binding(6) var<storage, read_write> O: array<f32>;
 @group(0) @binding(7) var<storage, read_write> Part: array<f32>;
 const C4: u32 = ${C4}u;
+${specialize ? `const D: u32 = ${d}u;\nconst DV: u32 = ${dv}u;\nconst D4: u32 = ${Math.ceil(d / 4)}u;\nconst DV4: u32 = ${Math.ceil(dv / 4)}u;` : ''}
 const BQ: u32 = ${BQ}u;
 const BK: u32 = ${BK}u;
 var<workgroup> Ks: array<vec4<f32>, ${BK * C4}>;
@@ -130,11 +154,15 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   let it = items[w];
   let keyEnd = it.z;
   let i = it.x + lid;
-  let D = P.d;
+${
+  specialize
+    ? ''
+    : `  let D = P.d;
   let DV = P.dv;
   let D4 = P.d4;
   let DV4 = P.dv4;
-  let rowOk = i < P.lq;
+`
+}  let rowOk = i < P.lq;
   var li: u32 = 0u;
   var q: array<vec4<f32>, C4>;
   var o: array<vec4<f32>, C4>;
@@ -169,7 +197,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     if (n > 0u) {
       var mt = m;
       for (var jj: u32 = 0u; jj < BK; jj++) {
-        if (jj >= n) { break; }
+        ${stop}
         var acc: f32 = 0.0;
         for (var c: u32 = 0u; c < C4; c++) {
           if (c >= D4) { break; }
@@ -179,7 +207,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
           acc = fma(q[c].z, kk.z, acc);
           acc = fma(q[c].w, kk.w, acc);
         }
-        let z = acc * P.scale;
+        let z = ${full ? 'select(-3.0e38, acc * P.scale, jj < n)' : 'acc * P.scale'};
         s[jj] = z;
         mt = max(mt, z);
       }
@@ -190,7 +218,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
         o[c] = o[c] * alpha;
       }
       for (var jj: u32 = 0u; jj < BK; jj++) {
-        if (jj >= n) { break; }
+        ${stop}
         let p = exp(s[jj] - mt);
         l = l + p;
         for (var c: u32 = 0u; c < C4; c++) {
@@ -230,8 +258,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
  * o = Σ_s e^{m_s − m}·o_s / Σ_s e^{m_s − m}·l_s with m = max_s m_s (docs/math.md §8: one more
  * rescale per item).
  */
-export function wgslCombineSource(d: number, dv: number): string {
-  const C = headClass(Math.max(d, dv));
+export function wgslCombineSource(d: number, dv: number, specialize = false): string {
+  // Specialized: d_v is a constant, the loops over it have constant length (the accumulator stays in registers).
+  const C = specialize ? dv : headClass(Math.max(d, dv));
   const BQ = WGSL_QUERY_TILE;
   return /* wgsl */ `
 struct Params { lq: u32, tiles: u32, dv: u32, pad: u32 };
@@ -248,7 +277,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   let t = split[w];
   let i = t.x + lid;
   if (i >= P.lq) { return; }
-  let DV = P.dv;
+  let DV = ${specialize ? `${dv}u` : 'P.dv'};
   let stride = DV + 2u;
   var m: f32 = -3.0e38;
   for (var s: u32 = 0u; s < t.z; s++) { m = max(m, Part[((t.y + s) * BQ + lid) * stride]); }
@@ -436,11 +465,20 @@ export interface WgslKernelOptions {
   splitTarget?: number;
   /** Key tile shape ({@link WgslKeyTiles}). Default: `compact` on a fallback (software) adapter, else `wide`. */
   keyTiles?: WgslKeyTiles;
+  /**
+   * Compile d, d_v as constants, one pipeline per (d, d_v) ({@link WgslExactShape}). Default: on a
+   * hardware adapter (a compile costs milliseconds there), not on a fallback one (seconds).
+   */
+  specialize?: boolean;
+  /** Key loops over whole tiles ({@link WgslExactShape}). Default: on a hardware adapter, not on a fallback one. */
+  fullTiles?: boolean;
 }
 
 /**
  * Default work-item target of `wgsl/exact`: enough workgroups of 64 rows to fill a large GPU
- * (an H100 has 132 SMs) when block-causal tiles are few but long.
+ * (an H100 has 132 SMs, 2,048 resident invocations each) when block-causal tiles are few but
+ * long. On the H100 (`bench/gpu.ts --sweep`, 2026-11-27) 2,048 and 4,096 timed best among
+ * 2,048–16,384 at L = 21,845 and 9,451 (d = 64 and 4) when the GPU was warm.
  */
 export const WGSL_SPLIT_TARGET = 2048;
 
@@ -454,13 +492,14 @@ export function wgslExact(dev: WgslDevice, options: WgslKernelOptions): WgslAtte
   if (!(Number.isInteger(target) && target >= 1)) throw new RangeArgumentError('options.splitTarget', `expected an integer ≥ 1, got ${target}`);
   const tiles = options.keyTiles ?? (dev.fallback ? 'compact' : 'wide');
   if (tiles !== 'wide' && tiles !== 'compact') throw new RangeArgumentError('options.keyTiles', `expected 'wide' or 'compact', got ${String(tiles)}`);
+  const shape: WgslExactShape = { specialize: options.specialize ?? !dev.fallback, fullTiles: options.fullTiles ?? !dev.fallback };
   type Pipeline = { getBindGroupLayout(i: number): unknown };
   const pipelines = new Map<string, Promise<Pipeline>>();
   const pipelineFor = (kind: 'main' | 'combine', d: number, dv: number): Promise<Pipeline> => {
-    const key = `${kind}:${headClass(Math.max(d, dv))}`;
+    const key = shape.specialize ? `${kind}:${d}:${dv}` : `${kind}:${headClass(Math.max(d, dv))}`;
     let pp = pipelines.get(key);
     if (!pp) {
-      pp = computePipeline(device, kind === 'main' ? wgslExactSource(d, dv, tiles) : wgslCombineSource(d, dv));
+      pp = computePipeline(device, kind === 'main' ? wgslExactSource(d, dv, tiles, shape) : wgslCombineSource(d, dv, shape.specialize));
       pipelines.set(key, pp);
     }
     return pp;

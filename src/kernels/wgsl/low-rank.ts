@@ -1,14 +1,18 @@
 /**
  * `wgsl/low-rank`: the polynomial method (docs/math.md §5) as hand-written WGSL, float32, in one
- * submission of up to five passes: features U1 = φ(Q) and U2 = φ(K) (one invocation per (row,
- * monomial), the same float32 operation order as the naive reference; with `features: 'fused'`
- * these two passes go and each consumer evaluates the features it needs); per chunk of key rows
- * (chunks never straddle a scale block) the sums of U2ᵀ[V | 1]; block prefix sums S_b by a
- * parallel (Hillis–Steele) scan over the chunks in workgroup memory; each output row
- * U1·S_{block(row)} divided by its last column. It declares the certified polynomial's bound
+ * submission of three to five passes: with `features: 'stored'`, features U1 = φ(Q) and U2 = φ(K)
+ * (one invocation per (row, monomial), the same float32 operation order as the naive reference;
+ * with `'fused'` these two passes go and each consumer evaluates the features it needs); per chunk
+ * of key rows (chunks never straddle a scale block) the sums of U2ᵀ[V | 1], each chunk cut into
+ * slices added by a tree ({@link KeySums}); block prefix sums S_b by a parallel (Hillis–Steele)
+ * scan over the chunks in workgroup memory; each output row U1·S_{block(row)} divided by its last
+ * column, the r terms again in slices and a tree. It declares the certified polynomial's bound
  * (spec/certificate.ts) for its own arithmetic: float32 with chunked key sums
  * ({@link wgslLowRankProfile}), whose rounding constant is min(n, chunk) + ⌈log₂ lanes⌉ instead
- * of the n + blocks of `gpujs/low-rank`'s sequential prefix sums.
+ * of the n + blocks of `gpujs/low-rank`'s sequential prefix sums. On a hardware adapter the
+ * defaults are the shapes measured fastest on the H100 (fused features, sliced sums, sizes
+ * compiled as constants: bench/results/h100.md); on a fallback one those that compile and run
+ * fastest on the CPU.
  * @module
  */
 import { checkAttentionInput, type AttentionInput } from '../../../spec/attention.js';
@@ -34,53 +38,158 @@ struct Params { a: u32, b: u32, c: u32, e: u32, f: u32, g: u32, x: f32, pad: f32
 export type FeatureMode = 'stored' | 'fused';
 
 /**
- * The feature φ_m(X_i) = weight_m · Π_t (xs·X_it)^α_mt of row `i` of the d-column X, rounded as
- * the naive float32 reference does: the same float32 products in the same order in both modes.
+ * The sizes a pipeline is compiled for: with `specialize`, d, d_v, the rank r and the degree g
+ * are constants in the WGSL (loops of constant length; one pipeline per (d, d_v, g)); without,
+ * one pipeline serves every size, read from the uniforms. Both run the same float32 operations
+ * in the same order.
  */
-const FEATURE_FN = /* wgsl */ `
-fn feature(i: u32, m: u32, d: u32, xs: f32) -> f32 {
+interface Shape {
+  mode: FeatureMode;
+  sizes?: { d: number; dv: number; r: number; g: number };
+}
+
+/** WGSL expressions for d, d_v and r: constants of `shape`, or the uniforms named. */
+function sizeExprs(shape: Shape, uniforms: { d: string; dv?: string; r?: string }): { D: string; DV: string; R: string } {
+  const z = shape.sizes;
+  return z ? { D: `${z.d}u`, DV: `${z.dv}u`, R: `${z.r}u` } : { D: uniforms.d, DV: uniforms.dv ?? 'P.c', R: uniforms.r ?? 'P.b' };
+}
+
+/**
+ * The feature φ_m(X_i) = weight_m · Π_t (xs·X_it)^α_mt of row `i` of the d-column X, rounded as
+ * the naive float32 reference does: the same float32 products in the same order in every shape
+ * (specialized, the exponent loop runs to the degree g and multiplies while n < α_mt).
+ */
+function featureFn(shape: Shape, D: string): string {
+  const power = shape.sizes ? `for (var n: u32 = 0u; n < ${shape.sizes.g}u; n++) { if (n < e) { p = p * y; } }` : `for (var n: u32 = 0u; n < e; n++) { p = p * y; }`;
+  return /* wgsl */ `
+fn feature(i: u32, m: u32, xs: f32) -> f32 {
   var p = weight[m];
-  for (var t: u32 = 0u; t < d; t++) {
-    let y = xs * X[i * d + t];
-    let e = alpha[m * d + t];
-    for (var n: u32 = 0u; n < e; n++) { p = p * y; }
+  for (var t: u32 = 0u; t < ${D}; t++) {
+    let y = xs * X[i * ${D} + t];
+    let e = alpha[m * ${D} + t];
+    ${power}
   }
   return p;
 }
 `;
+}
 
 /** The bindings that give a pass its features from binding 1 on, and the expression of φ_m of row `row`. */
-function featureSource(mode: FeatureMode, buffer: string, row: string, d: string): { bindings: string; term: string; next: number } {
-  if (mode === 'stored') return { bindings: `@group(0) @binding(1) var<storage, read> ${buffer}: array<f32>;\n`, term: `${buffer}[${row} * P.b + m]`, next: 2 };
+function featureSource(shape: Shape, buffer: string, row: string, D: string, R: string): { bindings: string; term: string; next: number } {
+  if (shape.mode === 'stored') return { bindings: `@group(0) @binding(1) var<storage, read> ${buffer}: array<f32>;\n`, term: `${buffer}[${row} * ${R} + m]`, next: 2 };
   return {
     bindings: `@group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> alpha: array<u32>;
 @group(0) @binding(3) var<storage, read> weight: array<f32>;
-${FEATURE_FN}`,
-    term: `feature(${row}, m, ${d}, P.x)`,
+${featureFn(shape, D)}`,
+    term: `feature(${row}, m, P.x)`,
     next: 4,
   };
 }
 
-/** U[i·r + m] = φ_m(X_i) (stored mode). a = rows, b = r, d = e, x = scale. */
-const FEATURES =
-  HEADER +
-  featureSource('fused', '', 'i', 'P.e').bindings +
-  /* wgsl */ `
+/** U[i·r + m] = φ_m(X_i) (stored mode). a = rows, b = r, e = d, x = scale. */
+const FEATURES = (shape: Shape): string => {
+  const { D, R } = sizeExprs(shape, { d: 'P.e' });
+  return (
+    HEADER +
+    featureSource({ ...shape, mode: 'fused' }, '', 'i', D, R).bindings +
+    /* wgsl */ `
 @group(0) @binding(4) var<storage, read_write> U: array<f32>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let idx = (wg.x + wg.y * nw.x) * ${WG}u + lid;
-  if (idx >= P.a * P.b) { return; }
-  let i = idx / P.b;
-  let m = idx - i * P.b;
-  U[idx] = feature(i, m, P.e, P.x);
+  if (idx >= P.a * ${R}) { return; }
+  let i = idx / ${R};
+  let m = idx - i * ${R};
+  U[idx] = feature(i, m, P.x);
 }
-`;
+`
+  );
+};
 
-/** sums[chunk·W + cell] = Σ_{j ∈ chunk} φ_m(K_j)·[V | 1][j, c], cell = m·w + c. a = W, b = r, c = dv, e = chunks, f = d, x = key scale. */
-const CHUNK_SUMS = (mode: FeatureMode): string => {
-  const f = featureSource(mode, 'U2', 'j', 'P.f');
+/** Cells per workgroup of the sliced chunk-sum pass, and the slices each chunk's keys are cut into (8 × 32 = {@link WG}). */
+const CELLS = 32;
+const SLICES = 8;
+
+/**
+ * The pairwise tree over {@link SLICES} slices of workgroup memory `buf` (slice s at lid = s·32 + k):
+ * offsets 4, 2, 1, so a value passes through at most ⌈log₂ k⌉ additions (k non-empty slices).
+ */
+const SLICE_TREE = (buf: string): string => /* wgsl */ `
+  workgroupBarrier();
+  for (var off: u32 = ${SLICES / 2}u; off > 0u; off = off / 2u) {
+    if (slice < off) { ${buf}[lid] = ${buf}[lid] + ${buf}[lid + off * ${CELLS}u]; }
+    workgroupBarrier();
+  }`;
+
+/**
+ * sums[chunk·W + cell] = Σ_{j ∈ chunk} φ_m(K_j)·[V | 1][j, c], cell = m·w + c. One workgroup per
+ * (chunk, {@link CELLS} items), an item being a monomial m and four consecutive columns c of
+ * [V | 1] (so φ_m(K_j) is evaluated once per key for four cells): each of {@link SLICES} slices of
+ * ⌈n_c/8⌉ consecutive keys is summed sequentially by one invocation, then a pairwise tree adds the
+ * slices, so a term passes through at most ⌈n_c/8⌉ − 1 + ⌈log₂ k⌉ ≤ n_c − 1 additions (k non-empty
+ * slices; docs/floating-point.md "Chunked key sums"). a = W, b = r, c = dv, e = chunks, f = d,
+ * g = item tiles, x = key scale.
+ */
+const CHUNK_SUMS_SLICED = (shape: Shape): string => {
+  const { D, DV, R } = sizeExprs(shape, { d: 'P.f' });
+  const f = featureSource(shape, 'U2', 'j', D, R);
+  return (
+    HEADER +
+    f.bindings +
+    /* wgsl */ `
+@group(0) @binding(${f.next}) var<storage, read> V: array<f32>;
+@group(0) @binding(${f.next + 1}) var<storage, read> chunks: array<vec2<u32>>;
+@group(0) @binding(${f.next + 2}) var<storage, read_write> sums: array<f32>;
+var<workgroup> part: array<vec4<f32>, ${WG}>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let t = wg.x + wg.y * nw.x;
+  if (t >= P.e * P.g) { return; }
+  let ch = t / P.g;
+  let item = (t - ch * P.g) * ${CELLS}u + lid % ${CELLS}u;
+  let slice = lid / ${CELLS}u;
+  let w = ${DV} + 1u;
+  let groups = (w + 3u) / 4u;
+  let m = item / groups;
+  let c0 = 4u * (item - m * groups);
+  let live = m < ${R};
+  let span = chunks[ch];
+  let len = (span.y - span.x + ${SLICES - 1}u) / ${SLICES}u;
+  let j0 = min(span.y, span.x + slice * len);
+  let j1 = min(span.y, j0 + len);
+  var acc = vec4<f32>(0.0);
+  if (live) {
+    for (var j: u32 = j0; j < j1; j++) {
+      let u = ${f.term};
+      for (var t4: u32 = 0u; t4 < 4u; t4++) {
+        let c = c0 + t4;
+        var vv: f32 = 1.0;
+        if (c < ${DV}) { vv = V[j * ${DV} + c]; }
+        acc[t4] = acc[t4] + u * vv;
+      }
+    }
+  }
+  part[lid] = acc;${SLICE_TREE('part')}
+  if (slice == 0u && live) {
+    for (var t4: u32 = 0u; t4 < 4u; t4++) {
+      if (c0 + t4 < w) { sums[ch * P.a + m * w + c0 + t4] = part[lid][t4]; }
+    }
+  }
+}
+`
+  );
+};
+
+/**
+ * The sequential variant of the chunk-sum pass: one invocation per (chunk, cell) sums its chunk's
+ * keys in order (n_c − 1 additions per term). No workgroup barriers, so it is the faster one on a
+ * software adapter; a GPU has too few such invocations to hide its memory latency. Same bindings
+ * and parameters as {@link CHUNK_SUMS_SLICED}.
+ */
+const CHUNK_SUMS_SEQUENTIAL = (shape: Shape): string => {
+  const { D, DV, R } = sizeExprs(shape, { d: 'P.f' });
+  const f = featureSource(shape, 'U2', 'j', D, R);
   return (
     HEADER +
     f.bindings +
@@ -94,14 +203,14 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<
   if (idx >= P.a * P.e) { return; }
   let ch = idx / P.a;
   let cell = idx - ch * P.a;
-  let w = P.c + 1u;
+  let w = ${DV} + 1u;
   let m = cell / w;
   let c = cell - m * w;
   let span = chunks[ch];
   var acc: f32 = 0.0;
   for (var j: u32 = span.x; j < span.y; j++) {
     var vv: f32 = 1.0;
-    if (c < P.c) { vv = V[j * P.c + c]; }
+    if (c < ${DV}) { vv = V[j * ${DV} + c]; }
     acc = acc + ${f.term} * vv;
   }
   sums[idx] = acc;
@@ -109,6 +218,14 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<
 `
   );
 };
+
+/**
+ * How the chunk-sum pass adds a chunk's keys: `sliced` — 8 invocations per cell each
+ * sum a slice of consecutive keys and a tree adds the slices (for hardware GPUs); `sequential` —
+ * one invocation per cell sums the chunk in order (for software adapters). Both stay within the
+ * same certificate (at most n_c − 1 additions per term).
+ */
+export type KeySums = 'sliced' | 'sequential';
 
 /**
  * One workgroup of `n` (a power of two ≥ the chunk count) invocations per cell: inclusive
@@ -140,9 +257,17 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<
 }
 `;
 
-/** out[i·dv + c] = Σ_m φ_m(Q_i)·S[level_i, m, c] / Σ_m φ_m(Q_i)·S[level_i, m, dv]. a = rows, b = r, c = dv, e = d, x = query scale. */
-const OUTPUT = (mode: FeatureMode): string => {
-  const f = featureSource(mode, 'U1', 'i', 'P.e');
+/**
+ * out[i·dv + c] = Σ_m φ_m(Q_i)·S[level_i, m, c] / Σ_m φ_m(Q_i)·S[level_i, m, dv]. One workgroup per
+ * 32 (row, group of four columns) items × {@link SLICES} slices of ⌈r/8⌉ consecutive monomials:
+ * each invocation sums its slice in order (φ_m(Q_i) once per m for the group's numerators and the
+ * denominator), then the pairwise tree adds the slices — at most ⌈r/8⌉ − 1 + ⌈log₂ k⌉ ≤ r − 1
+ * additions per term, as for the key sums. a = rows, b = r, c = dv, e = d, f = column groups,
+ * x = query scale.
+ */
+const OUTPUT = (shape: Shape): string => {
+  const { D, DV, R } = sizeExprs(shape, { d: 'P.e' });
+  const f = featureSource(shape, 'U1', 'i', D, R);
   return (
     HEADER +
     f.bindings +
@@ -150,22 +275,47 @@ const OUTPUT = (mode: FeatureMode): string => {
 @group(0) @binding(${f.next}) var<storage, read> S: array<f32>;
 @group(0) @binding(${f.next + 1}) var<storage, read> level: array<u32>;
 @group(0) @binding(${f.next + 2}) var<storage, read_write> O: array<f32>;
+var<workgroup> nums: array<vec4<f32>, ${WG}>;
+var<workgroup> dens: array<f32, ${WG}>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let idx = (wg.x + wg.y * nw.x) * ${WG}u + lid;
-  if (idx >= P.a * P.c) { return; }
-  let i = idx / P.c;
-  let c = idx - i * P.c;
-  let w = P.c + 1u;
-  let base = level[i] * P.b * w;
-  var num: f32 = 0.0;
+  let idx = (wg.x + wg.y * nw.x) * ${CELLS}u + lid % ${CELLS}u;
+  let slice = lid / ${CELLS}u;
+  let live = idx < P.a * P.f;
+  let i = idx / P.f;
+  let c0 = 4u * (idx - i * P.f);
+  let w = ${DV} + 1u;
+  let len = (${R} + ${SLICES - 1}u) / ${SLICES}u;
+  let m0 = min(${R}, slice * len);
+  let m1 = min(${R}, m0 + len);
+  var num = vec4<f32>(0.0);
   var den: f32 = 0.0;
-  for (var m: u32 = 0u; m < P.b; m++) {
-    let u = ${f.term};
-    num = num + u * S[base + m * w + c];
-    den = den + u * S[base + m * w + P.c];
+  if (live) {
+    let nc = min(4u, ${DV} - c0);
+    let base = level[i] * ${R} * w;
+    for (var m: u32 = m0; m < m1; m++) {
+      let u = ${f.term};
+      let row = base + m * w;
+      for (var t: u32 = 0u; t < 4u; t++) {
+        if (t < nc) { num[t] = num[t] + u * S[row + c0 + t]; }
+      }
+      den = den + u * S[row + ${DV}];
+    }
   }
-  O[idx] = num / den;
+  nums[lid] = num;
+  dens[lid] = den;
+  workgroupBarrier();
+  for (var off: u32 = ${SLICES / 2}u; off > 0u; off = off / 2u) {
+    if (slice < off) {
+      nums[lid] = nums[lid] + nums[lid + off * ${CELLS}u];
+      dens[lid] = dens[lid] + dens[lid + off * ${CELLS}u];
+    }
+    workgroupBarrier();
+  }
+  if (live && slice == 0u) {
+    let nc = min(4u, ${DV} - c0);
+    for (var t: u32 = 0u; t < nc; t++) { O[i * ${DV} + c0 + t] = nums[lid][t] / dens[lid]; }
+  }
 }
 `
   );
@@ -218,18 +368,31 @@ export interface WgslLowRankOptions {
    * Where the features live ({@link FeatureMode}): `stored` runs two feature passes and keeps
    * φ(Q), φ(K) in buffers; `fused` evaluates each feature where it is used (no feature passes or
    * buffers, (d_v + 1)× the feature arithmetic). Same outputs bit for bit. `bench/gpu.ts --sweep`
-   * times both. @defaultValue 'stored'
+   * times both. Default: `fused` on a hardware adapter (faster on the H100: bench/results/h100.md),
+   * `stored` on a fallback one (where the extra arithmetic costs 2–3×).
    */
   features?: FeatureMode;
+  /** How chunks of keys are summed ({@link KeySums}). Default: `sequential` on a fallback (software) adapter, else `sliced`. */
+  keySums?: KeySums;
+  /**
+   * Compile d, d_v, the rank and the degree as constants (one set of pipelines per (d, d_v, degree))
+   * instead of reading them from uniforms: same operations in the same order, loops of constant
+   * length. Default: on a hardware adapter, not on a fallback one (where each compile costs seconds).
+   */
+  specialize?: boolean;
 }
 
 /** `wgsl/low-rank` on a WebGPU device; `dispose()` destroys the device. */
 export function wgslLowRank(dev: WgslDevice, options: WgslLowRankOptions): WgslAttentionKernel {
   const delta = requireDelta(options.delta ?? 1e-3);
-  const mode = options.features ?? 'stored';
+  const mode = options.features ?? (dev.fallback ? 'stored' : 'fused');
+  const keySums: KeySums = options.keySums ?? (dev.fallback ? 'sequential' : 'sliced');
+  if (keySums !== 'sliced' && keySums !== 'sequential') throw new RangeArgumentError('options.keySums', `expected 'sliced' or 'sequential', got ${String(keySums)}`);
+  if (mode !== 'stored' && mode !== 'fused') throw new RangeArgumentError('options.features', `expected 'stored' or 'fused', got ${String(mode)}`);
+  const specialize = options.specialize ?? !dev.fallback;
   const { device } = dev;
   type Pipeline = { getBindGroupLayout(i: number): unknown };
-  let pipes: Promise<Pipeline[]> | undefined;
+  const pipes = new Map<string, Promise<Pipeline[]>>();
   const scans = new Map<number, Promise<Pipeline>>();
   let lastTiming: KernelTiming | undefined;
   const maxBytes = Math.min(device.limits.maxStorageBufferBindingSize ?? 1 << 27, device.limits.maxBufferSize ?? 1 << 28);
@@ -258,10 +421,20 @@ export function wgslLowRank(dev: WgslDevice, options: WgslLowRankOptions): WgslA
       const dv = v.cols;
       const W = r * (dv + 1);
       const nChunks = cut.chunks.length / 2;
+      const cellTiles = Math.ceil((r * Math.ceil((dv + 1) / 4)) / CELLS);
+      const groups = Math.ceil(dv / 4);
       const biggest = 4 * Math.max(k.rows * d, q.rows * d, k.rows * dv, nChunks * W, mode === 'stored' ? Math.max(k.rows, q.rows) * r : 0);
       if (biggest > maxBytes) throw new RangeArgumentError('input', `rank ${r}, d = ${d}, d_v = ${dv} at L = ${k.rows} needs ${biggest} bytes in one buffer; this device allows ${maxBytes}`);
-      pipes ??= Promise.all([CHUNK_SUMS(mode), OUTPUT(mode), ...(mode === 'stored' ? [FEATURES] : [])].map((code) => computePipeline(device, code)));
-      const [pc, po, pf] = await pipes;
+      const shape: Shape = { mode, sizes: specialize ? { d, dv, r, g: poly.degree } : undefined };
+      const key = shape.sizes ? `${d}:${dv}:${poly.degree}` : '';
+      let pp = pipes.get(key);
+      if (!pp) {
+        pp = Promise.all(
+          [(keySums === 'sliced' ? CHUNK_SUMS_SLICED : CHUNK_SUMS_SEQUENTIAL)(shape), OUTPUT(shape), ...(mode === 'stored' ? [FEATURES(shape)] : [])].map((code) => computePipeline(device, code)),
+        );
+        pipes.set(key, pp);
+      }
+      const [pc, po, pf] = await pp;
       let scan = scans.get(lanes);
       if (!scan) {
         scan = computePipeline(device, SCAN(lanes));
@@ -306,19 +479,19 @@ export function wgslLowRank(dev: WgslDevice, options: WgslLowRankOptions): WgslA
           {
             pipeline: pc,
             group: group(pc, [
-              uniform([W, r, dv, nChunks, d], Math.fround(wk.xs)),
+              uniform([W, r, dv, nChunks, d, keySums === 'sliced' ? cellTiles : 0], Math.fround(wk.xs)),
               ...keyFeatures,
               keep(storageBuffer(device, Float32Array.from(v.data))),
               keep(storageBuffer(device, cut.chunks)),
               sums,
             ]),
-            workgroups: Math.ceil((nChunks * W) / WG),
+            workgroups: keySums === 'sliced' ? nChunks * cellTiles : Math.ceil((nChunks * W) / WG),
           },
           { pipeline: ps, group: group(ps, [uniform([W, 0, 0, nChunks, blocks.length], 0), sums, keep(storageBuffer(device, cut.lastChunk)), S]), workgroups: W },
           {
             pipeline: po,
-            group: group(po, [uniform([q.rows, r, dv, d], Math.fround(wq.xs)), ...queryFeatures, S, keep(storageBuffer(device, level)), out]),
-            workgroups: Math.ceil((q.rows * dv) / WG),
+            group: group(po, [uniform([q.rows, r, dv, d, groups], Math.fround(wq.xs)), ...queryFeatures, S, keep(storageBuffer(device, level)), out]),
+            workgroups: Math.ceil((q.rows * groups) / CELLS),
           },
         ];
         const { data, kernelMs, passMs } = await dispatchAndRead(dev, passes, out, q.rows * dv * 4);
