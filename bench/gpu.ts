@@ -49,9 +49,9 @@ import { gpujsExact } from '../src/kernels/gpujs/exact.js';
 import { gpujsDownsampleArea, gpujsUpsampleBicubic } from '../src/kernels/gpujs/interpolation.js';
 import { gpujsLowRank } from '../src/kernels/gpujs/low-rank.js';
 import { probePrecision } from '../src/kernels/gpujs/probe.js';
-import { wgslExact, WGSL_SPLIT_TARGET, type KernelTiming } from '../src/kernels/wgsl/exact.js';
+import { wgslExact, WGSL_SPLIT_TARGET, type KernelTiming, type WgslExactShape } from '../src/kernels/wgsl/exact.js';
 import type { WgslDevice } from '../src/kernels/wgsl/webgpu.js';
-import { wgslLowRank } from '../src/kernels/wgsl/low-rank.js';
+import { wgslLowRank, type WgslLowRankOptions } from '../src/kernels/wgsl/low-rank.js';
 import { nodeWgslDevice } from '../src/kernels/wgsl/node.js';
 import { fmt, table } from '../src/cli/table.js';
 import { onnxBlockCausal } from './onnx-attention.js';
@@ -94,8 +94,10 @@ interface Options {
   jsonPath: string;
   /** --md: where the Markdown summary goes, if anywhere. */
   mdPath: string | undefined;
-  /** --sweep t1,t2,…: wgsl/exact on Dawn again with each split target (`splitTarget`) on the exact large cases, and wgsl/low-rank with stored and fused features on the low-rank ones. */
+  /** --sweep t1,t2,…: phase (c) ({@link sweepPhase}), with these split targets of wgsl/exact. */
   sweep: number[];
+  /** --sweep-only: phase (c) alone (no battery, no phase (b)); the split targets default to {@link WGSL_SPLIT_TARGET}. */
+  sweepOnly: boolean;
   /** --reps: timed runs per GPU kernel and large case after the compiling run; the medians are reported. */
   reps: number;
 }
@@ -114,6 +116,7 @@ function parseOptions(): Options {
       rows: { type: 'string', default: '256' },
       budget: { type: 'string' },
       sweep: { type: 'string' },
+      'sweep-only': { type: 'boolean', default: false },
       reps: { type: 'string', default: '1' },
     },
   });
@@ -128,7 +131,8 @@ function parseOptions(): Options {
     budgetMs: Number(values.budget ?? (quick ? 90 : 200)) * 1000,
     jsonPath: values.json ?? (quick ? 'bench/results/gpu-quick.json' : 'bench/results/gpu.json'),
     mdPath: values.md,
-    sweep: values.sweep ? values.sweep.split(',').map(Number) : [],
+    sweep: values.sweep ? values.sweep.split(',').map(Number) : values['sweep-only'] ? [WGSL_SPLIT_TARGET] : [],
+    sweepOnly: values['sweep-only'] === true,
     reps: Math.max(1, Number(values.reps)),
   };
 }
@@ -548,48 +552,91 @@ async function measurePeers(c: LargeCase): Promise<{ rows: Row[]; times: PeerTim
   return { rows, times };
 }
 
+/** Milliseconds of round-robin runs before any run of a case is timed ({@link measureKernels}). */
+const WARM_UP_MS = 2000;
+
+/** One timed run: end-to-end ms and, where the kernel reports them, its GPU ms and each pass's. */
+interface TimedRun {
+  e2e: number;
+  kernelMs: number | null;
+  passMs: number[] | null;
+}
+
 /**
- * Times one GPU kernel on a case (compile = first run − second; kernel ms from timestamp-query
- * where reported, else end-to-end, for GFLOP/s) and judges the second run's sampled rows against
- * the float64 reference with the float32 tolerance (plus the declared bound of an approximation).
- * A declined input (RangeArgumentError, e.g. beyond float32 prefix sums) has no verdict; any other throw fails.
+ * Times the GPU kernels of one case and judges them. Each kernel runs twice first (compile =
+ * first run − second); then all of them run round-robin for {@link WARM_UP_MS} untimed (a GPU
+ * raises its clocks only after seconds of load: on the H100 the kernel timed first in a case ran
+ * up to 5× slower than the same kernel timed later) and then `reps` timed rounds, each kernel once
+ * per round, so that every kernel is timed under the same conditions. Reported: the medians of
+ * end-to-end and kernel ms (from timestamp-query where reported, else end-to-end, for GFLOP/s);
+ * the second run's sampled rows are judged against the float64 reference with the float32
+ * tolerance (plus the declared bound of an approximation). A declined input (RangeArgumentError,
+ * e.g. beyond float32 prefix sums) has no verdict; any other throw fails.
  */
-async function measureKernel({ kernel, measured }: Entry, c: LargeCase, peers: PeerTimes, reps = 1): Promise<Row> {
-  try {
-    const { firstMs, second, secondMs } = await runTwice(() => kernel.run(c.x));
-    // --reps: more timed runs; the medians of end-to-end and kernel ms (and that run's passes).
-    const runs = [{ e2e: secondMs, kernelMs: kernel.lastTiming?.kernelMs ?? null, passMs: kernel.lastTiming?.passMs ?? null }];
-    for (let n = 1; n < reps; n++) {
-      const t0 = performance.now();
-      await kernel.run(c.x);
-      runs.push({ e2e: performance.now() - t0, kernelMs: kernel.lastTiming?.kernelMs ?? null, passMs: kernel.lastTiming?.passMs ?? null });
+async function measureKernels(entries: readonly Entry[], c: LargeCase, peers: PeerTimes, reps = 1): Promise<Row[]> {
+  const rows = new Map<Entry, Row>();
+  const live: { entry: Entry; firstMs: number; secondMs: number; second: Matrix; runs: TimedRun[] }[] = [];
+  const fail = (entry: Entry, e: unknown): void => {
+    const declined = e instanceof RangeArgumentError;
+    rows.set(entry, largeRow(c, entry.kernel.name, { passed: declined ? null : false, note: `${declined ? 'declined' : 'threw'}: ${firstLine(e)}` }));
+  };
+  for (const entry of entries) {
+    try {
+      const { firstMs, second, secondMs } = await runTwice(() => entry.kernel.run(c.x));
+      live.push({ entry, firstMs, secondMs, second, runs: [] });
+    } catch (e) {
+      fail(entry, e);
     }
-    const median = (xs: number[]): number => xs.sort((a, b) => a - b)[(xs.length - 1) >> 1];
+  }
+  const round = async (record: boolean): Promise<void> => {
+    for (const k of live) {
+      if (rows.has(k.entry)) continue;
+      try {
+        const t0 = performance.now();
+        await k.entry.kernel.run(c.x);
+        const t = k.entry.kernel.lastTiming;
+        if (record) k.runs.push({ e2e: performance.now() - t0, kernelMs: t?.kernelMs ?? null, passMs: t?.passMs ?? null });
+      } catch (e) {
+        fail(k.entry, e);
+      }
+    }
+  };
+  const pending = (): boolean => live.some((k) => !rows.has(k.entry));
+  for (const t0 = performance.now(); performance.now() - t0 < WARM_UP_MS && pending();) await round(false);
+  for (let r = 0; r < reps; r++) await round(true);
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
+  for (const { entry, firstMs, secondMs, second, runs } of live) {
+    if (rows.has(entry)) continue;
+    const { kernel, measured } = entry;
     const e2e = median(runs.map((r) => r.e2e));
     const byKernel = runs.filter((r) => r.kernelMs !== null).sort((a, b) => a.kernelMs! - b.kernelMs!);
     const mid = byKernel.length ? byKernel[(byKernel.length - 1) >> 1] : undefined;
     const kernelMs = mid?.kernelMs ?? null;
     const error = maxAbsDiff(pickRows(second, c.sampled).data, c.ref.data);
     // Exact kernels: the battery's policy (rigorous floor, then the rule on the precomputed naive float32 rows); approximations: their own formula.
-    const floatTol = kernel.exact ? float32Tolerance(c.x, c.ref, measured, undefined, c.sampled, c.naive, kernel.rescales) : float32Tolerance(c.x, c.ref, measured, kernel.formulaReference?.(c.x));
+    // (c.naive is passed to both: float32Tolerance's default would evaluate naive float32 attention on all L rows, minutes at L = 21,845.)
+    const floatTol = kernel.exact
+      ? float32Tolerance(c.x, c.ref, measured, undefined, c.sampled, c.naive, kernel.rescales)
+      : float32Tolerance(c.x, c.ref, measured, kernel.formulaReference?.(c.x), c.sampled, c.naive);
     const bound = kernel.exact ? floatTol : (kernel.errorBound?.(c.x) ?? 0) + floatTol;
     const ms = kernelMs ?? e2e;
-    return largeRow(c, kernel.name, {
-      compileMs: Math.max(0, firstMs - secondMs),
-      kernelMs,
-      endToEndMs: e2e,
-      gflops: gflops(c.flops, ms),
-      peakFraction: c.flops / (ms / 1e3) / PEAK_FP32,
-      ...speedups(peers, e2e),
-      error,
-      bound,
-      passed: error <= bound,
-      passMs: mid?.passMs ?? null,
-    });
-  } catch (e) {
-    const declined = e instanceof RangeArgumentError;
-    return largeRow(c, kernel.name, { passed: declined ? null : false, note: `${declined ? 'declined' : 'threw'}: ${firstLine(e)}` });
+    rows.set(
+      entry,
+      largeRow(c, kernel.name, {
+        compileMs: Math.max(0, firstMs - secondMs),
+        kernelMs,
+        endToEndMs: e2e,
+        gflops: gflops(c.flops, ms),
+        peakFraction: c.flops / (ms / 1e3) / PEAK_FP32,
+        ...speedups(peers, e2e),
+        error,
+        bound,
+        passed: error <= bound,
+        passMs: mid?.passMs ?? null,
+      }),
+    );
   }
+  return entries.map((e) => rows.get(e)!);
 }
 
 /**
@@ -606,12 +653,11 @@ async function largeCasePhase(entries: readonly Entry[], opts: Options, rows: Ro
       const c = largeCase(label, pyramid, head, groups);
       const peers = await measurePeers(c);
       rows.push(...peers.rows);
-      for (const entry of users) {
-        if (elapsed() > opts.budgetMs) {
-          rows.push(largeRow(c, entry.kernel.name, { note: `skipped: over the ${opts.budgetMs / 1000} s budget` }));
-          continue;
-        }
-        const row = await measureKernel(entry, c, peers.times, opts.reps);
+      if (elapsed() > opts.budgetMs) {
+        rows.push(...users.map((entry) => largeRow(c, entry.kernel.name, { note: `skipped: over the ${opts.budgetMs / 1000} s budget` })));
+        continue;
+      }
+      for (const row of await measureKernels(users, c, peers.times, opts.reps)) {
         rows.push(row);
         onMeasured(row);
       }
@@ -619,31 +665,68 @@ async function largeCasePhase(entries: readonly Entry[], opts: Options, rows: Ro
   }
 }
 
+/** The shapes of wgsl/exact the sweep times ({@link WgslExactShape}): the hardware default first, the pre-2026-11-27 kernel (class pipelines, one key at a time, stopping at each row's limit) last. */
+const EXACT_SHAPES: readonly Required<WgslExactShape>[] = [
+  { specialize: true, fullTiles: true },
+  { specialize: true, fullTiles: false },
+  { specialize: false, fullTiles: false },
+];
+
+/** The wgsl/low-rank variants the sweep times ({@link WgslLowRankOptions}): the hardware default first. */
+const LOW_RANK_VARIANTS: readonly Required<Pick<WgslLowRankOptions, 'features' | 'keySums' | 'specialize'>>[] = [
+  { features: 'fused', keySums: 'sliced', specialize: true },
+  { features: 'stored', keySums: 'sliced', specialize: true },
+  { features: 'fused', keySums: 'sliced', specialize: false },
+  { features: 'stored', keySums: 'sequential', specialize: false },
+];
+
 /**
- * Phase (c), --sweep: wgsl/exact on Dawn built with each split target, on the exact large cases,
- * and wgsl/low-rank with stored and with fused features, on the low-rank ones (timed and judged
- * like phase (b), peers not re-run), so that the defaults ({@link WGSL_SPLIT_TARGET}, `stored`)
- * are chosen from measurements on the device.
+ * Phase (c), --sweep: on the large cases, wgsl/exact on Dawn in each code shape
+ * ({@link EXACT_SHAPES}) and, in the default shape, with each split target (`splitTarget`) on the
+ * exact cases, and wgsl/low-rank with each feature mode and key-sum variant on the low-rank ones
+ * (timed and judged like phase (b), peers not re-run), so that the defaults are chosen from
+ * measurements on the device.
  */
 async function sweepPhase(dawn: NonNullable<Kernels['dawn']>, opts: Options, rows: Row[], onMeasured: (row: Row) => void): Promise<void> {
   const none: PeerTimes = { cpuExactMs: NaN, onnxMs: null };
+  const name = (kind: string, what: string, isDefault: boolean): string => `wgsl/${kind}@node-webgpu ${what}${isDefault ? ' (default)' : ''}`;
   for (const { label, spec } of largePyramids(opts.quick)) {
     const pyramid = scalePyramid(spec);
     const groups = rowGroups(pyramid.blocks, opts.sampleRows);
+    // The exact d = 4 case runs before the low-rank one on the same input, so both are in the table.
     for (const head of HEADS) {
       const c = largeCase(label, pyramid, head, groups);
       const kernels = head.exact
-        ? opts.sweep.map((t) => wgslExact(dawn.dev, { name: `wgsl/exact@node-webgpu splitTarget ${t}${t === WGSL_SPLIT_TARGET ? ' (default)' : ''}`, splitTarget: t }))
-        : (['stored', 'fused'] as const).map((features) =>
-            wgslLowRank(dawn.dev, { name: `wgsl/low-rank@node-webgpu features ${features}${features === 'stored' ? ' (default)' : ''}`, delta: DELTA, features }),
-          );
-      for (const kernel of kernels) {
-        const row = await measureKernel({ kernel, measured: dawn.measured, where: 'node-webgpu' }, c, none, opts.reps);
+        ? [
+            ...EXACT_SHAPES.map((shape, n) => wgslExact(dawn.dev, { name: name('exact', `specialize ${shape.specialize}, fullTiles ${shape.fullTiles}`, n === 0), ...shape })),
+            ...opts.sweep.filter((t) => t !== WGSL_SPLIT_TARGET).map((t) => wgslExact(dawn.dev, { name: name('exact', `splitTarget ${t}`, false), splitTarget: t })),
+          ]
+        : LOW_RANK_VARIANTS.map((v, n) => wgslLowRank(dawn.dev, { name: name('low-rank', `features ${v.features}, keySums ${v.keySums}, specialize ${v.specialize}`, n === 0), delta: DELTA, ...v }));
+      if (elapsed() > opts.budgetMs + 120_000) {
+        rows.push(...kernels.map((kernel) => largeRow(c, kernel.name, { note: `skipped: over the ${opts.budgetMs / 1000} s budget + 120 s` })));
+        continue;
+      }
+      for (const row of await measureKernels(
+        kernels.map((kernel) => ({ kernel, measured: dawn.measured, where: 'node-webgpu' })),
+        c,
+        none,
+        opts.reps,
+      )) {
         rows.push(row);
         onMeasured(row);
       }
     }
   }
+}
+
+/** Each low-rank row of the sweep against the sweep's default wgsl/exact row on the same input (kernel ms). */
+function sweepSpeedups(rows: readonly Row[]): string[] {
+  return rows
+    .filter((r) => r.kernel.startsWith('wgsl/low-rank@') && r.kernelMs !== null)
+    .flatMap((low) => {
+      const exact = rows.find((r) => r.kernel.startsWith('wgsl/exact@') && r.kernel.endsWith('(default)') && r.pyramid === low.pyramid && r.d === low.d && r.kernelMs !== null);
+      return exact ? [`${low.kernel} vs ${exact.kernel}, ${low.pyramid} (L = ${low.L}, d = ${low.d}): kernel ${fmt(exact.kernelMs! / low.kernelMs!)}×`] : [];
+    });
 }
 
 /** A table as header and rows of cells (for the terminal and for Markdown). */
@@ -748,7 +831,19 @@ function writeMarkdown(path: string, report: Report, numRuns: number, t: Cells):
       ...(report.sweep?.length
         ? (() => {
             const w = largeTable(report.sweep, report.sampleRows);
-            return ['Sweep on Dawn (`--sweep`): wgsl/exact split targets, wgsl/low-rank feature modes:', '', mdRow(w.header), mdRow(w.header.map(() => '---')), ...w.body.map(mdRow), ''];
+            const sp = sweepSpeedups(report.sweep);
+            const ps = passLines(report.sweep);
+            return [
+              'Sweep on Dawn (`--sweep`): wgsl/exact shapes and split targets, wgsl/low-rank feature modes and key sums:',
+              '',
+              mdRow(w.header),
+              mdRow(w.header.map(() => '---')),
+              ...w.body.map(mdRow),
+              '',
+              ...sp.map((l) => `- ${l}`),
+              '',
+              ...(ps.length ? ['Sweep, GPU time per pass:', '', ...ps.map((l) => `- ${l}`), ''] : []),
+            ];
           })()
         : []),
     ].join('\n'),
@@ -769,16 +864,17 @@ async function main(): Promise<number> {
   report.kernels = kernels.entries.map((e) => e.kernel.name);
   report.unavailable = kernels.unavailable;
 
-  const battery = await conformancePhase(kernels, opts);
-  printBattery(battery, opts);
+  const battery = opts.sweepOnly ? [] : await conformancePhase(kernels, opts);
+  if (!opts.sweepOnly) printBattery(battery, opts);
   report.battery = battery;
   writeJson(opts.jsonPath, report);
 
   const large: Row[] = (report.large = []);
-  await largeCasePhase(kernels.entries, opts, large, (row) => {
-    writeJson(opts.jsonPath, report);
-    console.log(`  ${row.kernel} ${row.pyramid} d = ${row.d}: done (${fmt(elapsed() / 1000)} s)`);
-  });
+  if (!opts.sweepOnly)
+    await largeCasePhase(kernels.entries, opts, large, (row) => {
+      writeJson(opts.jsonPath, report);
+      console.log(`  ${row.kernel} ${row.pyramid} d = ${row.d}: done (${fmt(elapsed() / 1000)} s)`);
+    });
   if (opts.sweep.length && kernels.dawn) {
     const sweep: Row[] = (report.sweep = []);
     await sweepPhase(kernels.dawn, opts, sweep, (row) => {
@@ -792,7 +888,11 @@ async function main(): Promise<number> {
   printLarge(t);
   if (report.sweep?.length) {
     const w = largeTable(report.sweep, opts.sampleRows);
-    console.log(`\n(c) sweep on Dawn: wgsl/exact split targets, wgsl/low-rank feature modes\n\n${table(w.header, w.body)}`);
+    console.log(`\n(c) sweep on Dawn: wgsl/exact shapes and split targets, wgsl/low-rank feature modes and key sums\n\n${table(w.header, w.body)}`);
+    const sp = sweepSpeedups(report.sweep);
+    if (sp.length) console.log(`\nsweep, low-rank vs the default exact shape on the same input:\n${sp.map((l) => `  ${l}`).join('\n')}`);
+    const ps = passLines(report.sweep);
+    if (ps.length) console.log(`\nsweep, GPU time per pass:\n${ps.map((l) => `  ${l}`).join('\n')}`);
   }
   const speedups = lowRankSpeedups(large);
   if (speedups.length) console.log(`\nlow-rank vs exact on the same input:\n${speedups.map((l) => `  ${l}`).join('\n')}`);
