@@ -391,6 +391,13 @@ const HEADS = [
 ] as const;
 type Head = (typeof HEADS)[number];
 
+/** {@link HEADS} grouped by head size: the kernels of one group are timed together, round-robin ({@link measureKernels}). */
+function headGroups(): Head[][] {
+  const byD = new Map<number, Head[]>();
+  for (const h of HEADS) byD.set(h.d, [...(byD.get(h.d) ?? []), h]);
+  return [...byD.values()];
+}
+
 /** Query rows start..end−1, all inside one scale block. */
 interface RowGroup {
   start: number;
@@ -562,8 +569,17 @@ interface TimedRun {
   passMs: number[] | null;
 }
 
+/** A kernel to time on its case, with the peers' times on that case (the speed-up columns). */
+interface TimedCase {
+  entry: Entry;
+  c: LargeCase;
+  peers: PeerTimes;
+}
+
 /**
- * Times the GPU kernels of one case and judges them. Each kernel runs twice first (compile =
+ * Times a group of GPU kernels, each on its own case, and judges them: the exact and low-rank
+ * kernels at d = 4 form one group on the same input, so that the low-rank speed-up compares
+ * kernels timed under the same conditions. Each kernel runs twice first (compile =
  * first run − second); then all of them run round-robin for {@link WARM_UP_MS} untimed (a GPU
  * raises its clocks only after seconds of load: on the H100 the kernel timed first in a case ran
  * up to 5× slower than the same kernel timed later) and then `reps` timed rounds, each kernel once
@@ -573,40 +589,41 @@ interface TimedRun {
  * tolerance (plus the declared bound of an approximation). A declined input (RangeArgumentError,
  * e.g. beyond float32 prefix sums) has no verdict; any other throw fails.
  */
-async function measureKernels(entries: readonly Entry[], c: LargeCase, peers: PeerTimes, reps = 1): Promise<Row[]> {
-  const rows = new Map<Entry, Row>();
-  const live: { entry: Entry; firstMs: number; secondMs: number; second: Matrix; runs: TimedRun[] }[] = [];
-  const fail = (entry: Entry, e: unknown): void => {
+async function measureKernels(items: readonly TimedCase[], reps = 1): Promise<Row[]> {
+  const rows = new Map<TimedCase, Row>();
+  const live: { item: TimedCase; firstMs: number; secondMs: number; second: Matrix; runs: TimedRun[] }[] = [];
+  const fail = (item: TimedCase, e: unknown): void => {
     const declined = e instanceof RangeArgumentError;
-    rows.set(entry, largeRow(c, entry.kernel.name, { passed: declined ? null : false, note: `${declined ? 'declined' : 'threw'}: ${firstLine(e)}` }));
+    rows.set(item, largeRow(item.c, item.entry.kernel.name, { passed: declined ? null : false, note: `${declined ? 'declined' : 'threw'}: ${firstLine(e)}` }));
   };
-  for (const entry of entries) {
+  for (const item of items) {
     try {
-      const { firstMs, second, secondMs } = await runTwice(() => entry.kernel.run(c.x));
-      live.push({ entry, firstMs, secondMs, second, runs: [] });
+      const { firstMs, second, secondMs } = await runTwice(() => item.entry.kernel.run(item.c.x));
+      live.push({ item, firstMs, secondMs, second, runs: [] });
     } catch (e) {
-      fail(entry, e);
+      fail(item, e);
     }
   }
   const round = async (record: boolean): Promise<void> => {
     for (const k of live) {
-      if (rows.has(k.entry)) continue;
+      if (rows.has(k.item)) continue;
       try {
         const t0 = performance.now();
-        await k.entry.kernel.run(c.x);
-        const t = k.entry.kernel.lastTiming;
+        await k.item.entry.kernel.run(k.item.c.x);
+        const t = k.item.entry.kernel.lastTiming;
         if (record) k.runs.push({ e2e: performance.now() - t0, kernelMs: t?.kernelMs ?? null, passMs: t?.passMs ?? null });
       } catch (e) {
-        fail(k.entry, e);
+        fail(k.item, e);
       }
     }
   };
-  const pending = (): boolean => live.some((k) => !rows.has(k.entry));
+  const pending = (): boolean => live.some((k) => !rows.has(k.item));
   for (const t0 = performance.now(); performance.now() - t0 < WARM_UP_MS && pending();) await round(false);
   for (let r = 0; r < reps; r++) await round(true);
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
-  for (const { entry, firstMs, secondMs, second, runs } of live) {
-    if (rows.has(entry)) continue;
+  for (const { item, firstMs, secondMs, second, runs } of live) {
+    if (rows.has(item)) continue;
+    const { entry, c, peers } = item;
     const { kernel, measured } = entry;
     const e2e = median(runs.map((r) => r.e2e));
     const byKernel = runs.filter((r) => r.kernelMs !== null).sort((a, b) => a.kernelMs! - b.kernelMs!);
@@ -621,7 +638,7 @@ async function measureKernels(entries: readonly Entry[], c: LargeCase, peers: Pe
     const bound = kernel.exact ? floatTol : (kernel.errorBound?.(c.x) ?? 0) + floatTol;
     const ms = kernelMs ?? e2e;
     rows.set(
-      entry,
+      item,
       largeRow(c, kernel.name, {
         compileMs: Math.max(0, firstMs - secondMs),
         kernelMs,
@@ -636,7 +653,7 @@ async function measureKernels(entries: readonly Entry[], c: LargeCase, peers: Pe
       }),
     );
   }
-  return entries.map((e) => rows.get(e)!);
+  return items.map((i) => rows.get(i)!);
 }
 
 /**
@@ -647,17 +664,21 @@ async function largeCasePhase(entries: readonly Entry[], opts: Options, rows: Ro
   for (const { label, spec } of largePyramids(opts.quick)) {
     const pyramid = scalePyramid(spec);
     const groups = rowGroups(pyramid.blocks, opts.sampleRows);
-    for (const head of HEADS) {
-      const users = entries.filter((e) => e.kernel.exact === head.exact);
-      if (users.length === 0) continue;
-      const c = largeCase(label, pyramid, head, groups);
-      const peers = await measurePeers(c);
-      rows.push(...peers.rows);
+    for (const heads of headGroups()) {
+      const items: TimedCase[] = [];
+      for (const head of heads) {
+        const users = entries.filter((e) => e.kernel.exact === head.exact);
+        if (users.length === 0) continue;
+        const c = largeCase(label, pyramid, head, groups);
+        const peers = await measurePeers(c);
+        rows.push(...peers.rows);
+        items.push(...users.map((entry) => ({ entry, c, peers: peers.times })));
+      }
       if (elapsed() > opts.budgetMs) {
-        rows.push(...users.map((entry) => largeRow(c, entry.kernel.name, { note: `skipped: over the ${opts.budgetMs / 1000} s budget` })));
+        rows.push(...items.map(({ entry, c }) => largeRow(c, entry.kernel.name, { note: `skipped: over the ${opts.budgetMs / 1000} s budget` })));
         continue;
       }
-      for (const row of await measureKernels(users, c, peers.times, opts.reps)) {
+      for (const row of await measureKernels(items, opts.reps)) {
         rows.push(row);
         onMeasured(row);
       }
@@ -681,7 +702,7 @@ const LOW_RANK_VARIANTS: readonly Required<Pick<WgslLowRankOptions, 'features' |
 ];
 
 /**
- * Phase (c), --sweep: on the large cases, wgsl/exact on Dawn in each code shape
+ * Phase (c), --sweep: on the large cases (grouped as in phase (b)), wgsl/exact on Dawn in each code shape
  * ({@link EXACT_SHAPES}) and, in the default shape, with each split target (`splitTarget`) on the
  * exact cases, and wgsl/low-rank with each feature mode and key-sum variant on the low-rank ones
  * (timed and judged like phase (b), peers not re-run), so that the defaults are chosen from
@@ -693,25 +714,24 @@ async function sweepPhase(dawn: NonNullable<Kernels['dawn']>, opts: Options, row
   for (const { label, spec } of largePyramids(opts.quick)) {
     const pyramid = scalePyramid(spec);
     const groups = rowGroups(pyramid.blocks, opts.sampleRows);
-    // The exact d = 4 case runs before the low-rank one on the same input, so both are in the table.
-    for (const head of HEADS) {
-      const c = largeCase(label, pyramid, head, groups);
-      const kernels = head.exact
-        ? [
-            ...EXACT_SHAPES.map((shape, n) => wgslExact(dawn.dev, { name: name('exact', `specialize ${shape.specialize}, fullTiles ${shape.fullTiles}`, n === 0), ...shape })),
-            ...opts.sweep.filter((t) => t !== WGSL_SPLIT_TARGET).map((t) => wgslExact(dawn.dev, { name: name('exact', `splitTarget ${t}`, false), splitTarget: t })),
-          ]
-        : LOW_RANK_VARIANTS.map((v, n) => wgslLowRank(dawn.dev, { name: name('low-rank', `features ${v.features}, keySums ${v.keySums}, specialize ${v.specialize}`, n === 0), delta: DELTA, ...v }));
+    // The exact and low-rank d = 4 kernels are timed in one group, on one input.
+    for (const heads of headGroups()) {
+      const items: TimedCase[] = [];
+      for (const head of heads) {
+        const c = largeCase(label, pyramid, head, groups);
+        const kernels = head.exact
+          ? [
+              ...EXACT_SHAPES.map((shape, n) => wgslExact(dawn.dev, { name: name('exact', `specialize ${shape.specialize}, fullTiles ${shape.fullTiles}`, n === 0), ...shape })),
+              ...opts.sweep.filter((t) => t !== WGSL_SPLIT_TARGET).map((t) => wgslExact(dawn.dev, { name: name('exact', `splitTarget ${t}`, false), splitTarget: t })),
+            ]
+          : LOW_RANK_VARIANTS.map((v, n) => wgslLowRank(dawn.dev, { name: name('low-rank', `features ${v.features}, keySums ${v.keySums}, specialize ${v.specialize}`, n === 0), delta: DELTA, ...v }));
+        items.push(...kernels.map((kernel) => ({ entry: { kernel, measured: dawn.measured, where: 'node-webgpu' }, c, peers: none })));
+      }
       if (elapsed() > opts.budgetMs + 120_000) {
-        rows.push(...kernels.map((kernel) => largeRow(c, kernel.name, { note: `skipped: over the ${opts.budgetMs / 1000} s budget + 120 s` })));
+        rows.push(...items.map(({ entry, c }) => largeRow(c, entry.kernel.name, { note: `skipped: over the ${opts.budgetMs / 1000} s budget + 120 s` })));
         continue;
       }
-      for (const row of await measureKernels(
-        kernels.map((kernel) => ({ kernel, measured: dawn.measured, where: 'node-webgpu' })),
-        c,
-        none,
-        opts.reps,
-      )) {
+      for (const row of await measureKernels(items, opts.reps)) {
         rows.push(row);
         onMeasured(row);
       }
