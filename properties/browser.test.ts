@@ -88,6 +88,26 @@ if (chromiumInstalled()) {
             expect(k.lastTiming?.endToEndMs).toBeGreaterThan(0);
           }, 120_000);
         }
+        it("wgsl/low-rank with keySums: 'sequential' (verify's default on SwiftShader): block-causal geometric(32) and unmasked L_q ≠ L_k, every row within its tolerance, and not bit-identical to the sliced sums (another summation order ran)", async () => {
+          const sliced = wgsl.find((k) => !k.exact);
+          expect(sliced, 'wgsl/low-rank in the page').toBeDefined();
+          const other = await chromiumKernels('webgpu', { wgslKeySums: 'sequential' });
+          sessions.push(other);
+          const k = other.attention.find((a) => a.name === sliced!.name)!;
+          const r = mulberry32(20250110);
+          const p = scalePyramid({ geometric: 32 });
+          let differs = false;
+          for (const x of [
+            attentionInput(uniformMatrix(r, p.L, 4, 0.25), uniformMatrix(r, p.L, 4, 0.25), uniformMatrix(r, p.L, 3, 1), { mask: blockCausalMask(p) }),
+            attentionInput(uniformMatrix(r, 37, 4, 0.5), uniformMatrix(r, 300, 4, 0.5), uniformMatrix(r, 300, 5, 1)),
+          ]) {
+            const got = await k.run(x);
+            const ref = attention(x);
+            expect(maxAbsDiff(got.data, ref.data)).toBeLessThanOrEqual(kernelTolerance(k, x, ref, m));
+            if (maxAbsDiff(got.data, (await sliced!.run(x)).data) > 0) differs = true;
+          }
+          expect(differs, 'sequential and sliced sums gave identical bits on both inputs').toBe(true);
+        }, 120_000);
         it('wgsl/exact compiled with constant d, d_v (specialize) or not, over whole tiles or not, returns the same outputs, bit for bit (same operations in the same order)', async () => {
           const base = wgsl.find((k) => k.exact);
           expect(base, 'wgsl/exact in the page').toBeDefined();

@@ -112,15 +112,36 @@ const CELLS = 32;
 const SLICES = 8;
 
 /**
- * The pairwise tree over {@link SLICES} slices of workgroup memory `buf` (slice s at lid = s·32 + k):
- * offsets 4, 2, 1, so a value passes through at most ⌈log₂ k⌉ additions (k non-empty slices).
+ * The pairwise tree over {@link SLICES} slices of the workgroup arrays `bufs` (slice s at
+ * lid = s·32 + k): offsets 4, 2, 1, so a value passes through at most ⌈log₂ k⌉ additions (k
+ * non-empty slices). Starts with the barrier after the slices' own sums are stored.
  */
-const SLICE_TREE = (buf: string): string => /* wgsl */ `
+const SLICE_TREE = (...bufs: string[]): string => /* wgsl */ `
   workgroupBarrier();
   for (var off: u32 = ${SLICES / 2}u; off > 0u; off = off / 2u) {
-    if (slice < off) { ${buf}[lid] = ${buf}[lid] + ${buf}[lid + off * ${CELLS}u]; }
+    if (slice < off) {
+${bufs.map((b) => `      ${b}[lid] = ${b}[lid] + ${b}[lid + off * ${CELLS}u];`).join('\n')}
+    }
     workgroupBarrier();
   }`;
+
+/**
+ * What both chunk-sum passes start with: the uniforms, the key features (stored or evaluated),
+ * V, the chunk spans and the output `sums`; and the WGSL size expressions and feature term.
+ */
+function chunkSumsPrologue(shape: Shape): { code: string; DV: string; R: string; term: string } {
+  const { D, DV, R } = sizeExprs(shape, { d: 'P.f' });
+  const f = featureSource(shape, 'U2', 'j', D, R);
+  const code =
+    HEADER +
+    f.bindings +
+    /* wgsl */ `
+@group(0) @binding(${f.next}) var<storage, read> V: array<f32>;
+@group(0) @binding(${f.next + 1}) var<storage, read> chunks: array<vec2<u32>>;
+@group(0) @binding(${f.next + 2}) var<storage, read_write> sums: array<f32>;
+`;
+  return { code, DV, R, term: f.term };
+}
 
 /**
  * sums[chunk·W + cell] = Σ_{j ∈ chunk} φ_m(K_j)·[V | 1][j, c], cell = m·w + c. One workgroup per
@@ -132,16 +153,10 @@ const SLICE_TREE = (buf: string): string => /* wgsl */ `
  * g = item tiles, x = key scale.
  */
 const CHUNK_SUMS_SLICED = (shape: Shape): string => {
-  const { D, DV, R } = sizeExprs(shape, { d: 'P.f' });
-  const f = featureSource(shape, 'U2', 'j', D, R);
+  const { code, DV, R, term } = chunkSumsPrologue(shape);
   return (
-    HEADER +
-    f.bindings +
-    /* wgsl */ `
-@group(0) @binding(${f.next}) var<storage, read> V: array<f32>;
-@group(0) @binding(${f.next + 1}) var<storage, read> chunks: array<vec2<u32>>;
-@group(0) @binding(${f.next + 2}) var<storage, read_write> sums: array<f32>;
-var<workgroup> part: array<vec4<f32>, ${WG}>;
+    code +
+    /* wgsl */ `var<workgroup> part: array<vec4<f32>, ${WG}>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let t = wg.x + wg.y * nw.x;
@@ -161,7 +176,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<
   var acc = vec4<f32>(0.0);
   if (live) {
     for (var j: u32 = j0; j < j1; j++) {
-      let u = ${f.term};
+      let u = ${term};
       for (var t4: u32 = 0u; t4 < 4u; t4++) {
         let c = c0 + t4;
         var vv: f32 = 1.0;
@@ -188,16 +203,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<
  * and parameters as {@link CHUNK_SUMS_SLICED}.
  */
 const CHUNK_SUMS_SEQUENTIAL = (shape: Shape): string => {
-  const { D, DV, R } = sizeExprs(shape, { d: 'P.f' });
-  const f = featureSource(shape, 'U2', 'j', D, R);
+  const { code, DV, term } = chunkSumsPrologue(shape);
   return (
-    HEADER +
-    f.bindings +
-    /* wgsl */ `
-@group(0) @binding(${f.next}) var<storage, read> V: array<f32>;
-@group(0) @binding(${f.next + 1}) var<storage, read> chunks: array<vec2<u32>>;
-@group(0) @binding(${f.next + 2}) var<storage, read_write> sums: array<f32>;
-@compute @workgroup_size(${WG})
+    code +
+    /* wgsl */ `@compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let idx = (wg.x + wg.y * nw.x) * ${WG}u + lid;
   if (idx >= P.a * P.e) { return; }
@@ -211,7 +220,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<
   for (var j: u32 = span.x; j < span.y; j++) {
     var vv: f32 = 1.0;
     if (c < ${DV}) { vv = V[j * ${DV} + c]; }
-    acc = acc + ${f.term} * vv;
+    acc = acc + ${term} * vv;
   }
   sums[idx] = acc;
 }
@@ -303,15 +312,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<
     }
   }
   nums[lid] = num;
-  dens[lid] = den;
-  workgroupBarrier();
-  for (var off: u32 = ${SLICES / 2}u; off > 0u; off = off / 2u) {
-    if (slice < off) {
-      nums[lid] = nums[lid] + nums[lid + off * ${CELLS}u];
-      dens[lid] = dens[lid] + dens[lid + off * ${CELLS}u];
-    }
-    workgroupBarrier();
-  }
+  dens[lid] = den;${SLICE_TREE('nums', 'dens')}
   if (live && slice == 0u) {
     let nc = min(4u, ${DV} - c0);
     for (var t: u32 = 0u; t < nc; t++) { O[i * ${DV} + c0 + t] = nums[lid][t] / dens[lid]; }
