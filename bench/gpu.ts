@@ -45,7 +45,7 @@ import { resolveSeed } from '../properties/runner/seed.js';
 import { exactAttentionCpu } from '../src/kernels/cpu/exact.js';
 import { cpuLowRank } from '../src/kernels/cpu/low-rank.js';
 import { availableBackends, probeWebGPU, type GpuBackend } from '../src/kernels/gpujs/backend.js';
-import { gpujsExact } from '../src/kernels/gpujs/exact.js';
+import { gpujsExact, OUT_CHUNK } from '../src/kernels/gpujs/exact.js';
 import { gpujsDownsampleArea, gpujsUpsampleBicubic } from '../src/kernels/gpujs/interpolation.js';
 import { gpujsLowRank } from '../src/kernels/gpujs/low-rank.js';
 import { probePrecision } from '../src/kernels/gpujs/probe.js';
@@ -701,14 +701,19 @@ const LOW_RANK_VARIANTS: readonly Required<Pick<WgslLowRankOptions, 'features' |
   { features: 'stored', keySums: 'sequential', specialize: false },
 ];
 
+/** The `outChunk`s of gpujs/exact the sweep times on WebGPU: the default first, one thread per (row, column) over all keys (the kernel before 2026-11-28) last. */
+const GPUJS_OUT_CHUNKS: readonly number[] = [OUT_CHUNK, 1024, 1 << 16];
+
 /**
  * Phase (c), --sweep: on the large cases (grouped as in phase (b)), wgsl/exact on Dawn in each code shape
  * ({@link EXACT_SHAPES}) and, in the default shape, with each split target (`splitTarget`) on the
  * exact cases, and wgsl/low-rank with each feature mode and key-sum variant on the low-rank ones
  * (timed and judged like phase (b), peers not re-run), so that the defaults are chosen from
- * measurements on the device.
+ * measurements on the device. Where gpu.js runs on WebGPU, gpujs/exact with each key chunk of its
+ * output sums ({@link GPUJS_OUT_CHUNKS}) on the exact cases, in a group of its own (its long runs
+ * would change the GPU's load, and with it the WGSL kernels' times).
  */
-async function sweepPhase(dawn: NonNullable<Kernels['dawn']>, opts: Options, rows: Row[], onMeasured: (row: Row) => void): Promise<void> {
+async function sweepPhase(dawn: NonNullable<Kernels['dawn']>, opts: Options, gpujsWebgpu: boolean, rows: Row[], onMeasured: (row: Row) => void): Promise<void> {
   const none: PeerTimes = { cpuExactMs: NaN, onnxMs: null };
   const name = (kind: string, what: string, isDefault: boolean): string => `wgsl/${kind}@node-webgpu ${what}${isDefault ? ' (default)' : ''}`;
   for (const { label, spec } of largePyramids(opts.quick)) {
@@ -717,6 +722,7 @@ async function sweepPhase(dawn: NonNullable<Kernels['dawn']>, opts: Options, row
     // The exact and low-rank d = 4 kernels are timed in one group, on one input.
     for (const heads of headGroups()) {
       const items: TimedCase[] = [];
+      const gpujsItems: TimedCase[] = [];
       for (const head of heads) {
         const c = largeCase(label, pyramid, head, groups);
         const kernels = head.exact
@@ -726,15 +732,24 @@ async function sweepPhase(dawn: NonNullable<Kernels['dawn']>, opts: Options, row
             ]
           : LOW_RANK_VARIANTS.map((v, n) => wgslLowRank(dawn.dev, { name: name('low-rank', `features ${v.features}, keySums ${v.keySums}, specialize ${v.specialize}`, n === 0), delta: DELTA, ...v }));
         items.push(...kernels.map((kernel) => ({ entry: { kernel, measured: dawn.measured, where: 'node-webgpu' }, c, peers: none })));
+        if (head.exact && gpujsWebgpu)
+          for (const [n, outChunk] of GPUJS_OUT_CHUNKS.entries()) {
+            const kernel = await gpujsExact({ backend: 'webgpu', outChunk, name: `gpujs/exact@webgpu outChunk ${outChunk}${n === 0 ? ' (default)' : ''}` });
+            gpujsItems.push({ entry: { kernel, measured: dawn.measured, where: 'webgpu' }, c, peers: none });
+          }
       }
-      if (elapsed() > opts.budgetMs + 120_000) {
-        rows.push(...items.map(({ entry, c }) => largeRow(c, entry.kernel.name, { note: `skipped: over the ${opts.budgetMs / 1000} s budget + 120 s` })));
-        continue;
+      for (const group of [items, gpujsItems]) {
+        if (group.length === 0) continue;
+        if (elapsed() > opts.budgetMs + 120_000) {
+          rows.push(...group.map(({ entry, c }) => largeRow(c, entry.kernel.name, { note: `skipped: over the ${opts.budgetMs / 1000} s budget + 120 s` })));
+        } else {
+          for (const row of await measureKernels(group, opts.reps)) {
+            rows.push(row);
+            onMeasured(row);
+          }
+        }
       }
-      for (const row of await measureKernels(items, opts.reps)) {
-        rows.push(row);
-        onMeasured(row);
-      }
+      for (const { entry } of gpujsItems) entry.kernel.dispose?.();
     }
   }
 }
@@ -854,7 +869,7 @@ function writeMarkdown(path: string, report: Report, numRuns: number, t: Cells):
             const sp = sweepSpeedups(report.sweep);
             const ps = passLines(report.sweep);
             return [
-              'Sweep on Dawn (`--sweep`): wgsl/exact shapes and split targets, wgsl/low-rank feature modes and key sums:',
+              'Sweep on Dawn (`--sweep`): wgsl/exact shapes and split targets, wgsl/low-rank feature modes and key sums, gpujs/exact key chunks (WebGPU):',
               '',
               mdRow(w.header),
               mdRow(w.header.map(() => '---')),
@@ -897,7 +912,7 @@ async function main(): Promise<number> {
     });
   if (opts.sweep.length && kernels.dawn) {
     const sweep: Row[] = (report.sweep = []);
-    await sweepPhase(kernels.dawn, opts, sweep, (row) => {
+    await sweepPhase(kernels.dawn, opts, backends.includes('webgpu'), sweep, (row) => {
       writeJson(opts.jsonPath, report);
       console.log(
         `  ${row.kernel} ${row.pyramid} d = ${row.d}: kernel ${row.kernelMs ?? '—'} ms, end-to-end ${row.endToEndMs ?? '—'} ms, ${row.passed ? 'pass' : (row.note ?? 'FAIL')} (${fmt(elapsed() / 1000)} s)`,
@@ -908,7 +923,7 @@ async function main(): Promise<number> {
   printLarge(t);
   if (report.sweep?.length) {
     const w = largeTable(report.sweep, opts.sampleRows);
-    console.log(`\n(c) sweep on Dawn: wgsl/exact shapes and split targets, wgsl/low-rank feature modes and key sums\n\n${table(w.header, w.body)}`);
+    console.log(`\n(c) sweep on Dawn: wgsl/exact shapes and split targets, wgsl/low-rank feature modes and key sums, gpujs/exact key chunks (WebGPU)\n\n${table(w.header, w.body)}`);
     const sp = sweepSpeedups(report.sweep);
     if (sp.length) console.log(`\nsweep, low-rank vs the default exact shape on the same input:\n${sp.map((l) => `  ${l}`).join('\n')}`);
     const ps = passLines(report.sweep);

@@ -2,13 +2,18 @@
  * `gpujs/exact`: exact softmax attention as gpu.js kernels, float32, that stay on the device
  * (docs/math.md §3 for the formula, §8 for the float32 rules):
  *
- * 1. Q, K, V are uploaded once per call into pipeline buffers (textures on GL).
- * 2. Row maxima in two parallel passes: a partial maximum of s·⟨q_i, k_j⟩ per (row, chunk of
- *    {@link MAX_CHUNK} keys), then the maximum over chunks — L_q·⌈L/chunk⌉ threads, not L_q.
+ * 1. Q, K, V are uploaded once per call into pipeline buffers (textures on GL), Q and K
+ *    transposed so that threads scoring neighbouring keys read neighbouring words.
+ * 2. Row maxima in two parallel passes: a partial maximum of s·⟨q_i, k_j⟩ per (row, set of keys
+ *    j ≡ c mod ⌈L/{@link MAX_CHUNK}⌉), then the maximum over the sets — L_q·⌈L/chunk⌉ threads, not L_q.
  * 3. Per tile of query rows: P = exp(S − m) over the row's allowed keys only (each exp computed
- *    once), then the output rows Σ_j P_ij·V_j / Σ_j P_ij; the other rows are carried over from
- *    the previous tile's output buffer (two kernels in ping-pong, so no kernel reads its own
- *    output and no pipeline buffer is ever deleted).
+ *    once); then partial sums Σ_j P_ij·[V_j ∣ 1] over chunks of {@link OUT_CHUNK} keys, one thread
+ *    per (row, column, chunk) — a thread per (row, column) looping over all keys left the GPU
+ *    nearly idle (682 × 64 threads per tile at L = 21,845) — and then the output rows, the chunk
+ *    sums added in order and divided. The other rows are carried over from the previous tile's
+ *    output buffer (two kernels in ping-pong, so no kernel reads its own output and no pipeline
+ *    buffer is ever deleted). Any summation order is within the exact kernels' tolerance
+ *    (docs/floating-point.md: sums in any order).
  *
  * Only the final output is read back. Every loop is bounded by the row's key limit (a
  * block-causal row stops at the end of its scale), and `loopMaxIterations` is set from the
@@ -23,8 +28,11 @@ import type { AttentionKernel } from '../../../spec/contract.js';
 import { createGpu, flatOutput, loopLimit, maxTextureSide, padded, sizeBucket, type GpuBackend, type GpuInstance } from './backend.js';
 import { RangeArgumentError } from '../../../spec/errors.js';
 
-/** Keys per partial row maximum (pass 2). */
+/** Keys per partial row maximum (pass 2), at most. */
 export const MAX_CHUNK = 256;
+
+/** Keys per partial output sum (pass 3), by default: {@link GpujsKernelOptions.outChunk}. */
+export const OUT_CHUNK = 256;
 
 /**
  * Largest probability tile (query rows × keys), per backend: 2²⁴ cells on WebGPU, 2²² elsewhere.
@@ -43,6 +51,7 @@ interface Passes {
   maxPartial: GpuKernelFn;
   rowMax: GpuKernelFn;
   probs: GpuKernelFn;
+  outPart: GpuKernelFn;
   outFirst: GpuKernelFn;
   outA: GpuKernelFn;
   outB: GpuKernelFn;
@@ -61,16 +70,18 @@ function buildPasses(gpu: GpuInstance, loopMax: number, pipeline: boolean): Pass
     } as any,
     { ...common, output: [1] },
   ) as GpuKernelFn);
-  // Cell (c, i): max of s·⟨q_i, k_j⟩ over keys j of chunk c below row i's limit (−1e30 if none).
+  // Q and K arrive transposed (qT[t·lq + i], kT[t·lk + j]): neighbouring threads, which score
+  // neighbouring keys (and rows), then read neighbouring words instead of words d apart.
+  // Cell (c, i): max of s·⟨q_i, k_j⟩ over the keys j = c, c + chunks, c + 2·chunks, … below row i's
+  // limit (−1e30 if none): interleaved, so that neighbouring threads read neighbouring keys.
   // For d ≤ 8 the row q_i is read once into registers q0…q7 (the same products, summed in the same
   // order t = 0, 1, …): each key then costs d reads instead of 2d — 35–55 % of this pass on llvmpipe.
   const maxPartial = gpu.createKernel(
-    function (this: any, q: number[], k: number[], lim: number[], lq: number, d: number, scale: number, chunk: number) {
+    function (this: any, q: number[], k: number[], lim: number[], lq: number, lk: number, d: number, scale: number, chunks: number) {
       const i = this.thread.y;
       if (i >= lq) return -1e30;
-      const j0 = this.thread.x * chunk;
+      const c = this.thread.x;
       const li = lim[i];
-      const qb = i * d;
       let q0 = 0;
       let q1 = 0;
       let q2 = 0;
@@ -80,32 +91,31 @@ function buildPasses(gpu: GpuInstance, loopMax: number, pipeline: boolean): Pass
       let q6 = 0;
       let q7 = 0;
       if (d <= 8) {
-        q0 = q[qb];
-        if (d > 1) q1 = q[qb + 1];
-        if (d > 2) q2 = q[qb + 2];
-        if (d > 3) q3 = q[qb + 3];
-        if (d > 4) q4 = q[qb + 4];
-        if (d > 5) q5 = q[qb + 5];
-        if (d > 6) q6 = q[qb + 6];
-        if (d > 7) q7 = q[qb + 7];
+        q0 = q[i];
+        if (d > 1) q1 = q[lq + i];
+        if (d > 2) q2 = q[2 * lq + i];
+        if (d > 3) q3 = q[3 * lq + i];
+        if (d > 4) q4 = q[4 * lq + i];
+        if (d > 5) q5 = q[5 * lq + i];
+        if (d > 6) q6 = q[6 * lq + i];
+        if (d > 7) q7 = q[7 * lq + i];
       }
       let m = -1e30;
-      for (let n = 0; n < chunk; n++) {
-        const j = j0 + n;
+      for (let n = 0; n < lk; n++) {
+        const j = c + n * chunks;
         if (j >= li) break;
-        const kb = j * d;
         let s = 0;
         if (d <= 8) {
-          s += q0 * k[kb];
-          if (d > 1) s += q1 * k[kb + 1];
-          if (d > 2) s += q2 * k[kb + 2];
-          if (d > 3) s += q3 * k[kb + 3];
-          if (d > 4) s += q4 * k[kb + 4];
-          if (d > 5) s += q5 * k[kb + 5];
-          if (d > 6) s += q6 * k[kb + 6];
-          if (d > 7) s += q7 * k[kb + 7];
+          s += q0 * k[j];
+          if (d > 1) s += q1 * k[lk + j];
+          if (d > 2) s += q2 * k[2 * lk + j];
+          if (d > 3) s += q3 * k[3 * lk + j];
+          if (d > 4) s += q4 * k[4 * lk + j];
+          if (d > 5) s += q5 * k[5 * lk + j];
+          if (d > 6) s += q6 * k[6 * lk + j];
+          if (d > 7) s += q7 * k[7 * lk + j];
         } else {
-          for (let t = 0; t < d; t++) s += q[qb + t] * k[kb + t];
+          for (let t = 0; t < d; t++) s += q[t * lq + i] * k[t * lk + j];
         }
         m = Math.max(m, s * scale);
       }
@@ -124,19 +134,47 @@ function buildPasses(gpu: GpuInstance, loopMax: number, pipeline: boolean): Pass
   ) as GpuKernelFn;
   // Cell (j, r) of a tile starting at row i0: exp(s·⟨q_i, k_j⟩ − m_i), 0 past the row's limit.
   const probs = gpu.createKernel(
-    function (this: any, q: number[], k: number[], m: number[], lim: number[], i0: number, rows: number, d: number, scale: number) {
+    function (this: any, q: number[], k: number[], m: number[], lim: number[], i0: number, rows: number, lq: number, lk: number, d: number, scale: number) {
       if (this.thread.y >= rows) return 0;
       const i = i0 + this.thread.y;
       const j = this.thread.x;
       if (j >= lim[i]) return 0;
       let s = 0;
-      for (let t = 0; t < d; t++) s += q[i * d + t] * k[j * d + t];
+      for (let t = 0; t < d; t++) s += q[t * lq + i] * k[t * lk + j];
       return Math.exp(s * scale - m[i]);
     } as any,
     { ...common, output: [1, 1] },
   ) as GpuKernelFn;
-  // Cell (c, i): rows of the tile get Σ_j P_ij·V_jc / Σ_j P_ij; other rows keep prev (0 on the first tile).
-  const outSource = function (this: any, p: number[], v: number[], prev: number[], lim: number[], i0: number, rows: number, width: number, dv: number, first: number) {
+  // Cell (x, r) with x = h·(dv + 1) + c: the sum of P_rj·[V_j ∣ 1]_c over the keys j of chunk h below
+  // row i0 + r's limit (0 for a chunk past it). Column dv is the chunk's share of the denominator.
+  // h = ⌊x/(dv + 1)⌋ is exact: x < 2²⁴ and the quotient is at least 1/(dv + 1) away from the next integer.
+  const outPart = gpu.createKernel(
+    function (this: any, p: number[], v: number[], lim: number[], i0: number, rows: number, width: number, dv: number, chunk: number) {
+      const r = this.thread.y;
+      if (r >= rows) return 0;
+      const h = Math.floor(this.thread.x / (dv + 1));
+      const c = this.thread.x - h * (dv + 1);
+      const li = lim[i0 + r];
+      const j0 = h * chunk;
+      const pb = r * width;
+      let acc = 0;
+      for (let n = 0; n < chunk; n++) {
+        const j = j0 + n;
+        if (j >= li) break;
+        const pj = p[pb + j];
+        if (c < dv) {
+          acc += pj * v[j * dv + c];
+        } else {
+          acc += pj;
+        }
+      }
+      return acc;
+    } as any,
+    { ...common, output: [1, 1] },
+  ) as GpuKernelFn;
+  // Cell (c, i): rows of the tile get Σ_h part_h,c / Σ_h part_h,dv over the chunks below the row's
+  // limit, in order; other rows keep prev (0 on the first tile).
+  const outSource = function (this: any, part: number[], prev: number[], lim: number[], i0: number, rows: number, partWidth: number, dv: number, chunk: number, first: number) {
     const i = this.thread.y;
     const c = this.thread.x;
     const r = i - i0;
@@ -144,13 +182,14 @@ function buildPasses(gpu: GpuInstance, loopMax: number, pipeline: boolean): Pass
       if (first > 0) return 0;
       return prev[i * dv + c];
     }
-    const li = lim[i];
+    const chunks = Math.ceil(lim[i] / chunk);
+    const pb = r * partWidth;
     let acc = 0;
     let den = 0;
-    for (let j = 0; j < li; j++) {
-      const pj = p[r * width + j];
-      acc += pj * v[j * dv + c];
-      den += pj;
+    for (let h = 0; h < chunks; h++) {
+      const b = pb + h * (dv + 1);
+      acc += part[b + c];
+      den += part[b + dv];
     }
     return acc / den;
   } as any;
@@ -160,12 +199,19 @@ function buildPasses(gpu: GpuInstance, loopMax: number, pipeline: boolean): Pass
   const outFirst = gpu.createKernel(outSource, { ...common, output: [1, 1] }) as GpuKernelFn;
   const outA = gpu.createKernel(outSource, { ...common, output: [1, 1] }) as GpuKernelFn;
   const outB = gpu.createKernel(outSource, { ...common, output: [1, 1] }) as GpuKernelFn;
-  return { upload, maxPartial, rowMax, probs, outFirst, outA, outB };
+  return { upload, maxPartial, rowMax, probs, outPart, outFirst, outA, outB };
 }
 
 /** The loop limit compiled for L keys and head size d ({@link loopLimit}: one compile up to 32,767). */
 export function loopBound(L: number, d: number): number {
   return loopLimit(Math.max(L, d, MAX_CHUNK));
+}
+
+/** A matrix's transpose (row t holds column t), zero-padded like {@link padded}: the layout the score passes read. */
+function transposed(a: Matrix): Float32Array {
+  const out = new Float32Array(sizeBucket(a.rows * a.cols));
+  for (let i = 0; i < a.rows; i++) for (let t = 0; t < a.cols; t++) out[t * a.rows + i] = a.data[i * a.cols + t];
+  return out;
 }
 
 /** Read a pipeline result (a device buffer / texture handle, or an array on CPU backends) as one flat array. */
@@ -199,6 +245,13 @@ export interface GpujsKernelOptions {
   loopMaxIterations?: number;
   /** Force the probability tile size in cells (default: 2²⁴ on WebGPU, 2²² elsewhere). Meta-tests use it to force several tiles. */
   tileCells?: number;
+  /**
+   * Keys per partial output sum (default {@link OUT_CHUNK}; raised where the partial sums of a row
+   * would be wider than the texture side). A chunk as long as the keys gives one thread per
+   * (row, column), looping over all its keys: the kernel before 2026-11-28, which `bench/gpu.ts
+   * --sweep` times beside the default.
+   */
+  outChunk?: number;
 }
 
 /**
@@ -245,14 +298,14 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<Attention
       p.upload[0].setOutput([sizeBucket(Lq * d)]);
       p.upload[1].setOutput([sizeBucket(L * d)]);
       p.upload[2].setOutput([sizeBucket(L * dv)]);
-      const qh = await p.upload[0](padded(q.data));
-      const kh = await p.upload[1](padded(k.data));
+      const qh = await p.upload[0](transposed(q));
+      const kh = await p.upload[1](transposed(k));
       const vh = await p.upload[2](padded(v.data));
       const s = Math.fround(scale);
       // 2. row maxima
       const chunks = Math.ceil(L / MAX_CHUNK);
       p.maxPartial.setOutput([chunks, LqB]);
-      const part = await chain(p.maxPartial(qh, kh, lim, Lq, d, s, MAX_CHUNK));
+      const part = await chain(p.maxPartial(qh, kh, lim, Lq, L, d, s, chunks));
       p.rowMax.setOutput([LqB]);
       const m = await chain(p.rowMax(part, chunks));
       // 3. tiles of query rows; a tile is as wide as its longest row's key prefix
@@ -267,10 +320,19 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<Attention
         // A bucket past the tile budget would break the 2²⁴-cell limit: then the exact row count.
         const rowsB = sizeBucket(rows) * width <= cells ? sizeBucket(rows) : rows;
         p.probs.setOutput([width, rowsB]);
-        const probs = await chain(p.probs(qh, kh, m, lim, i0, rows, d, s));
+        const probs = await chain(p.probs(qh, kh, m, lim, i0, rows, Lq, L, d, s));
+        // A row's partial sums, (dv + 1) per chunk, fit the texture side and the tile's cell budget
+        // (so flat indices stay below 2²⁴): longer chunks where they would not. The width is bucketed
+        // like the rest; chunks past the tile's longest row are zeros that no row reads.
+        const widthCap = Math.min(side, 1 << 16, Math.floor(cells / rowsB));
+        const keyChunk = Math.max(options.outChunk ?? OUT_CHUNK, Math.ceil(maxLimit / Math.max(1, Math.floor(widthCap / (dv + 1)))));
+        const partCells = Math.ceil(maxLimit / keyChunk) * (dv + 1);
+        const partWidth = sizeBucket(partCells) <= widthCap ? sizeBucket(partCells) : partCells;
+        p.outPart.setOutput([partWidth, rowsB]);
+        const sums = await chain(p.outPart(probs, vh, lim, i0, rows, width, dv, keyChunk));
         const out = tile === 0 ? p.outFirst : tile % 2 === 1 ? p.outA : p.outB;
         out.setOutput([dv, LqB]);
-        prev = await chain(out(probs, vh, prev, lim, i0, rows, width, dv, tile === 0 ? 1 : 0));
+        prev = await chain(out(sums, prev, lim, i0, rows, partWidth, dv, keyChunk, tile === 0 ? 1 : 0));
       }
       return matrix(Lq, dv, Float64Array.from((await readResult(prev)).subarray(0, Lq * dv)));
     },
