@@ -45,12 +45,12 @@ import { resolveSeed } from '../properties/runner/seed.js';
 import { exactAttentionCpu } from '../src/kernels/cpu/exact.js';
 import { cpuLowRank } from '../src/kernels/cpu/low-rank.js';
 import { availableBackends, probeWebGPU, type GpuBackend } from '../src/kernels/gpujs/backend.js';
-import { gpujsExact, OUT_CHUNK } from '../src/kernels/gpujs/exact.js';
+import { gpujsExact, type GpujsKernelOptions } from '../src/kernels/gpujs/exact.js';
 import { gpujsDownsampleArea, gpujsUpsampleBicubic } from '../src/kernels/gpujs/interpolation.js';
 import { gpujsLowRank } from '../src/kernels/gpujs/low-rank.js';
 import { probePrecision } from '../src/kernels/gpujs/probe.js';
 import { wgslExact, WGSL_SPLIT_TARGET, type KernelTiming, type WgslExactShape } from '../src/kernels/wgsl/exact.js';
-import type { WgslDevice } from '../src/kernels/wgsl/webgpu.js';
+import { BufferUsage, MAP_READ, type WgslDevice } from '../src/kernels/wgsl/webgpu.js';
 import { wgslLowRank, type WgslLowRankOptions } from '../src/kernels/wgsl/low-rank.js';
 import { nodeWgslDevice } from '../src/kernels/wgsl/node.js';
 import { fmt, table } from '../src/cli/table.js';
@@ -189,6 +189,8 @@ interface Report {
   battery?: LawRow[];
   large?: Row[];
   sweep?: Row[];
+  /** Host↔device transfer times on Dawn (with --sweep). */
+  transfers?: Transfers;
   elapsedMs?: number;
 }
 
@@ -629,6 +631,8 @@ async function measureKernels(items: readonly TimedCase[], reps = 1): Promise<Ro
     const byKernel = runs.filter((r) => r.kernelMs !== null).sort((a, b) => a.kernelMs! - b.kernelMs!);
     const mid = byKernel.length ? byKernel[(byKernel.length - 1) >> 1] : undefined;
     const kernelMs = mid?.kernelMs ?? null;
+    // Pass times of the median run by kernel time, or by end-to-end time for kernels without one (gpujs/exact's profilePasses).
+    const midE2e = [...runs].sort((a, b) => a.e2e - b.e2e)[(runs.length - 1) >> 1];
     const error = maxAbsDiff(pickRows(second, c.sampled).data, c.ref.data);
     // Exact kernels: the battery's policy (rigorous floor, then the rule on the precomputed naive float32 rows); approximations: their own formula.
     // (c.naive is passed to both: float32Tolerance's default would evaluate naive float32 attention on all L rows, minutes at L = 21,845.)
@@ -649,7 +653,7 @@ async function measureKernels(items: readonly TimedCase[], reps = 1): Promise<Ro
         error,
         bound,
         passed: error <= bound,
-        passMs: mid?.passMs ?? null,
+        passMs: (mid ?? midE2e)?.passMs ?? null,
       }),
     );
   }
@@ -701,17 +705,100 @@ const LOW_RANK_VARIANTS: readonly Required<Pick<WgslLowRankOptions, 'features' |
   { features: 'stored', keySums: 'sequential', specialize: false },
 ];
 
-/** The `outChunk`s of gpujs/exact the sweep times on WebGPU: the default first, one thread per (row, column) over all keys (the kernel before 2026-11-28) last. */
-const GPUJS_OUT_CHUNKS: readonly number[] = [OUT_CHUNK, 1024, 1 << 16];
+/** Host↔device transfer rates on Dawn, measured by {@link transferProbe}. */
+interface Transfers {
+  /** Bytes per transfer. */
+  bytes: number;
+  /** Median ms: `queue.writeBuffer` into a fresh storage buffer, until the queue is idle. */
+  writeBufferMs: number;
+  /** Median ms: a fresh buffer `mappedAtCreation`, filled, unmapped, until the queue is idle. */
+  mappedAtCreationMs: number;
+  /** Median ms: copy a storage buffer to a MAP_READ buffer, `mapAsync`, copy the range out. */
+  readbackMs: number;
+  /** Median ms: an empty submit until `onSubmittedWorkDone` resolves. */
+  roundTripMs: number;
+}
+
+/**
+ * Time the transfers every kernel's end-to-end time includes, on Dawn's device, at the size of one
+ * of Q, K, V at L = 21,845, d = 64 (5.6 MB): 5 repetitions each, medians.
+ */
+async function transferProbe(dev: WgslDevice): Promise<Transfers> {
+  const { device } = dev;
+  const n = 21845 * 64;
+  const bytes = 4 * n;
+  const data = new Float32Array(n).map((_, i) => (i % 1000) / 1000);
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
+  const time = async (f: () => Promise<void>): Promise<number> => {
+    const xs: number[] = [];
+    for (let r = 0; r < 6; r++) {
+      const t0 = performance.now();
+      await f();
+      if (r > 0) xs.push(performance.now() - t0);
+    }
+    return median(xs);
+  };
+  const writeBufferMs = await time(async () => {
+    const b = device.createBuffer({ size: bytes, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC });
+    device.queue.writeBuffer(b, 0, data);
+    await device.queue.onSubmittedWorkDone();
+    b.destroy();
+  });
+  const mappedAtCreationMs = await time(async () => {
+    const b = device.createBuffer({ size: bytes, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC, mappedAtCreation: true });
+    new Float32Array(b.getMappedRange()).set(data);
+    b.unmap();
+    device.queue.submit([]);
+    await device.queue.onSubmittedWorkDone();
+    b.destroy();
+  });
+  const src = device.createBuffer({ size: bytes, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC });
+  device.queue.writeBuffer(src, 0, data);
+  const readbackMs = await time(async () => {
+    const staging = device.createBuffer({ size: bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+    const enc = device.createCommandEncoder();
+    enc.copyBufferToBuffer(src, 0, staging, 0, bytes);
+    device.queue.submit([enc.finish()]);
+    await staging.mapAsync(MAP_READ);
+    new Float32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    staging.destroy();
+  });
+  src.destroy();
+  const roundTripMs = await time(async () => {
+    device.queue.submit([]);
+    await device.queue.onSubmittedWorkDone();
+  });
+  return { bytes, writeBufferMs, mappedAtCreationMs, readbackMs, roundTripMs };
+}
+
+/** One line for {@link Transfers}. */
+function transferLine(t: Transfers): string {
+  const rate = (ms: number): string => `${fmt(ms)} ms (${fmt(t.bytes / 1e6 / (ms / 1e3))} MB/s)`;
+  return `host↔device on Dawn, ${fmt(t.bytes / 1e6)} MB: writeBuffer ${rate(t.writeBufferMs)}, mappedAtCreation ${rate(t.mappedAtCreationMs)}, readback ${rate(t.readbackMs)}; empty submit round trip ${fmt(t.roundTripMs)} ms`;
+}
+
+/**
+ * The gpujs/exact variants the sweep times on WebGPU ({@link GpujsKernelOptions}): the default;
+ * the row maxima per tile (scores computed once); and the default waiting for the device after
+ * every stage, which gives the stage times (`profilePasses`). (Tiles of 2²² and 2²³ cells, the
+ * output pass before 2026-11-28 — one thread per (row, column) over all keys — and uploads through
+ * `mappedAtCreation` buffers were timed on 2026-11-27: bench/results/h100-sweeps/.)
+ */
+const GPUJS_VARIANTS: readonly { label: string; options: Partial<GpujsKernelOptions> }[] = [
+  { label: 'rowMax global (default)', options: {} },
+  { label: 'rowMax per-tile', options: { rowMax: 'per-tile' } },
+  { label: 'rowMax global, synced per stage: upload, row max, scores, partial sums, combine, readback', options: { profilePasses: true } },
+];
 
 /**
  * Phase (c), --sweep: on the large cases (grouped as in phase (b)), wgsl/exact on Dawn in each code shape
  * ({@link EXACT_SHAPES}) and, in the default shape, with each split target (`splitTarget`) on the
  * exact cases, and wgsl/low-rank with each feature mode and key-sum variant on the low-rank ones
  * (timed and judged like phase (b), peers not re-run), so that the defaults are chosen from
- * measurements on the device. Where gpu.js runs on WebGPU, gpujs/exact with each key chunk of its
- * output sums ({@link GPUJS_OUT_CHUNKS}) on the exact cases, in a group of its own (its long runs
- * would change the GPU's load, and with it the WGSL kernels' times).
+ * measurements on the device. Where gpu.js runs on WebGPU, gpujs/exact in each of
+ * {@link GPUJS_VARIANTS} on the exact cases, in a group of its own (its long runs would change the
+ * GPU's load, and with it the WGSL kernels' times).
  */
 async function sweepPhase(dawn: NonNullable<Kernels['dawn']>, opts: Options, gpujsWebgpu: boolean, rows: Row[], onMeasured: (row: Row) => void): Promise<void> {
   const none: PeerTimes = { cpuExactMs: NaN, onnxMs: null };
@@ -733,8 +820,8 @@ async function sweepPhase(dawn: NonNullable<Kernels['dawn']>, opts: Options, gpu
           : LOW_RANK_VARIANTS.map((v, n) => wgslLowRank(dawn.dev, { name: name('low-rank', `features ${v.features}, keySums ${v.keySums}, specialize ${v.specialize}`, n === 0), delta: DELTA, ...v }));
         items.push(...kernels.map((kernel) => ({ entry: { kernel, measured: dawn.measured, where: 'node-webgpu' }, c, peers: none })));
         if (head.exact && gpujsWebgpu)
-          for (const [n, outChunk] of GPUJS_OUT_CHUNKS.entries()) {
-            const kernel = await gpujsExact({ backend: 'webgpu', outChunk, name: `gpujs/exact@webgpu outChunk ${outChunk}${n === 0 ? ' (default)' : ''}` });
+          for (const { label, options } of GPUJS_VARIANTS) {
+            const kernel = await gpujsExact({ backend: 'webgpu', ...options, name: `gpujs/exact@webgpu ${label}` });
             gpujsItems.push({ entry: { kernel, measured: dawn.measured, where: 'webgpu' }, c, peers: none });
           }
       }
@@ -869,7 +956,7 @@ function writeMarkdown(path: string, report: Report, numRuns: number, t: Cells):
             const sp = sweepSpeedups(report.sweep);
             const ps = passLines(report.sweep);
             return [
-              'Sweep on Dawn (`--sweep`): wgsl/exact shapes and split targets, wgsl/low-rank feature modes and key sums, gpujs/exact key chunks (WebGPU):',
+              'Sweep on Dawn (`--sweep`): wgsl/exact shapes and split targets, wgsl/low-rank feature modes and key sums, gpujs/exact variants (WebGPU):',
               '',
               mdRow(w.header),
               mdRow(w.header.map(() => '---')),
@@ -877,7 +964,8 @@ function writeMarkdown(path: string, report: Report, numRuns: number, t: Cells):
               '',
               ...sp.map((l) => `- ${l}`),
               '',
-              ...(ps.length ? ['Sweep, GPU time per pass:', '', ...ps.map((l) => `- ${l}`), ''] : []),
+              ...(report.transfers ? [`Transfers: ${transferLine(report.transfers)}.`, ''] : []),
+              ...(ps.length ? ['Sweep, GPU time per pass (timestamp-query; for gpujs/exact "synced per stage", wall time of each stage):', '', ...ps.map((l) => `- ${l}`), ''] : []),
             ];
           })()
         : []),
@@ -911,6 +999,8 @@ async function main(): Promise<number> {
       console.log(`  ${row.kernel} ${row.pyramid} d = ${row.d}: done (${fmt(elapsed() / 1000)} s)`);
     });
   if (opts.sweep.length && kernels.dawn) {
+    report.transfers = await transferProbe(kernels.dawn.dev);
+    console.log(`\n${transferLine(report.transfers)}`);
     const sweep: Row[] = (report.sweep = []);
     await sweepPhase(kernels.dawn, opts, backends.includes('webgpu'), sweep, (row) => {
       writeJson(opts.jsonPath, report);
@@ -923,11 +1013,11 @@ async function main(): Promise<number> {
   printLarge(t);
   if (report.sweep?.length) {
     const w = largeTable(report.sweep, opts.sampleRows);
-    console.log(`\n(c) sweep on Dawn: wgsl/exact shapes and split targets, wgsl/low-rank feature modes and key sums, gpujs/exact key chunks (WebGPU)\n\n${table(w.header, w.body)}`);
+    console.log(`\n(c) sweep on Dawn: wgsl/exact shapes and split targets, wgsl/low-rank feature modes and key sums, gpujs/exact variants (WebGPU)\n\n${table(w.header, w.body)}`);
     const sp = sweepSpeedups(report.sweep);
     if (sp.length) console.log(`\nsweep, low-rank vs the default exact shape on the same input:\n${sp.map((l) => `  ${l}`).join('\n')}`);
     const ps = passLines(report.sweep);
-    if (ps.length) console.log(`\nsweep, GPU time per pass:\n${ps.map((l) => `  ${l}`).join('\n')}`);
+    if (ps.length) console.log(`\nsweep, GPU time per pass (timestamp-query; gpujs/exact synced per stage: wall time of each stage):\n${ps.map((l) => `  ${l}`).join('\n')}`);
   }
   const speedups = lowRankSpeedups(large);
   if (speedups.length) console.log(`\nlow-rank vs exact on the same input:\n${speedups.map((l) => `  ${l}`).join('\n')}`);

@@ -125,11 +125,12 @@ describe('gpu.js backends', () => {
   });
 });
 
-// gpujs/exact forced into many small probability tiles (the output carried across tiles in ping-pong)
-// and many partial output sums per row (chunks of 7 keys, added in the output pass).
+// gpujs/exact forced into many small probability tiles (the output carried across tiles in ping-pong),
+// many partial output sums per row (chunks of 7 keys, added in the output pass), and row maxima
+// taken per tile from its stored scores.
 if (backends.includes('webasm')) {
   const measured = await probePrecision('webasm');
-  const tiled = await gpujsExact({ backend: 'webasm', tileCells: 97, outChunk: 7, name: 'gpujs/exact@webasm (tiles of 97 cells, key chunks of 7)' });
+  const tiled = await gpujsExact({ backend: 'webasm', tileCells: 97, outChunk: 7, rowMax: 'per-tile', name: 'gpujs/exact@webasm (tiles of 97 cells, key chunks of 7, row maxima per tile)' });
   kernels.push(tiled);
   describeLaws(`battery › ${tiled.name}`, attentionBattery(tiled, { measured, numRuns: 50 }).slice(0, 2), { kernel: tiled.name, knownGaps: KNOWN_GAPS });
 }

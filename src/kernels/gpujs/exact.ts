@@ -3,7 +3,7 @@
  * (docs/math.md §3 for the formula, §8 for the float32 rules):
  *
  * 1. Q, K, V are uploaded once per call into pipeline buffers (textures on GL), Q and K
- *    transposed so that threads scoring neighbouring keys read neighbouring words.
+ *    transposed on the device so that threads scoring neighbouring keys read neighbouring words.
  * 2. Row maxima in two parallel passes: a partial maximum of s·⟨q_i, k_j⟩ per (row, set of keys
  *    j ≡ c mod ⌈L/{@link MAX_CHUNK}⌉), then the maximum over the sets — L_q·⌈L/chunk⌉ threads, not L_q.
  * 3. Per tile of query rows: P = exp(S − m) over the row's allowed keys only (each exp computed
@@ -51,6 +51,10 @@ interface Passes {
   maxPartial: GpuKernelFn;
   rowMax: GpuKernelFn;
   probs: GpuKernelFn;
+  scores: GpuKernelFn;
+  tileMaxPartial: GpuKernelFn;
+  tileRowMax: GpuKernelFn;
+  tileExp: GpuKernelFn;
   outPart: GpuKernelFn;
   outFirst: GpuKernelFn;
   outA: GpuKernelFn;
@@ -64,13 +68,35 @@ interface Passes {
  */
 function buildPasses(gpu: GpuInstance, loopMax: number, pipeline: boolean): Passes {
   const common = { loopMaxIterations: loopMax, precision: 'single' as const, tactic: 'precision' as const, dynamicArguments: true, dynamicOutput: true, pipeline };
-  const upload = [0, 1, 2].map(() => gpu.createKernel(
-    function (this: any, a: number[]) {
-      return a[this.thread.x];
-    } as any,
-    { ...common, output: [1] },
-  ) as GpuKernelFn);
-  // Q and K arrive transposed (qT[t·lq + i], kT[t·lk + j]): neighbouring threads, which score
+  // upload[0], upload[1]: Q and K, transposed on the device (cell x = t·rows + i gets a[i·cols + t]);
+  // upload[2]: V as it is.
+  const transpose = function (this: any, a: number[], rows: number, cols: number) {
+    let t = Math.floor(this.thread.x / rows);
+    let i = this.thread.x - t * rows;
+    // x/rows is a float32 quotient (and GPU division is not correctly rounded): correct the floor
+    // by one either way, with exact integer products (all below 2²⁴).
+    if (i < 0) {
+      t = t - 1;
+      i = i + rows;
+    }
+    if (i >= rows) {
+      t = t + 1;
+      i = i - rows;
+    }
+    if (t >= cols) return 0;
+    return a[i * cols + t];
+  } as any;
+  const upload = [
+    gpu.createKernel(transpose, { ...common, output: [1] }) as GpuKernelFn,
+    gpu.createKernel(transpose, { ...common, output: [1] }) as GpuKernelFn,
+    gpu.createKernel(
+      function (this: any, a: number[]) {
+        return a[this.thread.x];
+      } as any,
+      { ...common, output: [1] },
+    ) as GpuKernelFn,
+  ];
+  // Q and K are transposed (qT[t·lq + i], kT[t·lk + j]): neighbouring threads, which score
   // neighbouring keys (and rows), then read neighbouring words instead of words d apart.
   // Cell (c, i): max of s·⟨q_i, k_j⟩ over the keys j = c, c + chunks, c + 2·chunks, … below row i's
   // limit (−1e30 if none): interleaved, so that neighbouring threads read neighbouring keys.
@@ -145,15 +171,73 @@ function buildPasses(gpu: GpuInstance, loopMax: number, pipeline: boolean): Pass
     } as any,
     { ...common, output: [1, 1] },
   ) as GpuKernelFn;
+  // rowMax: 'per-tile' — the scores of a tile are computed once and stored (cell (j, r):
+  // s·⟨q_i, k_j⟩, the same products in the same order as above), their row maxima taken from the
+  // stored scores (interleaved partial maxima, then the maximum over them), then P = exp(S − m).
+  const scores = gpu.createKernel(
+    function (this: any, q: number[], k: number[], lim: number[], i0: number, rows: number, lq: number, lk: number, d: number, scale: number) {
+      if (this.thread.y >= rows) return -1e30;
+      const i = i0 + this.thread.y;
+      const j = this.thread.x;
+      if (j >= lim[i]) return -1e30;
+      let s = 0;
+      for (let t = 0; t < d; t++) s += q[t * lq + i] * k[t * lk + j];
+      return s * scale;
+    } as any,
+    { ...common, output: [1, 1] },
+  ) as GpuKernelFn;
+  const tileMaxPartial = gpu.createKernel(
+    function (this: any, sc: number[], lim: number[], i0: number, rows: number, width: number, chunks: number) {
+      const r = this.thread.y;
+      if (r >= rows) return -1e30;
+      const c = this.thread.x;
+      const li = lim[i0 + r];
+      let m = -1e30;
+      for (let n = 0; n < width; n++) {
+        const j = c + n * chunks;
+        if (j >= li) break;
+        m = Math.max(m, sc[r * width + j]);
+      }
+      return m;
+    } as any,
+    { ...common, output: [1, 1] },
+  ) as GpuKernelFn;
+  const tileRowMax = gpu.createKernel(
+    function (this: any, part: number[], chunks: number) {
+      const r = this.thread.x;
+      let m = -1e30;
+      for (let c = 0; c < chunks; c++) m = Math.max(m, part[r * chunks + c]);
+      return m;
+    } as any,
+    { ...common, output: [1] },
+  ) as GpuKernelFn;
+  const tileExp = gpu.createKernel(
+    function (this: any, sc: number[], m: number[], lim: number[], i0: number, rows: number, width: number) {
+      const r = this.thread.y;
+      if (r >= rows) return 0;
+      const j = this.thread.x;
+      if (j >= lim[i0 + r]) return 0;
+      return Math.exp(sc[r * width + j] - m[r]);
+    } as any,
+    { ...common, output: [1, 1] },
+  ) as GpuKernelFn;
   // Cell (x, r) with x = h·(dv + 1) + c: the sum of P_rj·[V_j ∣ 1]_c over the keys j of chunk h below
   // row i0 + r's limit (0 for a chunk past it). Column dv is the chunk's share of the denominator.
-  // h = ⌊x/(dv + 1)⌋ is exact: x < 2²⁴ and the quotient is at least 1/(dv + 1) away from the next integer.
+  // h = ⌊x/(dv + 1)⌋ from a float32 quotient, corrected by one either way (as in the transpose above).
   const outPart = gpu.createKernel(
     function (this: any, p: number[], v: number[], lim: number[], i0: number, rows: number, width: number, dv: number, chunk: number) {
       const r = this.thread.y;
       if (r >= rows) return 0;
-      const h = Math.floor(this.thread.x / (dv + 1));
-      const c = this.thread.x - h * (dv + 1);
+      let h = Math.floor(this.thread.x / (dv + 1));
+      let c = this.thread.x - h * (dv + 1);
+      if (c < 0) {
+        h = h - 1;
+        c = c + dv + 1;
+      }
+      if (c > dv) {
+        h = h + 1;
+        c = c - dv - 1;
+      }
       const li = lim[i0 + r];
       const j0 = h * chunk;
       const pb = r * width;
@@ -199,19 +283,12 @@ function buildPasses(gpu: GpuInstance, loopMax: number, pipeline: boolean): Pass
   const outFirst = gpu.createKernel(outSource, { ...common, output: [1, 1] }) as GpuKernelFn;
   const outA = gpu.createKernel(outSource, { ...common, output: [1, 1] }) as GpuKernelFn;
   const outB = gpu.createKernel(outSource, { ...common, output: [1, 1] }) as GpuKernelFn;
-  return { upload, maxPartial, rowMax, probs, outPart, outFirst, outA, outB };
+  return { upload, maxPartial, rowMax, probs, scores, tileMaxPartial, tileRowMax, tileExp, outPart, outFirst, outA, outB };
 }
 
 /** The loop limit compiled for L keys and head size d ({@link loopLimit}: one compile up to 32,767). */
 export function loopBound(L: number, d: number): number {
   return loopLimit(Math.max(L, d, MAX_CHUNK));
-}
-
-/** A matrix's transpose (row t holds column t), zero-padded like {@link padded}: the layout the score passes read. */
-function transposed(a: Matrix): Float32Array {
-  const out = new Float32Array(sizeBucket(a.rows * a.cols));
-  for (let i = 0; i < a.rows; i++) for (let t = 0; t < a.cols; t++) out[t * a.rows + i] = a.data[i * a.cols + t];
-  return out;
 }
 
 /** Read a pipeline result (a device buffer / texture handle, or an array on CPU backends) as one flat array. */
@@ -252,13 +329,38 @@ export interface GpujsKernelOptions {
    * --sweep` times beside the default.
    */
   outChunk?: number;
+  /**
+   * For benchmarks: record the wall time of each stage — upload (with the host-side transposes),
+   * row maxima, scores, partial sums, combine, readback — as `lastTiming.passMs`, waiting for the
+   * device after each stage on `webgpu` (wall times, not timestamp queries; the waits themselves
+   * slow the kernel down). On the other backends nothing waits: GL work may be counted late.
+   */
+  profilePasses?: boolean;
+  /**
+   * Where the row maxima come from: `global` (default) — a pass over all rows before the tiles,
+   * which computes every score once more; `per-tile` — each tile's scores are computed once,
+   * stored, and their maxima taken from them (two more passes per tile, a second tile buffer).
+   */
+  rowMax?: 'global' | 'per-tile';
+}
+
+/** A gpujs/exact kernel with {@link GpujsKernelOptions.profilePasses}: the stage times of its last run. */
+export interface ProfiledGpujsKernel extends AttentionKernel {
+  /** Stage wall times of the last run (undefined before it, and without profilePasses). */
+  readonly lastTiming: { kernelMs: null; passMs: number[]; endToEndMs: number } | undefined;
+}
+
+/** Wait until the WebGPU device behind a gpu.js kernel has finished the work submitted so far (no-op on other backends). */
+async function deviceIdle(kernel: GpuKernelFn): Promise<void> {
+  const device = (kernel as unknown as { _device?: { queue: { onSubmittedWorkDone(): Promise<void> } } })._device;
+  if (device) await device.queue.onSubmittedWorkDone();
 }
 
 /**
  * A `gpujs/exact` kernel on one backend. The passes are compiled once per loop bound (one bound
  * up to 32,767 keys) and cached; `dispose()` destroys the GPU (frees GL contexts and device buffers).
  */
-export async function gpujsExact(options: GpujsKernelOptions): Promise<AttentionKernel> {
+export async function gpujsExact(options: GpujsKernelOptions): Promise<ProfiledGpujsKernel> {
   const gpu = await createGpu(options.backend);
   const cache = new Map<number, Passes>();
   const cells = options.tileCells ?? tileCells(options.backend);
@@ -266,7 +368,12 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<Attention
   // output as tall as the padded query rows: on GL no side may exceed the backend's texture side.
   const side = maxTextureSide(gpu);
   const maxTokens = Number.isFinite(side) ? side : undefined;
+  const profile = options.profilePasses === true;
+  let lastTiming: ProfiledGpujsKernel['lastTiming'];
   return {
+    get lastTiming() {
+      return lastTiming;
+    },
     name: options.name ?? `gpujs/exact@${options.backend}`,
     op: 'attention',
     exact: true,
@@ -289,6 +396,16 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<Attention
         p = buildPasses(gpu, loopMax, options.backend !== 'cpu');
         cache.set(loopMax, p);
       }
+      const stages = [0, 0, 0, 0, 0, 0];
+      const t0 = performance.now();
+      let mark = t0;
+      const lap = async (stage: number, kernel: GpuKernelFn): Promise<void> => {
+        if (!profile) return;
+        await deviceIdle(kernel);
+        const now = performance.now();
+        stages[stage] += now - mark;
+        mark = now;
+      };
       const limits = keyLimits(mask, Lq, L);
       // Buffers and outputs are sized by sizeBucket (few distinct sizes, so few per-size builds);
       // padded query rows have limit 0 and are never read back.
@@ -298,16 +415,22 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<Attention
       p.upload[0].setOutput([sizeBucket(Lq * d)]);
       p.upload[1].setOutput([sizeBucket(L * d)]);
       p.upload[2].setOutput([sizeBucket(L * dv)]);
-      const qh = await p.upload[0](transposed(q));
-      const kh = await p.upload[1](transposed(k));
+      const qh = await p.upload[0](padded(q.data), Lq, d);
+      const kh = await p.upload[1](padded(k.data), L, d);
       const vh = await p.upload[2](padded(v.data));
+      await lap(0, p.upload[2]);
       const s = Math.fround(scale);
-      // 2. row maxima
+      // 2. row maxima (per tile instead, in step 3, with rowMax: 'per-tile')
+      const perTile = options.rowMax === 'per-tile';
       const chunks = Math.ceil(L / MAX_CHUNK);
-      p.maxPartial.setOutput([chunks, LqB]);
-      const part = await chain(p.maxPartial(qh, kh, lim, Lq, L, d, s, chunks));
-      p.rowMax.setOutput([LqB]);
-      const m = await chain(p.rowMax(part, chunks));
+      let m: unknown;
+      if (!perTile) {
+        p.maxPartial.setOutput([chunks, LqB]);
+        const part = await chain(p.maxPartial(qh, kh, lim, Lq, L, d, s, chunks));
+        p.rowMax.setOutput([LqB]);
+        m = await chain(p.rowMax(part, chunks));
+        await lap(1, p.rowMax);
+      }
       // 3. tiles of query rows; a tile is as wide as its longest row's key prefix
       const T = Math.max(1, Math.min(Lq, Math.floor(cells / sizeBucket(L))));
       let prev: unknown = vh;
@@ -319,8 +442,25 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<Attention
         const width = sizeBucket(maxLimit);
         // A bucket past the tile budget would break the 2²⁴-cell limit: then the exact row count.
         const rowsB = sizeBucket(rows) * width <= cells ? sizeBucket(rows) : rows;
-        p.probs.setOutput([width, rowsB]);
-        const probs = await chain(p.probs(qh, kh, m, lim, i0, rows, Lq, L, d, s));
+        let probs: unknown;
+        if (perTile) {
+          p.scores.setOutput([width, rowsB]);
+          const sc = await chain(p.scores(qh, kh, lim, i0, rows, Lq, L, d, s));
+          await lap(2, p.scores);
+          const tileChunks = Math.ceil(maxLimit / MAX_CHUNK);
+          p.tileMaxPartial.setOutput([tileChunks, rowsB]);
+          const part = await chain(p.tileMaxPartial(sc, lim, i0, rows, width, tileChunks));
+          p.tileRowMax.setOutput([rowsB]);
+          const mt = await chain(p.tileRowMax(part, tileChunks));
+          await lap(1, p.tileRowMax);
+          p.tileExp.setOutput([width, rowsB]);
+          probs = await chain(p.tileExp(sc, mt, lim, i0, rows, width));
+          await lap(2, p.tileExp);
+        } else {
+          p.probs.setOutput([width, rowsB]);
+          probs = await chain(p.probs(qh, kh, m, lim, i0, rows, Lq, L, d, s));
+          await lap(2, p.probs);
+        }
         // A row's partial sums, (dv + 1) per chunk, fit the texture side and the tile's cell budget
         // (so flat indices stay below 2²⁴): longer chunks where they would not. The width is bucketed
         // like the rest; chunks past the tile's longest row are zeros that no row reads.
@@ -330,11 +470,18 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<Attention
         const partWidth = sizeBucket(partCells) <= widthCap ? sizeBucket(partCells) : partCells;
         p.outPart.setOutput([partWidth, rowsB]);
         const sums = await chain(p.outPart(probs, vh, lim, i0, rows, width, dv, keyChunk));
+        await lap(3, p.outPart);
         const out = tile === 0 ? p.outFirst : tile % 2 === 1 ? p.outA : p.outB;
         out.setOutput([dv, LqB]);
         prev = await chain(out(sums, prev, lim, i0, rows, partWidth, dv, keyChunk, tile === 0 ? 1 : 0));
+        await lap(4, out);
       }
-      return matrix(Lq, dv, Float64Array.from((await readResult(prev)).subarray(0, Lq * dv)));
+      const result = matrix(Lq, dv, new Float64Array((await readResult(prev)).subarray(0, Lq * dv)));
+      if (profile) {
+        stages[5] += performance.now() - mark;
+        lastTiming = { kernelMs: null, passMs: stages, endToEndMs: performance.now() - t0 };
+      }
+      return result;
     },
     dispose(): void {
       gpu.destroy();
