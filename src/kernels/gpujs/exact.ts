@@ -266,7 +266,13 @@ function buildPasses(gpu: GpuInstance, loopMax: number, pipeline: boolean): Pass
       if (first > 0) return 0;
       return prev[i * dv + c];
     }
-    const chunks = Math.ceil(lim[i] / chunk);
+    // ⌈lim/chunk⌉ from a float32 quotient (GPU division may be off by ulps even where the quotient is
+    // an integer), made exact with integer products: one chunk too many would read the next row's sums.
+    const li = lim[i];
+    let chunks = Math.floor(li / chunk);
+    if (chunks * chunk > li) chunks = chunks - 1;
+    if ((chunks + 1) * chunk <= li) chunks = chunks + 1;
+    if (chunks * chunk < li) chunks = chunks + 1;
     const pb = r * partWidth;
     let acc = 0;
     let den = 0;
