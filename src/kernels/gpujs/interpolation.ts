@@ -32,9 +32,15 @@ function bicubicKernel(gpu: any): Resize {
     function (this: any, x: number[], h: number, w: number, c: number, h2: number, w2: number, a: number, alignCorners: number) {
       const idx = this.thread.x;
       if (idx >= h2 * w2 * c) return 0;
-      const pix = Math.floor((idx + 0.5) / c);
+      // Integer quotients from float32 divisions, corrected with exact integer products (GPU
+      // division is not correctly rounded; the 0.5 keeps each quotient away from integers).
+      let pix = Math.floor((idx + 0.5) / c);
+      if (pix * c > idx) pix = pix - 1;
+      if ((pix + 1) * c <= idx) pix = pix + 1;
       const ch = idx - pix * c;
-      const i = Math.floor((pix + 0.5) / w2);
+      let i = Math.floor((pix + 0.5) / w2);
+      if (i * w2 > pix) i = i - 1;
+      if ((i + 1) * w2 <= pix) i = i + 1;
       const j = pix - i * w2;
       let sy = (h / h2) * (i + 0.5) - 0.5;
       let sx = (w / w2) * (j + 0.5) - 0.5;
@@ -80,14 +86,31 @@ function areaKernel(gpu: any, loopMax: number): Resize {
     function (this: any, x: number[], h: number, w: number, c: number, h2: number, w2: number) {
       const idx = this.thread.x;
       if (idx >= h2 * w2 * c) return 0;
-      const pix = Math.floor((idx + 0.5) / c);
+      // Integer quotients from float32 divisions, corrected with exact integer products (GPU
+      // division is not correctly rounded; the 0.5 keeps each quotient away from integers).
+      let pix = Math.floor((idx + 0.5) / c);
+      if (pix * c > idx) pix = pix - 1;
+      if ((pix + 1) * c <= idx) pix = pix + 1;
       const ch = idx - pix * c;
-      const i = Math.floor((pix + 0.5) / w2);
+      let i = Math.floor((pix + 0.5) / w2);
+      if (i * w2 > pix) i = i - 1;
+      if ((i + 1) * w2 <= pix) i = i + 1;
       const j = pix - i * w2;
-      const y0 = Math.floor((i * h + 0.5) / h2);
-      const y1 = Math.floor(((i + 1) * h + h2 - 1 + 0.5) / h2);
-      const x0 = Math.floor((j * w + 0.5) / w2);
-      const x1 = Math.floor(((j + 1) * w + w2 - 1 + 0.5) / w2);
+      // The window [⌊i·h/h2⌋, ⌈(i+1)·h/h2⌉) × [⌊j·w/w2⌋, ⌈(j+1)·w/w2⌉), each quotient corrected as above.
+      let y0 = Math.floor((i * h + 0.5) / h2);
+      if (y0 * h2 > i * h) y0 = y0 - 1;
+      if ((y0 + 1) * h2 <= i * h) y0 = y0 + 1;
+      const ny = (i + 1) * h + h2 - 1;
+      let y1 = Math.floor((ny + 0.5) / h2);
+      if (y1 * h2 > ny) y1 = y1 - 1;
+      if ((y1 + 1) * h2 <= ny) y1 = y1 + 1;
+      let x0 = Math.floor((j * w + 0.5) / w2);
+      if (x0 * w2 > j * w) x0 = x0 - 1;
+      if ((x0 + 1) * w2 <= j * w) x0 = x0 + 1;
+      const nx = (j + 1) * w + w2 - 1;
+      let x1 = Math.floor((nx + 0.5) / w2);
+      if (x1 * w2 > nx) x1 = x1 - 1;
+      if ((x1 + 1) * w2 <= nx) x1 = x1 + 1;
       const wy = y1 - y0;
       const wx = x1 - x0;
       let acc = 0;

@@ -108,7 +108,11 @@ function kernels(gpu: any, loopMax: number, pipeline: boolean) {
   const blockSums = gpu.createKernel(
     function (this: any, u2: number[], v: number[], starts: number[], ends: number[], r: number, dv: number, maxBlock: number) {
       const w = dv + 1;
-      const m = Math.floor((this.thread.x + 0.5) / w);
+      // ⌊x/w⌋ from a float32 quotient, corrected with exact integer products (GPU division is not
+      // correctly rounded; the 0.5 keeps the quotient away from integers, the correction makes it exact).
+      let m = Math.floor((this.thread.x + 0.5) / w);
+      if (m * w > this.thread.x) m = m - 1;
+      if ((m + 1) * w <= this.thread.x) m = m + 1;
       const c = this.thread.x - m * w;
       const b = this.thread.y;
       let acc = 0;
