@@ -8,7 +8,9 @@
  * Kernels: examples/kernels/my-kernel.ts, examples/kernels/onnxruntime.ts (onnxruntime-node,
  * float32), and the built-ins of bench/false-alarm-kernels*.ts (cpu/exact, cpu/low-rank and the
  * four gpu.js kernels on each Node backend: webasm, cpu and — under an X display — headless-gl;
- * WebGPU has no adapter on these machines). The FAVOR+ example is left out: it has no mode in which its claim
+ * WebGPU has no adapter in Node on these machines; and, where Chromium is installed, the four
+ * gpu.js kernels in Chromium's WebGL2 and WebGPU and the two WGSL kernels in its WebGPU, each
+ * module launching its own Chromium, which fuzz counts in the cold start). The FAVOR+ example is left out: it has no mode in which its claim
  * (0.05 on every input) holds. Every run must exit 0 and finish within
  * `--time` + the kernel's cold start (as fuzz measured it) + `--slack` (process start and module
  * load through tsx, and the one case every law runs even past its share of the budget). A run
@@ -22,6 +24,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { chromiumInstalled } from '../src/kernels/browser/chromium.js';
 
 const { values } = parseArgs({
   options: {
@@ -42,7 +45,7 @@ function seconds(s: string): number {
 }
 
 const BUILTINS = 'bench/false-alarm-kernels.ts';
-const ALL: { label: string; module: string; exportName?: string; needsDisplay?: boolean }[] = [
+const ALL: { label: string; module: string; exportName?: string; needsDisplay?: boolean; chromium?: boolean }[] = [
   { label: 'my-kernel', module: 'examples/kernels/my-kernel.ts' },
   { label: 'onnxruntime', module: 'examples/kernels/onnxruntime.ts' },
   { label: 'cpu/exact', module: BUILTINS, exportName: 'exact' },
@@ -59,11 +62,21 @@ const ALL: { label: string; module: string; exportName?: string; needsDisplay?: 
       needsDisplay: b === 'headlessgl',
     })),
   ),
+  ...(['webgl2', 'webgpu'] as const).flatMap((b) =>
+    (['gpujsExact', 'gpujsLowRank', 'gpujsBicubic', 'gpujsArea', ...(b === 'webgpu' ? ['wgslExact', 'wgslLowRank'] : [])] as const).map((e) => ({
+      label: `${{ gpujsExact: 'gpujs/exact', gpujsLowRank: 'gpujs/low-rank', gpujsBicubic: 'gpujs/upsample-bicubic', gpujsArea: 'gpujs/downsample-area', wgslExact: 'wgsl/exact', wgslLowRank: 'wgsl/low-rank' }[e]}@chromium-${b}`,
+      module: `bench/false-alarm-kernels-chromium-${b}.ts`,
+      exportName: e,
+      chromium: true,
+    })),
+  ),
 ];
 const only = values.only ? new Set(String(values.only).split(',')) : undefined;
 // headless-gl needs an X display (run the bench under `xvfb-run -a`); without one its kernels are left out, and said so.
 const display = Boolean(process.env.DISPLAY);
-const kernels = (only ? ALL.filter((k) => only.has(k.label)) : ALL).filter((k) => display || !k.needsDisplay);
+// The Chromium kernels need Debian's Chromium and playwright-core; without them they are left out, and said so.
+const chromium = chromiumInstalled();
+const kernels = (only ? ALL.filter((k) => only.has(k.label)) : ALL).filter((k) => (display || !k.needsDisplay) && (chromium || !k.chromium));
 const budget = seconds(String(values.time));
 const slack = seconds(String(values.slack));
 const seeds = Array.from({ length: Number(values.seeds) }, (_, i) => Number(values.seed) + i);
@@ -84,6 +97,7 @@ async function run(): Promise<Row[]> {
     `varcheck fuzz false alarms: ${kernels.length} kernels × ${seeds.length} seeds (${seeds[0]}..${seeds[seeds.length - 1]}), --time ${values.time}, slack ${values.slack}; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}`,
   );
   if (!display) console.log('  headless-gl kernels left out: no X display (run under xvfb-run -a)');
+  if (!chromium) console.log('  Chromium kernels left out: Chromium is not installed (apt-get install chromium)');
   const rows: Row[] = [];
   for (const k of kernels) {
     for (const seed of seeds) {
