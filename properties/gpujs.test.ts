@@ -110,6 +110,24 @@ describe('gpu.js backends', () => {
     kernels.push(w);
     expect(w.maxTokens).toBeUndefined();
   });
+  it.runIf(backends.includes('webasm'))(
+    'gpujs/exact profilePasses: six stage times (upload, row max, scores, partial sums, combine, readback), each ≥ 0, summing to at most the end-to-end time; the same output as without',
+    async () => {
+      const r = mulberry32(11);
+      const x = attentionInput(uniformMatrix(r, 85, 3, 1), uniformMatrix(r, 85, 3, 1), uniformMatrix(r, 85, 2, 1), { mask: blockCausalMask(scalePyramid({ geometric: 8 })) });
+      const profiled = await gpujsExact({ backend: 'webasm', profilePasses: true });
+      const plain = await gpujsExact({ backend: 'webasm' });
+      kernels.push(profiled, plain);
+      expect(profiled.lastTiming).toBeUndefined();
+      const a = await profiled.run(x);
+      const t = profiled.lastTiming!;
+      expect(t.passMs).toHaveLength(6);
+      expect(t.passMs.every((ms) => ms >= 0)).toBe(true);
+      expect(t.passMs.reduce((s, ms) => s + ms, 0)).toBeLessThanOrEqual(t.endToEndMs + 1e-9);
+      expect(Array.from(a.data)).toEqual(Array.from((await plain.run(x)).data));
+      expect(plain.lastTiming).toBeUndefined();
+    },
+  );
   it.runIf(process.env.REQUIRE_HEADLESSGL === '1')('REQUIRE_HEADLESSGL=1: headless-gl really runs here', async () => {
     expect(backends).toContain('headlessgl');
     const gpu = await createGpu('headlessgl');
