@@ -350,10 +350,20 @@ export interface GpujsKernelOptions {
   rowMax?: 'global' | 'per-tile';
 }
 
+/** Stage wall times of a gpujs/exact run with {@link GpujsKernelOptions.profilePasses} (the shape of the WGSL kernels' timing, without GPU time). */
+export interface GpujsStageTiming {
+  /** Always null: gpu.js has no timestamp queries. */
+  kernelMs: null;
+  /** Wall ms of each stage: upload, row maxima, scores, partial sums, combine, readback. */
+  passMs: number[];
+  /** Wall ms of the whole run after input validation. */
+  endToEndMs: number;
+}
+
 /** A gpujs/exact kernel with {@link GpujsKernelOptions.profilePasses}: the stage times of its last run. */
 export interface ProfiledGpujsKernel extends AttentionKernel {
   /** Stage wall times of the last run (undefined before it, and without profilePasses). */
-  readonly lastTiming: { kernelMs: null; passMs: number[]; endToEndMs: number } | undefined;
+  readonly lastTiming: GpujsStageTiming | undefined;
 }
 
 /** Wait until the WebGPU device behind a gpu.js kernel has finished the work submitted so far (no-op on other backends). */
