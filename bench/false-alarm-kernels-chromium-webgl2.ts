@@ -1,27 +1,17 @@
 /**
- * The kernels of Chromium's page on WebGL2 as `varcheck fuzz` modules (bench/false-alarms.bench.ts):
- * the gpu.js kernels, each a proxy whose calls cross into a headless Chromium (SwiftShader on
- * machines without a GPU) that this module launches when it is loaded — fuzz counts the launch in
- * the kernel's cold start. ./false-alarm-kernels-chromium-webgpu.ts is the same on WebGPU, with
- * the hand-written WGSL kernels too. All are correct: fuzzing them must pass.
+ * The gpu.js kernels in Chromium's WebGL2 as `varcheck fuzz` modules (bench/false-alarms.bench.ts;
+ * ./false-alarm-chromium.ts launches the browser). All are correct: fuzzing them must pass.
  * @module
  */
 import type { Kernel } from '../spec/contract.js';
-import { chromiumKernels } from '../src/kernels/browser/chromium.js';
+import { chromiumKernelPicker } from './false-alarm-chromium.js';
 
-const backend = 'webgl2';
-const session = await chromiumKernels(backend);
-const all: Kernel[] = [...session.attention, ...session.interpolation];
-const pick = (name: string): Kernel => {
-  const k = all.find((x) => x.name === `${name}@chromium-${backend}`);
-  if (!k) throw new Error(`no ${name}@chromium-${backend} in the page (have: ${all.map((x) => x.name).join(', ')})`);
-  return k;
-};
-/** `gpujs/exact@chromium-<backend>`. */
+const pick = await chromiumKernelPicker('webgl2');
+/** `gpujs/exact@chromium-webgl2`. */
 export const gpujsExact: Kernel = pick('gpujs/exact');
-/** `gpujs/low-rank@chromium-<backend>`. */
+/** `gpujs/low-rank@chromium-webgl2`. */
 export const gpujsLowRank: Kernel = pick('gpujs/low-rank');
-/** `gpujs/upsample-bicubic@chromium-<backend>`. */
+/** `gpujs/upsample-bicubic@chromium-webgl2`. */
 export const gpujsBicubic: Kernel = pick('gpujs/upsample-bicubic');
-/** `gpujs/downsample-area@chromium-<backend>`. */
+/** `gpujs/downsample-area@chromium-webgl2`. */
 export const gpujsArea: Kernel = pick('gpujs/downsample-area');

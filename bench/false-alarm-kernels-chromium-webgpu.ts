@@ -1,28 +1,20 @@
 /**
- * The kernels of Chromium's page on WebGPU as `varcheck fuzz` modules (bench/false-alarms.bench.ts):
- * ./false-alarm-kernels-chromium-webgl2.ts on WebGPU (SwiftShader's Vulkan on machines without a
- * GPU), with the hand-written WGSL kernels `wgsl/exact` and `wgsl/low-rank` too, in the page's
- * default shapes for the adapter. All are correct: fuzzing them must pass.
+ * The gpu.js kernels and the hand-written WGSL kernels (in the page's default shapes for the
+ * adapter) in Chromium's WebGPU as `varcheck fuzz` modules (bench/false-alarms.bench.ts;
+ * ./false-alarm-chromium.ts launches the browser). All are correct: fuzzing them must pass.
  * @module
  */
 import type { Kernel } from '../spec/contract.js';
-import { chromiumKernels } from '../src/kernels/browser/chromium.js';
+import { chromiumKernelPicker } from './false-alarm-chromium.js';
 
-const backend = 'webgpu';
-const session = await chromiumKernels(backend);
-const all: Kernel[] = [...session.attention, ...session.interpolation];
-const pick = (name: string): Kernel => {
-  const k = all.find((x) => x.name === `${name}@chromium-${backend}`);
-  if (!k) throw new Error(`no ${name}@chromium-${backend} in the page (have: ${all.map((x) => x.name).join(', ')})`);
-  return k;
-};
-/** `gpujs/exact@chromium-<backend>`. */
+const pick = await chromiumKernelPicker('webgpu');
+/** `gpujs/exact@chromium-webgpu`. */
 export const gpujsExact: Kernel = pick('gpujs/exact');
-/** `gpujs/low-rank@chromium-<backend>`. */
+/** `gpujs/low-rank@chromium-webgpu`. */
 export const gpujsLowRank: Kernel = pick('gpujs/low-rank');
-/** `gpujs/upsample-bicubic@chromium-<backend>`. */
+/** `gpujs/upsample-bicubic@chromium-webgpu`. */
 export const gpujsBicubic: Kernel = pick('gpujs/upsample-bicubic');
-/** `gpujs/downsample-area@chromium-<backend>`. */
+/** `gpujs/downsample-area@chromium-webgpu`. */
 export const gpujsArea: Kernel = pick('gpujs/downsample-area');
 /** `wgsl/exact@chromium-webgpu`. */
 export const wgslExact: Kernel = pick('wgsl/exact');
