@@ -217,7 +217,7 @@ export interface LargeSettings {
   B: number;
   /** Masks to draw. */
   masks: readonly ('none' | 'block-causal')[];
-  /** Largest head dimension (128 unmasked, 8 block-causal when absent). */
+  /** Largest head dimension unmasked (block-causal: at most 8). @defaultValue 128 */
   maxD?: number;
 }
 
@@ -234,7 +234,7 @@ export function largeAttentionArb(s: LargeSettings): fc.Arbitrary<AttentionInput
           .record({
             lq: fc.integer({ min: 1, max: 32 }),
             lk: fc.integer({ min: 1001, max: Math.max(1001, s.maxKeys) }),
-            d: fc.integer({ min: 1, max: 128 }),
+            d: fc.integer({ min: 1, max: s.maxD ?? 128 }),
             dv: fc.integer({ min: 1, max: 4 }),
             seed: fc.nat(),
           })

@@ -83,6 +83,15 @@ describe('varcheck fuzz robustness', () => {
     expect(r.results.filter((x) => x.status === 'skipped').map((x) => x.id)).toEqual(['battery.prefix-stability']);
     expect(seconds).toBeLessThan(4 + r.coldStarts[0].ms / 1000 + 20);
   });
+  it('a kernel that declares maxHeadSize is never given a wider head (guided search, V = I in slices); the same kernel undeclared fails', async () => {
+    const corpus = (): string => mkdtempSync(join(tmpdir(), 'varcheck-head-'));
+    const ok = await fuzz({ module: 'properties/fixtures/kernels/narrow-head.ts', exportName: 'declared', seed, runs: 30, timeMs: 4000, corpus: corpus(), out: quiet });
+    expect(ok.results.filter((x) => x.status !== 'passed').map((x) => `${x.id}: ${x.status === 'failed' ? x.failure.message : x.status}`)).toEqual([]);
+    expect(ok.exitCode).toBe(0);
+    const bad = await fuzz({ module: 'properties/fixtures/kernels/narrow-head.ts', exportName: 'undeclared', seed, runs: 30, timeMs: 4000, corpus: corpus(), out: quiet });
+    expect(bad.exitCode).toBe(1);
+    expect(bad.results.some((x) => x.status === 'failed' && /head size \d+ > 4 is not supported/.test(x.failure.message))).toBe(true);
+  });
   it('a budget smaller than the cold start still runs every law once: no law fails for want of time', async () => {
     const r = await fuzz({ module: 'examples/kernels/my-kernel.ts', seed, runs: 30, timeMs: 1, corpus: mkdtempSync(join(tmpdir(), 'varcheck-tiny-')), out: quiet });
     expect(r.results.every((x) => x.status === 'passed' && x.cases >= 1)).toBe(true);
@@ -95,6 +104,7 @@ describe('varcheck fuzz robustness', () => {
     expect(p.stderr).toMatch(/run: expected a function/);
     expect(p.stderr).toMatch(/masks: expected a non-empty array/);
     expect(p.stderr).toMatch(/rescales: expected 'none' or \{ keysPerRescale/);
+    expect(p.stderr).toMatch(/maxHeadSize: expected a positive integer, got 0/);
   });
   it('the CLI exits 1 when a property fails and 0 when all pass', () => {
     const fail = spawnSync(

@@ -35,6 +35,12 @@ export interface Law<T> {
   numRuns?: number;
   /** The largest |entry| of Q, K, V this law's inputs may have (guided search stays inside). */
   maxEntry?: number;
+  /**
+   * Does an input lie inside the kernel's declared capabilities (`maxTokens`, `maxHeadSize`)? The
+   * law's own arbitrary only draws such inputs; the guided search drops a move that leaves them.
+   * Absent: every input does.
+   */
+  fits?(value: T): boolean;
   /** Set when the law does not apply (e.g. a kernel without block-causal masks): the reason. It is reported as skipped, never run. */
   skip?: string;
 }

@@ -38,6 +38,12 @@ export interface AttentionKernel {
   precision: 'float32' | 'float64';
   /** Capability gate: the most tokens (L_q or L_k) it accepts. */
   maxTokens?: number;
+  /**
+   * Capability gate: the largest head size it accepts, d (of Q and K) and d_v (of V) alike — e.g. a
+   * kernel whose shaders are compiled for a fixed set of head sizes. The battery and the guided search
+   * never give it more; a law that needs a wider V (V = I) splits it into column slices.
+   */
+  maxHeadSize?: number;
   /** Additive ℓ∞ bound it promises on this input (approximate kernels). */
   errorBound?(input: AttentionInput): number;
   /**

@@ -193,21 +193,34 @@ export function mismatch(got: Matrix, want: Matrix, tol: number): Outcome {
   };
 }
 
+/**
+ * Does the kernel take `x` — at most `maxTokens` tokens and, unless only V is to be widened by the
+ * law itself (`dv: false`), a head size d, d_v of at most `maxHeadSize` (spec/contract.ts)?
+ */
+export function kernelAccepts(kernel: AttentionKernel, x: AttentionInput, { dv = true }: { dv?: boolean } = {}): boolean {
+  const tokens = kernel.maxTokens ?? Infinity;
+  const head = kernel.maxHeadSize ?? Infinity;
+  return Math.max(x.q.rows, x.k.rows) <= tokens && x.q.cols <= head && (!dv || x.v.cols <= head);
+}
+
 /** The three families a law draws from: small random, the hard regime, and (main law only) large sizes. */
 function families(kernel: AttentionKernel, s: BatterySettings) {
   const reach = s.reach ?? 'default';
   const preset = batteryPreset(kernel, reach);
   const masks = (s.masks ?? ['none', 'block-causal']).filter((m) => kernel.masks.includes(m));
   const cap = kernel.maxTokens ?? Infinity;
-  const fits = (x: AttentionInput): boolean => Math.max(x.q.rows, x.k.rows) <= cap;
+  const head = kernel.maxHeadSize ?? Infinity;
+  const fits = (x: AttentionInput): boolean => kernelAccepts(kernel, x);
   const B = s.B ?? preset.B;
-  const small = attentionInputArb({ ...s, B, maxL: Math.min(s.maxL ?? preset.maxL, cap), masks });
+  // Each family's own head-size default (4, 8, 128), capped by the preset and the kernel's maxHeadSize.
+  const maxD = (d: number): number => Math.min(d, head);
+  const small = attentionInputArb({ ...s, B, maxL: Math.min(s.maxL ?? preset.maxL, cap), masks, maxD: maxD(s.maxD ?? 4), maxDv: maxD(s.maxDv ?? 3) });
   if (reach === 'small') return { small, withHard: small, withLarge: small };
   const maxKeys = Math.min(s.maxKeys ?? preset.maxKeys, preset.maxKeys, cap);
-  const hard = hardAttentionArb({ maxBeta: preset.maxBeta, masks, maxKeys: Math.min(64, maxKeys), maxD: preset.maxD }).filter(fits);
+  const hard = hardAttentionArb({ maxBeta: preset.maxBeta, masks, maxKeys: Math.min(64, maxKeys), maxD: maxD(preset.maxD ?? 8) }).filter(fits);
   const withHard = fc.oneof({ arbitrary: small, weight: 2 }, { arbitrary: hard, weight: 1 });
   if (maxKeys <= 1000) return { small, withHard, withLarge: withHard };
-  const large = largeAttentionArb({ maxKeys, B, masks, maxD: preset.maxD });
+  const large = largeAttentionArb({ maxKeys, B, masks, maxD: maxD(preset.maxD ?? 128) }).filter(fits);
   return { small, withHard, withLarge: fc.oneof({ arbitrary: small, weight: 6 }, { arbitrary: hard, weight: 3 }, { arbitrary: large, weight: 1 }) };
 }
 
@@ -234,6 +247,24 @@ function rangeExcursion(x: AttentionInput, got: Matrix, rows: readonly number[] 
 }
 
 const NO_BLOCK_CAUSAL = 'the kernel does not declare block-causal masks';
+
+/**
+ * Att(Q, K, V) computed as the kernel's outputs on column slices of V at most `width` wide, side by
+ * side (attention acts on each column of V alone, so this is the same matrix for any slicing).
+ */
+async function runInColumnSlices(kernel: AttentionKernel, x: AttentionInput, width: number): Promise<Matrix> {
+  const dv = x.v.cols;
+  if (dv <= width) return runKernel(kernel, x);
+  const out = matrix(x.q.rows, dv);
+  for (let c0 = 0; c0 < dv; c0 += width) {
+    const w = Math.min(width, dv - c0);
+    const v = matrix(x.v.rows, w);
+    for (let j = 0; j < x.v.rows; j++) v.data.set(x.v.data.subarray(j * dv + c0, j * dv + c0 + w), j * w);
+    const part = await runKernel(kernel, { ...x, v });
+    for (let i = 0; i < x.q.rows; i++) out.data.set(part.data.subarray(i * w, (i + 1) * w), i * dv + c0);
+  }
+  return out;
+}
 
 /** Laws every attention kernel must satisfy (ids `battery.*`, the same for every kernel). */
 export function attentionBattery(kernel: AttentionKernel, settings: BatterySettings = {}): Law<unknown>[] {
@@ -292,7 +323,12 @@ export function attentionBattery(kernel: AttentionKernel, settings: BatterySetti
         maxEntry,
         name: `${kernel.name}: invariant under a per-row logit shift`,
         cites: 'docs/math.md §3 (softmax shift invariance)',
-        arbitrary: fc.tuple(small, fc.array(fc.double({ min: -8, max: 8, noNaN: true }), { minLength: 8, maxLength: 8 })),
+        // withRowShifts adds a column to Q and K: drawn one narrower than the kernel's maxHeadSize.
+        skip: (kernel.maxHeadSize ?? Infinity) < 2 ? 'the shifted input needs a head size of 2, over the kernel’s maxHeadSize' : undefined,
+        arbitrary: fc.tuple(
+          small.filter((x) => x.q.cols < (kernel.maxHeadSize ?? Infinity)),
+          fc.array(fc.double({ min: -8, max: 8, noNaN: true }), { minLength: 8, maxLength: 8 }),
+        ),
         numRuns,
         check: ([x, shifts]) => pair(x, withRowShifts(x, shifts), (m) => m),
       }),
@@ -306,8 +342,8 @@ export function attentionBattery(kernel: AttentionKernel, settings: BatterySetti
         arbitrary: fc
           .tuple(
             pyramidArb(6, 4).filter((p) => p.blocks.length > 1),
-            fc.integer({ min: 1, max: 4 }),
-            fc.integer({ min: 1, max: 3 }),
+            fc.integer({ min: 1, max: Math.min(4, kernel.maxHeadSize ?? Infinity) }),
+            fc.integer({ min: 1, max: Math.min(3, kernel.maxHeadSize ?? Infinity) }),
             fc.nat(),
           )
           .map(([p, d, dv, seed]) => {
@@ -330,14 +366,23 @@ export function attentionBattery(kernel: AttentionKernel, settings: BatterySetti
         maxEntry,
         name: `${kernel.name}: rows are stochastic (V = I)`,
         cites: 'docs/math.md §3',
-        arbitrary: attentionInputArb({ ...settings, B: settings.B ?? batteryPreset(kernel).B, masks: (settings.masks ?? ['none', 'block-causal']).filter((m) => kernel.masks.includes(m)), maxDv: 1 }),
+        arbitrary: attentionInputArb({
+          ...settings,
+          B: settings.B ?? batteryPreset(kernel).B,
+          masks: (settings.masks ?? ['none', 'block-causal']).filter((m) => kernel.masks.includes(m)),
+          maxL: Math.min(settings.maxL ?? 12, kernel.maxTokens ?? Infinity),
+          maxD: Math.min(settings.maxD ?? 4, kernel.maxHeadSize ?? Infinity),
+          maxDv: 1,
+        }),
         numRuns,
+        // V = I is L_k wide: a kernel with a maxHeadSize gets it in column slices (below), so only tokens and d are gated.
+        fits: (v) => kernelAccepts(kernel, v as AttentionInput, { dv: false }),
         check: async (x) => {
           const L = x.k.rows;
           const eye = matrix(L, L);
           for (let i = 0; i < L; i++) eye.data[i * L + i] = 1;
           const y = { ...x, v: eye };
-          const p = await runKernel(kernel, y);
+          const p = await runInColumnSlices(kernel, y, kernel.maxHeadSize ?? Infinity);
           const limits = keyLimits(x.mask, x.q.rows, L);
           let err = 0;
           for (let i = 0; i < p.rows; i++) {
@@ -355,5 +400,10 @@ export function attentionBattery(kernel: AttentionKernel, settings: BatterySetti
       }),
     );
   }
-  return laws;
+  // The guided search stays inside what the kernel takes (rows-stochastic widens V itself, in slices).
+  const fits = (v: unknown): boolean => {
+    const x = (Array.isArray(v) ? v[0] : v) as AttentionInput;
+    return kernelAccepts(kernel, x);
+  };
+  return laws.map((l) => (l.fits ? l : { ...l, fits }));
 }

@@ -36,6 +36,7 @@ export function contractProblems(value: unknown): string[] {
       (typeof r === 'object' && r !== null && Number.isInteger(r.keysPerRescale) && (r.keysPerRescale as number) >= 1 && Number.isInteger(r.extra) && (r.extra as number) >= 0);
     if (!rescalesOk) p.push(`rescales: expected 'none' or { keysPerRescale: integer ≥ 1, extra: integer ≥ 0 } when present, got ${JSON.stringify(k.rescales)}`);
     if (k.maxTokens !== undefined && !(Number.isInteger(k.maxTokens) && (k.maxTokens as number) > 0)) p.push(`maxTokens: expected a positive integer, got ${JSON.stringify(k.maxTokens)}`);
+    if (k.maxHeadSize !== undefined && !(Number.isInteger(k.maxHeadSize) && (k.maxHeadSize as number) > 0)) p.push(`maxHeadSize: expected a positive integer, got ${JSON.stringify(k.maxHeadSize)}`);
   }
   return p;
 }

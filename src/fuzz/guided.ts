@@ -35,7 +35,7 @@ export interface GuidedResult {
   worst?: Scored;
   /** An input that violates the law (ratio > 1) or makes the kernel throw. */
   failing?: { value: unknown; message: string; thrown?: unknown };
-  /** Candidates evaluated. */
+  /** Candidates proposed (those outside the law's `fits` are counted but not run). */
   evaluations: number;
 }
 
@@ -342,6 +342,8 @@ export async function guidedSearch(
     else if (isResize(parent.value)) child = mutateResize(parent.value, rand);
     else break;
     evaluations++;
+    // A move out of the kernel's declared capabilities (more tokens or a wider head than it takes) is not run.
+    if (law.fits && !law.fits(child)) continue;
     let outcome: Outcome;
     try {
       outcome = await law.check(child);

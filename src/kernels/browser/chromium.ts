@@ -140,7 +140,11 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(url);
     await page.waitForFunction(() => (globalThis as unknown as { varcheckReady?: boolean }).varcheckReady === true, undefined, { timeout: 30_000 });
-    type Init = { measured: MeasuredPrecision; kernels: { name: string; op: string; exact: boolean; rescales?: SoftmaxRescales; maxTextureSide?: number; maxTokens?: number }[]; userAgent: string };
+    type Init = {
+      measured: MeasuredPrecision;
+      kernels: { name: string; op: string; exact: boolean; rescales?: SoftmaxRescales; maxTextureSide?: number; maxTokens?: number; maxHeadSize?: number }[];
+      userAgent: string;
+    };
     let init: Init;
     try {
       init = (await page.evaluate(([b, o]) => (globalThis as unknown as { varcheck: { init(b: string, o: object): Promise<unknown> } }).varcheck.init(b, o), [
@@ -187,6 +191,8 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
           ...(k.rescales !== undefined ? { rescales: k.rescales } : {}),
           // Its capability gate (gpu.js on WebGL: the texture side).
           ...(k.maxTokens !== undefined ? { maxTokens: k.maxTokens } : {}),
+          // wgsl/exact: the head sizes its shaders are compiled for.
+          ...(k.maxHeadSize !== undefined ? { maxHeadSize: k.maxHeadSize } : {}),
           run: remote,
           get lastTiming() {
             return lastTiming;

@@ -66,6 +66,7 @@ const api = {
         // gpujs/low-rank declines inputs whose output textures exceed the backend's side (+∞ crosses as null).
         maxTextureSide: 'maxTextureSide' in k && Number.isFinite(k.maxTextureSide) ? k.maxTextureSide : undefined,
         maxTokens: 'maxTokens' in k ? k.maxTokens : undefined,
+        maxHeadSize: 'maxHeadSize' in k ? k.maxHeadSize : undefined,
       })),
       userAgent: (globalThis as unknown as { navigator: { userAgent: string } }).navigator.userAgent,
     };

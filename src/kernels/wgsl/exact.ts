@@ -513,6 +513,8 @@ export function wgslExact(dev: WgslDevice, options: WgslKernelOptions): WgslAtte
     masks: ['none', 'block-causal'],
     precision: 'float32',
     rescales: WGSL_EXACT_RESCALES,
+    // Its shaders are compiled for head sizes up to WGSL_MAX_HEAD (run throws past it).
+    maxHeadSize: WGSL_MAX_HEAD,
     adapter: dev.adapter,
     get lastTiming() {
       return lastTiming;
