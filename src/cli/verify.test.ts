@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { lowRankSpecLaws, specLaws } from '../../properties/index.js';
 import { planTasks, verify, VERIFY_SOFTWARE_GPU_KEYS, type VerifyRow } from './verify.js';
-import { chromiumInstalled, chromiumKernels } from '../kernels/browser/chromium.js';
+import { chromiumInstalled, chromiumKernels, launchChromiumServer } from '../kernels/browser/chromium.js';
 import { kernelSuites, runSuites } from './suites.js';
 
 const strip = (rows: readonly VerifyRow[]) => rows.map(({ ms: _ms, ...r }) => r);
@@ -63,6 +63,43 @@ describe('verify in Chromium', () => {
         expect(strip(inPage.results)).toEqual(strip(proxied));
       } finally {
         await s.close();
+      }
+    },
+    120_000,
+  );
+
+  it.runIf(chromiumInstalled())(
+    'starts Chromium once in a one-process run: both Chromium parts open their pages in one browser; side by side in two processes, each its own',
+    async () => {
+      const options = { seed: 20250107, numRuns: 2, filter: 'upsample-bicubic', parts: ['chromium-webgl2' as const, 'chromium-webgpu' as const], out: () => undefined };
+      const shared = (r: { timings: { suite: string }[] }): number => r.timings.filter((t) => t.suite === 'chromium (launch, shared)').length;
+      const one = await verify({ ...options, jobs: 1 });
+      expect(one.exitCode).toBe(0);
+      expect(shared(one)).toBe(1);
+      for (const b of ['webgl2', 'webgpu']) expect(one.results.some((r) => r.suite.endsWith(`@chromium-${b}`) && r.status === 'passed')).toBe(true);
+      const two = await verify({ ...options, jobs: 2 });
+      expect(two.exitCode).toBe(0);
+      expect(shared(two)).toBe(0);
+      expect(strip(two.results)).toEqual(strip(one.results));
+    },
+    180_000,
+  );
+
+  it.runIf(chromiumInstalled())(
+    'sessions in a shared Chromium are independent: closing one leaves the other running, and closing the server ends them',
+    async () => {
+      const server = await launchChromiumServer();
+      try {
+        const [a, b] = await Promise.all([chromiumKernels('webgl2', { server: server.wsEndpoint }), chromiumKernels('webgpu', { server: server.wsEndpoint })]);
+        const up = b.interpolation.find((k) => k.op === 'upsample-bicubic')!;
+        const x = { h: 2, w: 2, c: 1, data: Float64Array.from([1, 2, 3, 4]) };
+        await a.close();
+        expect((await up.run(x, 3, 3)).data).toHaveLength(9);
+        await server.close();
+        await expect(Promise.resolve().then(() => up.run(x, 3, 3))).rejects.toThrow();
+        await b.close().catch(() => undefined);
+      } finally {
+        await server.close().catch(() => undefined);
       }
     },
     120_000,

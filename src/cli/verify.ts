@@ -4,10 +4,14 @@
  * each Chromium backend); with `jobs` > 1 a queue of tasks — each gpu.js or Chromium part whole,
  * and each single law of the spec and the CPU kernels, the most expensive first — feeds that many
  * child processes, each taking the next task as soon as it is free. A part run whole runs in exactly
- * one process — so each gpu.js kernel compiles once per backend and Chromium starts once per
- * backend — and the parent merges the rows into the order of a one-process run. Which process runs
+ * one process — so each gpu.js kernel compiles once per backend — and the parent merges the rows into the order of a one-process run. Which process runs
  * a law never changes its cases: each law runs with the run's seed. A Chromium part runs its laws
  * inside the page, next to its kernels (./verify-page.ts, the same suites as on the Node proxies).
+ * Chromium starts once per process that runs Chromium parts: in a one-process run both parts open
+ * their pages in one browser, launched once; in a parallel run the two parts run side by side in
+ * different processes, and each launches its own, because one browser has one GPU process, which
+ * then serves both pages in turn (measured on 2 cores: gpujs/exact@chromium-webgpu's laws took
+ * 19.2 s instead of 6.7 s, the whole verify 8 s longer).
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -20,7 +24,7 @@ import type { Law } from '../../properties/law.js';
 import { checkLaw, type LawResult } from '../../properties/runner/check-law.js';
 import { EXIT, exitCode, fmt, resultDetail, statusWord, summaryLine, table } from '../../properties/runner/format.js';
 import { VarcheckError } from '../../spec/errors.js';
-import { CHROMIUM_PATH, chromiumInstalled, chromiumKernels, type BrowserKernels } from '../kernels/browser/chromium.js';
+import { CHROMIUM_PATH, chromiumInstalled, chromiumKernels, launchChromiumServer, type BrowserKernels, type ChromiumServer } from '../kernels/browser/chromium.js';
 import { GPU_BACKENDS, type GpuBackend } from '../kernels/gpujs/backend.js';
 import { fromJsonText } from '../kernels/browser/wire.js';
 import { kernelSuites, lawMatches, portable, type RunSuitesOptions, type Suite, type SuiteRow } from './suites.js';
@@ -58,6 +62,8 @@ export interface VerifyOptions {
   parts?: VerifyPart[];
   /** Internal: serve tasks from the parent process over IPC (a child process of a parallel run). */
   worker?: boolean;
+  /** Internal: the Chromium the Chromium parts open their pages in (a wsEndpoint; absent: each part launches its own). */
+  chromiumServer?: string;
   /** Where to print (default: stdout). */
   out?: (line: string) => void;
 }
@@ -68,7 +74,7 @@ export interface VerifyResult {
   results: VerifyRow[];
   /** Lines about backends (unavailable, measured precision). */
   notes: string[];
-  /** Seconds per suite (the sum of its laws' times), then the setup of each part run as a whole (`<part> (setup)`, 0 laws). */
+  /** Seconds per suite (the sum of its laws' times), then the setup of each part run as a whole (`<part> (setup)`, 0 laws) and the launch of a shared Chromium (`chromium (launch, shared)`). */
   timings: { suite: string; laws: number; seconds: number }[];
   /** What each process of a parallel run did, and when it finished. */
   processes?: ProcessSummary[];
@@ -95,7 +101,7 @@ interface PartSuites {
 const VERIFY_PAGE = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './verify-page.ts' : './verify-page.js', import.meta.url));
 
 /** Suites of one part: the laws it runs, grouped by suite. */
-async function partSuites(part: VerifyPart, settings: BatterySettings, notes: string[], cleanup: (() => unknown)[]): Promise<PartSuites> {
+async function partSuites(part: VerifyPart, settings: BatterySettings, notes: string[], cleanup: (() => unknown)[], chromiumServer?: string): Promise<PartSuites> {
   if (part === 'spec')
     return {
       suites: [
@@ -110,7 +116,7 @@ async function partSuites(part: VerifyPart, settings: BatterySettings, notes: st
     registry = new KernelRegistry();
     const b = part.slice('chromium-'.length) as BrowserBackend;
     try {
-      page = await chromiumKernels(b, { entry: VERIFY_PAGE });
+      page = await chromiumKernels(b, { entry: VERIFY_PAGE, server: chromiumServer });
       cleanup.push(() => page!.close());
       for (const k of [...page.attention, ...page.interpolation]) registry.register(k, { measured: page.measured });
       notes.push(`backend ${part}: ${page.userAgent}`);
@@ -217,7 +223,7 @@ class TaskRunner {
   private readonly parts = new Map<VerifyPart, Promise<PartSuites>>();
   private readonly cleanup: (() => unknown)[] = [];
 
-  constructor(private readonly options: Pick<VerifyOptions, 'seed' | 'numRuns' | 'filter' | 'deep'>) {}
+  constructor(private readonly options: Pick<VerifyOptions, 'seed' | 'numRuns' | 'filter' | 'deep' | 'chromiumServer'>) {}
 
   /** The suites of a part, set up on first use (reports its notes and setup time into `into`). */
   async suites(part: VerifyPart, into?: TaskResult): Promise<PartSuites> {
@@ -225,7 +231,7 @@ class TaskRunner {
     if (!p) {
       const notes: string[] = [];
       const t0 = Date.now();
-      p = partSuites(part, { reach: this.options.deep ? 'deep' : 'default' }, notes, this.cleanup);
+      p = partSuites(part, { reach: this.options.deep ? 'deep' : 'default' }, notes, this.cleanup, this.options.chromiumServer);
       this.parts.set(part, p);
       await p;
       into?.notes.push({ part, lines: notes });
@@ -348,6 +354,7 @@ async function runPool(tasks: readonly VerifyTask[], jobs: number, options: Veri
   if (options.numRuns !== undefined) args.push('--runs', String(options.numRuns));
   if (options.filter !== undefined) args.push('--filter', options.filter);
   if (options.deep) args.push('--deep');
+  if (options.chromiumServer !== undefined) args.push('--chromium-server', options.chromiumServer);
   const t0 = Date.now();
   try {
     await Promise.all(
@@ -418,6 +425,18 @@ function merge(results: readonly TaskResult[], parts: readonly VerifyPart[]): Om
   return { results: rows.map((r) => r.row), notes, timings };
 }
 
+/**
+ * The one Chromium the Chromium parts of a one-process run share (they run one after the other),
+ * launched here when there are several and no server was given; undefined otherwise — in a parallel
+ * run they run side by side, where one shared GPU process would serialize them (see the module
+ * comment) — or when it cannot start: then each part launches its own and reports why it is
+ * unavailable, as without sharing.
+ */
+async function sharedChromium(parts: readonly VerifyPart[], options: VerifyOptions, jobs: number): Promise<ChromiumServer | undefined> {
+  if (jobs > 1 || options.chromiumServer !== undefined || parts.filter((p) => p.startsWith('chromium-')).length < 2) return undefined;
+  return launchChromiumServer().catch(() => undefined);
+}
+
 /** Run the battery; prints one row per property and returns the rows and the exit code. */
 export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   if (options.worker) {
@@ -433,19 +452,26 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   out(`varcheck verify — fast-check seed ${options.seed} (replay: varcheck verify --seed ${options.seed}), ${jobs} process(es)`);
   if (!options.parts && !chromiumInstalled() && options.browser?.length !== 0) out(`backend chromium: unavailable — Chromium not installed (${CHROMIUM_PATH})`);
   let run: Omit<VerifyResult, 'exitCode'>;
-  if (jobs > 1) {
-    const pool = await runPool(tasks, jobs, options);
-    run = { ...merge(pool.results, parts), processes: pool.processes };
-  } else {
-    const runner = new TaskRunner(options);
-    const done: TaskResult[] = [];
-    try {
-      for (const part of parts) done.push(await runner.run({ part, cost: 0 }));
-    } finally {
-      await runner.close();
+  const shared = await sharedChromium(parts, options, jobs);
+  try {
+    const o = { ...options, chromiumServer: shared?.wsEndpoint ?? options.chromiumServer };
+    if (jobs > 1) {
+      const pool = await runPool(tasks, jobs, o);
+      run = { ...merge(pool.results, parts), processes: pool.processes };
+    } else {
+      const runner = new TaskRunner(o);
+      const done: TaskResult[] = [];
+      try {
+        for (const part of parts) done.push(await runner.run({ part, cost: 0 }));
+      } finally {
+        await runner.close();
+      }
+      run = merge(done, parts);
     }
-    run = merge(done, parts);
+  } finally {
+    await shared?.close();
   }
+  if (shared) run.timings.push({ suite: 'chromium (launch, shared)', laws: 0, seconds: shared.launchSeconds });
   const { results } = run;
   for (const n of run.notes) out(n);
   out(

@@ -84,6 +84,45 @@ export interface ChromiumOptions {
    * fallback adapter, `sliced` on a hardware one; `sliced` checks the hardware shape on SwiftShader.
    */
   wgslKeySums?: KeySums;
+  /**
+   * Open the page in this running Chromium (the `wsEndpoint` of {@link launchChromiumServer}) instead
+   * of launching one: several sessions, in one process or several, then share one browser, and
+   * {@link BrowserKernels.close} closes only this session's page.
+   */
+  server?: string;
+}
+
+/** A headless Chromium that sessions connect to ({@link ChromiumOptions.server}). */
+export interface ChromiumServer {
+  /** Where sessions connect (a `ws://127.0.0.1:…` address). */
+  wsEndpoint: string;
+  /** Seconds the launch took. */
+  launchSeconds: number;
+  /** Stop the browser (the sessions connected to it end). */
+  close(): Promise<void>;
+}
+
+async function playwrightChromium(): Promise<typeof import('playwright-core').chromium> {
+  if (!chromiumInstalled()) throw new BackendUnavailableError('chromium', `${CHROMIUM_PATH} not found (apt-get install chromium)`);
+  const { chromium } = await import('playwright-core').catch((e: unknown) => {
+    // playwright-core is an optional peer dependency: only the browser kernels need it.
+    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND')
+      throw new BackendUnavailableError('playwright-core', "not installed: the Chromium kernels need the optional peer dependency playwright-core (npm install playwright-core), or pass --browser ''");
+    throw e;
+  });
+  return chromium;
+}
+
+/**
+ * Launch one headless Chromium (the same flags as {@link chromiumKernels}) for several sessions to
+ * share: `varcheck verify` starts it once for its WebGL2 and WebGPU parts, whichever processes run them.
+ * Throws {@link BackendUnavailableError} when Chromium or playwright-core is missing.
+ */
+export async function launchChromiumServer(): Promise<ChromiumServer> {
+  const chromium = await playwrightChromium();
+  const t0 = performance.now();
+  const server = await chromium.launchServer({ executablePath: CHROMIUM_PATH, headless: true, args: FLAGS, host: '127.0.0.1' });
+  return { wsEndpoint: server.wsEndpoint(), launchSeconds: (performance.now() - t0) / 1000, close: () => server.close() };
 }
 
 async function bundle(entry?: string): Promise<string> {
@@ -117,19 +156,14 @@ export function chromiumInstalled(): boolean {
 }
 
 /**
- * Launch Chromium, build the gpu.js kernels on `backend` inside the page, and return them as
+ * Launch Chromium (or connect to {@link ChromiumOptions.server}), build the gpu.js kernels on `backend` inside the page, and return them as
  * contract kernels. Throws {@link BackendUnavailableError} when Chromium or the backend is missing.
  */
 export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = 'webgl2', options: ChromiumOptions = {}): Promise<BrowserKernels> {
-  if (!chromiumInstalled()) throw new BackendUnavailableError('chromium', `${CHROMIUM_PATH} not found (apt-get install chromium)`);
-  const { chromium } = await import('playwright-core').catch((e: unknown) => {
-    // playwright-core is an optional peer dependency: only the browser kernels need it.
-    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND')
-      throw new BackendUnavailableError('playwright-core', "not installed: the Chromium kernels need the optional peer dependency playwright-core (npm install playwright-core), or pass --browser ''");
-    throw e;
-  });
+  const chromium = await playwrightChromium();
   const { server, url } = await serve(await bundle(options.entry));
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: FLAGS });
+  // Connected to a shared browser, close() only disconnects: this session's page and context go, the browser stays.
+  const browser = options.server ? await chromium.connect(options.server) : await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: FLAGS });
   const close = async (): Promise<void> => {
     await browser.close();
     await new Promise((r) => server.close(r));
