@@ -89,8 +89,6 @@ async function verifyCommand(args: string[]): Promise<number> {
       parts: { type: 'string' },
       // Internal: a child process of a parallel run (takes its tasks over IPC).
       worker: { type: 'boolean' },
-      // Internal: the shared Chromium of a parallel run (its wsEndpoint).
-      'chromium-server': { type: 'string' },
     },
     strict: true,
   });
@@ -105,7 +103,6 @@ async function verifyCommand(args: string[]): Promise<number> {
     jobs: positiveInteger('jobs', values.jobs),
     parts: oneOfList('parts', values.parts, PARTS),
     worker: values.worker === true,
-    chromiumServer: values['chromium-server'],
   });
   return result.exitCode;
 }

@@ -62,8 +62,6 @@ export interface VerifyOptions {
   parts?: VerifyPart[];
   /** Internal: serve tasks from the parent process over IPC (a child process of a parallel run). */
   worker?: boolean;
-  /** Internal: the Chromium the Chromium parts open their pages in (a wsEndpoint; absent: each part launches its own). */
-  chromiumServer?: string;
   /** Where to print (default: stdout). */
   out?: (line: string) => void;
 }
@@ -223,7 +221,8 @@ class TaskRunner {
   private readonly parts = new Map<VerifyPart, Promise<PartSuites>>();
   private readonly cleanup: (() => unknown)[] = [];
 
-  constructor(private readonly options: Pick<VerifyOptions, 'seed' | 'numRuns' | 'filter' | 'deep' | 'chromiumServer'>) {}
+  /** `chromiumServer`: the browser this process's Chromium parts open their pages in (absent: each part launches its own). */
+  constructor(private readonly options: Pick<VerifyOptions, 'seed' | 'numRuns' | 'filter' | 'deep'> & { chromiumServer?: string }) {}
 
   /** The suites of a part, set up on first use (reports its notes and setup time into `into`). */
   async suites(part: VerifyPart, into?: TaskResult): Promise<PartSuites> {
@@ -354,7 +353,6 @@ async function runPool(tasks: readonly VerifyTask[], jobs: number, options: Veri
   if (options.numRuns !== undefined) args.push('--runs', String(options.numRuns));
   if (options.filter !== undefined) args.push('--filter', options.filter);
   if (options.deep) args.push('--deep');
-  if (options.chromiumServer !== undefined) args.push('--chromium-server', options.chromiumServer);
   const t0 = Date.now();
   try {
     await Promise.all(
@@ -427,13 +425,13 @@ function merge(results: readonly TaskResult[], parts: readonly VerifyPart[]): Om
 
 /**
  * The one Chromium the Chromium parts of a one-process run share (they run one after the other),
- * launched here when there are several and no server was given; undefined otherwise — in a parallel
+ * launched here when there are several; undefined otherwise — in a parallel
  * run they run side by side, where one shared GPU process would serialize them (see the module
  * comment) — or when it cannot start: then each part launches its own and reports why it is
  * unavailable, as without sharing.
  */
-async function sharedChromium(parts: readonly VerifyPart[], options: VerifyOptions, jobs: number): Promise<ChromiumServer | undefined> {
-  if (jobs > 1 || options.chromiumServer !== undefined || parts.filter((p) => p.startsWith('chromium-')).length < 2) return undefined;
+async function sharedChromium(parts: readonly VerifyPart[], jobs: number): Promise<ChromiumServer | undefined> {
+  if (jobs > 1 || parts.filter((p) => p.startsWith('chromium-')).length < 2) return undefined;
   return launchChromiumServer().catch(() => undefined);
 }
 
@@ -452,14 +450,13 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   out(`varcheck verify — fast-check seed ${options.seed} (replay: varcheck verify --seed ${options.seed}), ${jobs} process(es)`);
   if (!options.parts && !chromiumInstalled() && options.browser?.length !== 0) out(`backend chromium: unavailable — Chromium not installed (${CHROMIUM_PATH})`);
   let run: Omit<VerifyResult, 'exitCode'>;
-  const shared = await sharedChromium(parts, options, jobs);
+  const shared = await sharedChromium(parts, jobs);
   try {
-    const o = { ...options, chromiumServer: shared?.wsEndpoint ?? options.chromiumServer };
     if (jobs > 1) {
-      const pool = await runPool(tasks, jobs, o);
+      const pool = await runPool(tasks, jobs, options);
       run = { ...merge(pool.results, parts), processes: pool.processes };
     } else {
-      const runner = new TaskRunner(o);
+      const runner = new TaskRunner({ ...options, chromiumServer: shared?.wsEndpoint });
       const done: TaskResult[] = [];
       try {
         for (const part of parts) done.push(await runner.run({ part, cost: 0 }));
