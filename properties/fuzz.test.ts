@@ -92,6 +92,15 @@ describe('varcheck fuzz robustness', () => {
     expect(bad.exitCode).toBe(1);
     expect(bad.results.some((x) => x.status === 'failed' && /head size \d+ > 4 is not supported/.test(x.failure.message))).toBe(true);
   });
+  it('a kernel whose calls cost more than exact attention is not called hanging when it declares its cost; the same kernel undeclared is', async () => {
+    const corpus = (): string => mkdtempSync(join(tmpdir(), 'varcheck-cost-'));
+    const module = 'properties/fixtures/kernels/costly.ts';
+    const ok = await fuzz({ module, exportName: 'declared', seed, runs: 5, timeMs: 3000, deadlineMs: 100, corpus: corpus(), out: quiet });
+    expect(ok.results.filter((x) => x.status !== 'passed').map((x) => `${x.id}: ${x.status === 'failed' ? x.failure.message : x.status}`)).toEqual([]);
+    const bad = await fuzz({ module, exportName: 'undeclared', seed, runs: 5, timeMs: 3000, deadlineMs: 100, stopAtFirstFailure: true, corpus: corpus(), out: quiet });
+    expect(bad.exitCode).toBe(1);
+    expect(bad.results.some((x) => x.status === 'failed' && /no answer within 100 ms/.test(x.failure.message))).toBe(true);
+  });
   it('a budget smaller than the cold start still runs every law once: no law fails for want of time', async () => {
     const r = await fuzz({ module: 'examples/kernels/my-kernel.ts', seed, runs: 30, timeMs: 1, corpus: mkdtempSync(join(tmpdir(), 'varcheck-tiny-')), out: quiet });
     expect(r.results.every((x) => x.status === 'passed' && x.cases >= 1)).toBe(true);
@@ -105,6 +114,7 @@ describe('varcheck fuzz robustness', () => {
     expect(p.stderr).toMatch(/masks: expected a non-empty array/);
     expect(p.stderr).toMatch(/rescales: expected 'none' or \{ keysPerRescale/);
     expect(p.stderr).toMatch(/maxHeadSize: expected a positive integer, got 0/);
+    expect(p.stderr).toMatch(/cost: expected a function cost\(input\)/);
   });
   it('the CLI exits 1 when a property fails and 0 when all pass', () => {
     const fail = spawnSync(

@@ -50,6 +50,15 @@ export function checkAttentionInput(input: unknown, argument = 'input'): Attenti
 }
 
 /**
+ * The multiply–adds of exact attention on `input`, L_q·L_k·(d + d_v) (the scores, then the
+ * weighted sum of V): the cost a kernel that does not declare its own is assumed to have
+ * (`AttentionKernel.cost`). Reads only the shapes, so it never throws on a malformed input.
+ */
+export function attentionWork(input: AttentionInput): number {
+  return input.q.rows * input.k.rows * (input.q.cols + input.v.cols);
+}
+
+/**
  * The float64 reference Att(Q, K, V) = D⁻¹ A V, A = exp(s·QKᵀ) with masked entries 0,
  * computed per row with a row-max shift (docs/math.md §3). O(L_q·L_k·(d + d_v)), no L×L buffer.
  * @throws {@link NonFiniteError} if a logit overflows to ±Infinity (never returns NaN).

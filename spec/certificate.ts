@@ -539,6 +539,28 @@ export function declaredLowRankBound(delta: number, precision: 'float32' | 'floa
 }
 
 /**
+ * What one call of a low-rank kernel for target δ and arithmetic `profile` costs on `input`, in
+ * multiply–adds (its `AttentionKernel.cost`): the certificate's per-row logit bounds, the feature
+ * rows of queries and keys (two per monomial), the key sums U2ᵀ[V | 1] and the products U1·S —
+ * (L_q + L_k)·(d + r·(d_v + 3)) with r the rank of the certified degree. At d = 18 and degree 5,
+ * r = 33,649: for a few queries far above exact attention's L_q·L_k·(d + d_v). An input the kernel
+ * declines costs the certificate alone, (L_q + L_k)·d.
+ */
+export function lowRankCost(delta: number, profile: RoundingProfile | ((input: AttentionInput) => RoundingProfile)): (input: AttentionInput) => number {
+  requireDelta(delta);
+  return (input) => {
+    const rows = input.q.rows + input.k.rows;
+    const d = input.q.cols;
+    try {
+      const { degree } = lowRankPolynomial(input, delta, typeof profile === 'function' ? profile(input) : profile);
+      return rows * (d + rank(d, degree) * (input.v.cols + 3));
+    } catch {
+      return rows * d;
+    }
+  };
+}
+
+/**
  * Clamp every output entry to its column's [min V, max V] in place (exact; never moves an entry
  * away from the true attention value, which lies in that range by E4) and return `out`.
  */

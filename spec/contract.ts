@@ -2,7 +2,7 @@
  * The kernel contract of docs/guide-kernels.md — the plug-in surface. Keep these names stable.
  * @module
  */
-import type { AttentionInput } from './attention.js';
+import { attentionWork, type AttentionInput } from './attention.js';
 import type { Mask } from './mask.js';
 import type { FeatureMap, Matrix } from './matrix.js';
 
@@ -46,6 +46,14 @@ export interface AttentionKernel {
   maxHeadSize?: number;
   /** Additive ℓ∞ bound it promises on this input (approximate kernels). */
   errorBound?(input: AttentionInput): number;
+  /**
+   * The multiply–adds one call does on `input`, for the time a fuzzer gives the call: `varcheck
+   * fuzz` scales its per-call deadline by this count, and its guided search does not start a call
+   * it predicts will outlast the budget. Declare it when the work is not exact attention's
+   * L_q·L_k·(d + d_v) (the default, {@link attentionWork}) — e.g. a low-rank kernel's grows with its
+   * rank ({@link lowRankCost}). An estimate; it must not throw (return the default where unsure).
+   */
+  cost?(input: AttentionInput): number;
   /**
    * How many online-softmax rescale factors one softmax weight can pass through; the float
    * tolerance floor of exact kernels counts one exp error per factor (docs/math.md §8).
@@ -93,4 +101,20 @@ export interface MeasuredPrecision {
   sumRelativeError: number;
   /** Does it flush float32 subnormals (|x| < 2⁻¹²⁶) to zero, as GL drivers may? */
   flushesSubnormals: boolean;
+}
+
+/**
+ * The multiply–adds of one call of `kernel` on `input`: its declared `cost`, else exact attention's
+ * {@link attentionWork}. Never throws (a cost that throws or is not a finite non-negative number
+ * counts as the default).
+ */
+export function kernelCost(kernel: AttentionKernel, input: AttentionInput): number {
+  const fallback = attentionWork(input);
+  if (!kernel.cost) return fallback;
+  try {
+    const c = kernel.cost(input);
+    return Number.isFinite(c) && c >= 0 ? c : fallback;
+  } catch {
+    return fallback;
+  }
 }

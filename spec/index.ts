@@ -11,7 +11,7 @@ export { scalePyramid, levelOf, levels, attentionPairCounts, PRESET_SIDES } from
 export type { Mask } from './mask.js';
 export { blockCausalMask, NO_MASK, checkMask, keyLimits, allowed } from './mask.js';
 export type { AttentionInput, AAttCResult } from './attention.js';
-export { attention, attentionRows, attentionInput, checkAttentionInput, attentionWeights, checkAAttC } from './attention.js';
+export { attention, attentionRows, attentionWork, attentionInput, checkAttentionInput, attentionWeights, checkAAttC } from './attention.js';
 export type { Stencil } from './interpolation.js';
 export { bicubicWeight, bicubicLambda, bicubicStencil, upInterpolate, upInterpolateIntegerOffset, areaWindow, areaDownsample, nearestUpsample, PYTORCH_BICUBIC_A } from './interpolation.js';
 export type { Conv3x3 } from './conv.js';
@@ -41,7 +41,7 @@ export { criteria } from './criteria.js';
 export type { HardInstanceOptions, HardInstance } from './hard-instances.js';
 export { hardInstance, decodeHardInstance } from './hard-instances.js';
 export type { AttentionKernel, InterpolationKernel, Kernel, FormulaReference, MeasuredPrecision, SoftmaxRescales } from './contract.js';
-export { MAX_RANK, inputBeta, lowRankPolynomial, lowRankErrorBound, requireDelta, declaredLowRankBound, certifiedLowRankAttention } from './certificate.js';
+export { MAX_RANK, inputBeta, lowRankPolynomial, lowRankErrorBound, requireDelta, declaredLowRankBound, lowRankCost, certifiedLowRankAttention } from './certificate.js';
 export { UNIT_ROUNDOFF_64, UNIT_ROUNDOFF_32, FLOAT64, FLOAT32, attentionRoundingBound, rescaleCount, resizeRoundingBound } from './rounding.js';
 export type { FloatModel } from './rounding.js';
 export type { RoundingProfile, LowRankCertificate, CertificateRow, RowBound } from './certificate.js';

@@ -29,6 +29,7 @@ export function contractProblems(value: unknown): string[] {
       p.push(`masks: expected a non-empty array of 'none' | 'block-causal', got ${JSON.stringify(k.masks)}`);
     }
     if (k.exact === false && typeof k.errorBound !== 'function') p.push('errorBound: an approximate kernel (exact: false) must declare errorBound(input)');
+    if (k.cost !== undefined && typeof k.cost !== 'function') p.push('cost: expected a function cost(input) returning multiply–adds when present');
     const r = k.rescales as { keysPerRescale?: unknown; extra?: unknown } | string | undefined;
     const rescalesOk =
       r === undefined ||

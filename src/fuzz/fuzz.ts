@@ -13,7 +13,7 @@ import { ratio, type Law, type Outcome } from '../../properties/law.js';
 import { checkLaw, type LawResult } from '../../properties/runner/check-law.js';
 import { EXIT, exitCode, fmt, resultDetail, statusWord, summaryLine, table } from '../../properties/runner/format.js';
 import { attentionInput } from '../../spec/attention.js';
-import type { AttentionKernel, InterpolationKernel, Kernel } from '../../spec/contract.js';
+import { kernelCost, type AttentionKernel, type InterpolationKernel, type Kernel } from '../../spec/contract.js';
 import { featureMap, matrix } from '../../spec/matrix.js';
 import { IsolationError } from './isolate.js';
 import { loadFailures, saveFailure, type CorpusEntry } from './corpus.js';
@@ -66,6 +66,8 @@ export interface FuzzExtras {
   saved?: string;
   /** Guided-search evaluations. */
   guidedEvaluations: number;
+  /** Guided-search candidates not started near the end of the budget: predicted to outlast it. */
+  guidedTooLong: number;
 }
 
 /** One law's fuzz result. */
@@ -160,11 +162,18 @@ async function fuzzLaw(law: Law<unknown>, ctx: LawContext): Promise<FuzzLawResul
   let foundBy: FuzzExtras['foundBy'] = 'none';
   if (r.status === 'failed') foundBy = examples.length > 0 && Number(r.failure.path.split(':')[0]) < examples.length ? 'corpus' : 'random';
   let guidedEvaluations = 0;
+  let guidedTooLong = 0;
   let worstRatio = Math.max(0, ...worst.map((w) => ratio(w.outcome)));
   if (r.status === 'passed' && !ctx.interrupted()) {
-    const approximate = ctx.kernel.op === 'attention' && !(ctx.kernel as AttentionKernel).exact;
-    const g = await guidedSearch(law, worst, { timeMs: Math.max(0, ctx.budgetMs - (Date.now() - t0)), seed: ctx.seed, approximate });
+    const attention = ctx.kernel.op === 'attention' ? (ctx.kernel as AttentionKernel) : undefined;
+    const g = await guidedSearch(law, worst, {
+      timeMs: Math.max(0, ctx.budgetMs - (Date.now() - t0)),
+      seed: ctx.seed,
+      approximate: attention ? !attention.exact : false,
+      cost: attention ? (x) => kernelCost(attention, x) : undefined,
+    });
     guidedEvaluations = g.evaluations;
+    guidedTooLong = g.tooLong;
     if (g.worst) worstRatio = Math.max(worstRatio, ratio(g.worst.outcome));
     if (g.failing) {
       // Hand the winner back to fast-check as an example, so the report has its format.
@@ -185,7 +194,7 @@ async function fuzzLaw(law: Law<unknown>, ctx: LawContext): Promise<FuzzLawResul
     if (r.failure.thrown instanceof IsolationError) throw r.failure.thrown;
     worstRatio = Math.max(worstRatio, ratio(r.worst));
   }
-  const res: FuzzLawResult = { ...r, ms: Date.now() - t0, cases: r.cases, kernel: ctx.kernel.name, foundBy, worstRatio, guidedEvaluations };
+  const res: FuzzLawResult = { ...r, ms: Date.now() - t0, cases: r.cases, kernel: ctx.kernel.name, foundBy, worstRatio, guidedEvaluations, guidedTooLong };
   if (r.status === 'failed' && r.failure.value !== undefined) {
     res.saved = saveFailure(ctx.corpusDir, { kernel: ctx.kernel.name, law: id, seed: ctx.seed, path: r.failure.path, message: r.failure.message, value: r.failure.value });
   }
@@ -234,7 +243,7 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzResult> {
           options.progress?.('');
           const how = res.status === 'failed' ? `, found by ${res.foundBy}` : '';
           out(
-            `${statusWord(res.status)}  ${law.name}  (${res.cases} cases${res.guidedEvaluations ? ` + ${res.guidedEvaluations} guided` : ''}, worst error/bound ${fmt(res.worstRatio)}, ${fmt(res.ms / 1000)} s${how})`,
+            `${statusWord(res.status)}  ${law.name}  (${res.cases} cases${res.guidedEvaluations ? ` + ${res.guidedEvaluations} guided` : ''}${res.guidedTooLong ? ` (${res.guidedTooLong} not started: predicted past the budget)` : ''}, worst error/bound ${fmt(res.worstRatio)}, ${fmt(res.ms / 1000)} s${how})`,
           );
           for (const line of resultDetail(res)) out(line);
           if (res.saved) out(`      saved: ${res.saved}`);

@@ -15,7 +15,8 @@ import { matrix, maxAbs } from '../../spec/matrix.js';
 import { mulberry32 } from '../../spec/random.js';
 import { cpuLowRank } from '../kernels/cpu/low-rank.js';
 import { fuzzSettings } from './fuzz.js';
-import { guidedSearch, mutateAttention, mutateTowardsBound } from './guided.js';
+import { guidedSearch, mutateAttention, mutateTowardsBound, Throughput } from './guided.js';
+import type { Law } from '../../properties/law.js';
 
 const seed = fc.readConfigureGlobal().seed ?? 1;
 /** A plain small input to start from (no structure the climb could inherit). */
@@ -51,5 +52,39 @@ describe('guided search towards a declared bound', () => {
       // Keep the inputs small (a random walk of structural moves grows them).
       x = y.k.rows * y.q.rows * y.q.cols <= 4096 ? y : start;
     }
+  });
+});
+
+describe('predicted evaluation times (Throughput)', () => {
+  it('predicts only from evaluations with at least a quarter of the work, by their median rate', () => {
+    const t = new Throughput();
+    expect(t.predictMs(1e6)).toBeUndefined();
+    // A small evaluation dominated by a fixed cost (a compile) says nothing about a large one.
+    t.observe(1e3, 500);
+    expect(t.predictMs(1e6)).toBeUndefined();
+    expect(t.predictMs(1e3)).toBe(500);
+    t.observe(4e5, 40);
+    t.observe(2e6, 200);
+    t.observe(1e6, 5000); // one outlier (a garbage collection)
+    // Rates 1e-4, 1e-4, 5e-3 ms per multiply–add: the median is 1e-4.
+    expect(t.predictMs(1e6)).toBeCloseTo(100, 6);
+  });
+  it('the search does not start a candidate predicted to outlast its budget', async () => {
+    // Every evaluation takes 1 s and counts as the same work: after two, a third would end 0.1 s past
+    // a 2.9 s budget, so none starts (the search ends once 64 candidates in a row were skipped).
+    const law: Law<unknown> = {
+      name: 'takes 1 s',
+      cites: 'a test law',
+      arbitrary: fc.constant(start),
+      check: async () => {
+        await new Promise((r) => setTimeout(r, 1000));
+        return { error: 0, bound: 1 };
+      },
+    };
+    const t0 = Date.now();
+    const g = await guidedSearch(law, [{ value: start, outcome: { error: 0, bound: 1 } }], { timeMs: 2900, seed, cost: () => 1e6 });
+    expect(g.evaluations - g.tooLong).toBe(2);
+    expect(g.tooLong).toBeGreaterThan(0);
+    expect(Date.now() - t0).toBeLessThan(2900);
   });
 });

@@ -12,6 +12,8 @@
  * (`exact: false`), 40% of the moves climb towards the inputs where a low-rank certificate is
  * nearly attained instead ({@link mutateTowardsBound}): adversarial rows with logits just above −β,
  * two-point values, small moves of single keys, values and β. Winners go back to fast-check as examples.
+ * Near the end of its budget the search does not start a candidate it predicts will outlast it
+ * ({@link Throughput}): a low-rank kernel's high-rank calls take seconds each.
  * @module
  */
 import type { AttentionInput } from '../../spec/attention.js';
@@ -37,6 +39,45 @@ export interface GuidedResult {
   failing?: { value: unknown; message: string; thrown?: unknown };
   /** Candidates proposed (those outside the law's `fits` are counted but not run). */
   evaluations: number;
+  /** Candidates not run because they were predicted to outlast the time left. */
+  tooLong: number;
+}
+
+/** The search ends after this many candidates in a row were predicted to outlast the time left. */
+const GIVE_UP_AFTER_SKIPS = 64;
+/** Evaluations kept per octave of work (the most recent). */
+const PER_OCTAVE = 5;
+/** An evaluation predicts a candidate's time only if it did at least this fraction of the candidate's work. */
+const COMPARABLE_WORK = 1 / 4;
+
+/**
+ * Predicted evaluation times from measured ones. A candidate of w multiply–adds is predicted to take
+ * w × the median ms per multiply–add of the evaluations (the last {@link PER_OCTAVE} of each octave
+ * of work) that did at least w/4 of its work — never from much smaller ones, whose time is mostly
+ * fixed costs (a round trip, a shader compile) and would overpredict — and is not predicted at all
+ * before one comparable evaluation ran. Larger evaluations amortize fixed costs better, so the
+ * prediction errs low: a candidate is skipped only when evaluations as large as it took that long.
+ */
+export class Throughput {
+  private readonly octaves = new Map<number, number[]>();
+  /** Record one evaluation of `work` multiply–adds that took `ms`. */
+  observe(work: number, ms: number): void {
+    if (!(work > 0 && ms >= 0 && Number.isFinite(work))) return;
+    const o = Math.floor(Math.log2(work));
+    const rates = this.octaves.get(o) ?? [];
+    rates.push(ms / work);
+    if (rates.length > PER_OCTAVE) rates.shift();
+    this.octaves.set(o, rates);
+  }
+  /** Predicted milliseconds of `work` multiply–adds, or undefined when no comparable evaluation was timed. */
+  predictMs(work: number): number | undefined {
+    const from = Math.floor(Math.log2(work * COMPARABLE_WORK));
+    const rates = [...this.octaves]
+      .filter(([o]) => o >= from)
+      .flatMap(([, r]) => r)
+      .sort((x, y) => x - y);
+    return rates.length === 0 ? undefined : work * rates[Math.floor(rates.length / 2)];
+  }
 }
 
 function isAttention(v: unknown): v is AttentionInput {
@@ -326,12 +367,17 @@ export async function guidedSearch(
     maxEvaluations?: number;
     /** The kernel declares an error bound (`exact: false`): also climb towards it ({@link mutateTowardsBound}). */
     approximate?: boolean;
+    /** Multiply–adds of one evaluation of an attention input (the kernel's `kernelCost`), for {@link Throughput}. */
+    cost?: (x: AttentionInput) => number;
   },
 ): Promise<GuidedResult> {
   const rand = mulberry32(options.seed ^ 0x9e3779b9);
   const pool = [...starts].sort((a, b) => ratio(b.outcome) - ratio(a.outcome)).slice(0, 8);
   const t0 = Date.now();
   let evaluations = 0;
+  let tooLong = 0;
+  let skippedInARow = 0;
+  const throughput = new Throughput();
   const max = options.maxEvaluations ?? Infinity;
   // Grow key counts up to what the law's own cases reached (at least GROW_KEYS).
   const maxKeys = Math.max(GROW_KEYS, ...starts.map((s) => (isAttention(s.value) ? s.value.k.rows : 0)));
@@ -344,16 +390,34 @@ export async function guidedSearch(
     evaluations++;
     // A move out of the kernel's declared capabilities (more tokens or a wider head than it takes) is not run.
     if (law.fits && !law.fits(child)) continue;
+    // Near the end of the budget, a candidate predicted to outlast it is not started (another move may fit).
+    const work = options.cost && isAttention(child) ? options.cost(child) : undefined;
+    const predicted = work === undefined ? undefined : throughput.predictMs(work);
+    if (predicted !== undefined && predicted > options.timeMs - (Date.now() - t0)) {
+      tooLong++;
+      // Nothing the moves propose fits in the time left: end the search early.
+      if (++skippedInARow >= GIVE_UP_AFTER_SKIPS) break;
+      await new Promise(setImmediate);
+      continue;
+    }
+    skippedInARow = 0;
     let outcome: Outcome;
+    const started = Date.now();
     try {
       outcome = await law.check(child);
     } catch (e) {
       // Inputs the spec itself rejects (a logit that overflows float64) are not kernel failures.
       if (e instanceof ReferenceOverflowError) continue;
-      return { worst: pool[0], failing: { value: child, message: e instanceof Error ? `${e.name}: ${e.message}` : String(e), thrown: e }, evaluations };
+      return { worst: pool[0], failing: { value: child, message: e instanceof Error ? `${e.name}: ${e.message}` : String(e), thrown: e }, evaluations, tooLong };
     }
+    if (work !== undefined) throughput.observe(work, Date.now() - started);
     if (!(outcome.error <= outcome.bound))
-      return { worst: { value: child, outcome }, failing: { value: child, message: `error ${outcome.error} > bound ${outcome.bound}${outcome.detail ? ` (${outcome.detail})` : ''}` }, evaluations };
+      return {
+        worst: { value: child, outcome },
+        failing: { value: child, message: `error ${outcome.error} > bound ${outcome.bound}${outcome.detail ? ` (${outcome.detail})` : ''}` },
+        evaluations,
+        tooLong,
+      };
     if (ratio(outcome) >= ratio(pool[pool.length - 1].outcome) || pool.length < 8) {
       pool.push({ value: child, outcome });
       pool.sort((a, b) => ratio(b.outcome) - ratio(a.outcome));
@@ -364,5 +428,5 @@ export async function guidedSearch(
       pool[Math.min(3, pool.length - 1)] = { value: child, outcome };
     }
   }
-  return { worst: pool[0], evaluations };
+  return { worst: pool[0], evaluations, tooLong };
 }

@@ -16,7 +16,8 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { VarcheckError } from '../../spec/errors.js';
-import type { Kernel } from '../../spec/contract.js';
+import { attentionWork, type AttentionInput } from '../../spec/attention.js';
+import { kernelCost, type Kernel } from '../../spec/contract.js';
 
 /** A user kernel did not answer within its deadline. */
 export class KernelTimeoutError extends VarcheckError {
@@ -51,14 +52,16 @@ const STDERR_TAIL = 2000;
 export const DEADLINE_WORK = 1e8;
 
 /**
- * The deadline of one call: the base deadline, scaled up for attention inputs with more than
- * {@link DEADLINE_WORK} multiply-adds (L_q·L_k·(d + d_v)) — a correct kernel is never reported as
- * hanging because the battery drew an input thousands of keys long; a hang still is.
+ * The deadline of one call: the base deadline, scaled up for attention inputs that cost more than
+ * {@link DEADLINE_WORK} multiply-adds — the kernel's declared `cost`, else exact attention's
+ * L_q·L_k·(d + d_v) ({@link kernelCost}) — so a correct kernel is never reported as hanging because
+ * the battery drew an input thousands of keys long, or a low-rank kernel a high-rank input; a hang
+ * still is.
  */
-export function callDeadline(baseMs: number, args: readonly unknown[]): number {
-  const x = args[0] as { q?: { rows: number; cols: number }; k?: { rows: number }; v?: { cols: number } } | undefined;
+export function callDeadline(baseMs: number, args: readonly unknown[], kernel?: Kernel): number {
+  const x = args[0] as Partial<AttentionInput> | undefined;
   if (!x?.q || !x.k || !x.v) return baseMs;
-  const work = x.q.rows * x.k.rows * (x.q.cols + x.v.cols);
+  const work = kernel?.op === 'attention' ? kernelCost(kernel, x as AttentionInput) : attentionWork(x as AttentionInput);
   return Math.round(baseMs * Math.max(1, work / DEADLINE_WORK));
 }
 
@@ -145,7 +148,7 @@ export function isolate(kernel: Kernel, modulePath: string, index: number, optio
   // replaying smaller inputs) are reported at the first deadline.
   let hangConfirmed = false;
   const send = async (args: unknown[]): Promise<unknown> => {
-    const deadline = callDeadline(options.deadlineMs, args);
+    const deadline = callDeadline(options.deadlineMs, args, kernel);
     try {
       return await attempt(args, deadline);
     } catch (e) {

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { AttentionInput } from '../../../spec/attention.js';
+import { lowRankCost } from '../../../spec/certificate.js';
 import { BackendUnavailableError, type GpuBackend } from '../gpujs/backend.js';
 import { GPUJS_LOW_RANK_PROFILE, gpujsLowRankBound, lowRankFormulaReference } from '../gpujs/low-rank.js';
 import { BROWSER_LOW_RANK_DELTA, chromiumName } from './page-entry-config.js';
@@ -236,9 +237,14 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
         // The low-rank kernels' declared bounds and formula references are computed in Node, each for its own arithmetic:
         // wgsl/low-rank's chunked key sums with a scan, gpujs/low-rank's with a sequential prefix.
         if (k.name.startsWith('wgsl/'))
-          return Object.assign(base, { errorBound: wgslLowRankBound(BROWSER_LOW_RANK_DELTA), formulaReference: lowRankFormulaReference(BROWSER_LOW_RANK_DELTA, wgslLowRankProfile) });
+          return Object.assign(base, {
+            errorBound: wgslLowRankBound(BROWSER_LOW_RANK_DELTA),
+            cost: lowRankCost(BROWSER_LOW_RANK_DELTA, wgslLowRankProfile),
+            formulaReference: lowRankFormulaReference(BROWSER_LOW_RANK_DELTA, wgslLowRankProfile),
+          });
         return Object.assign(base, {
           errorBound: gpujsLowRankBound(BROWSER_LOW_RANK_DELTA, k.maxTextureSide ?? Infinity),
+          cost: lowRankCost(BROWSER_LOW_RANK_DELTA, GPUJS_LOW_RANK_PROFILE),
           formulaReference: lowRankFormulaReference(BROWSER_LOW_RANK_DELTA, () => GPUJS_LOW_RANK_PROFILE),
         });
       });

@@ -9,7 +9,7 @@
  * @module
  */
 import { checkAttentionInput, type AttentionInput } from '../../../spec/attention.js';
-import { clampToValueRange, declaredLowRankBound, FLOAT64_CPU, lowRankPolynomial, requireDelta } from '../../../spec/certificate.js';
+import { clampToValueRange, declaredLowRankBound, FLOAT64_CPU, lowRankCost, lowRankPolynomial, requireDelta } from '../../../spec/certificate.js';
 import { NonFiniteError } from '../../../spec/errors.js';
 import { defaultForm, featureWeights, multiIndices } from '../../../spec/low-rank.js';
 import { matrix, type Matrix } from '../../../spec/matrix.js';
@@ -210,6 +210,7 @@ export function cpuLowRank(options: LowRankOptions = {}): AttentionKernel {
     masks: ['none', 'block-causal'],
     precision: 'float64',
     errorBound: declaredLowRankBound(delta, FLOAT64_CPU),
+    cost: lowRankCost(delta, FLOAT64_CPU),
     run(input: AttentionInput): Matrix {
       checkAttentionInput(input);
       return clampToValueRange(lowRankAttentionCpu(input, lowRankPolynomial(input, delta, FLOAT64_CPU)), input.v);

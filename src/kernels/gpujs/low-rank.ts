@@ -16,7 +16,7 @@ import { defaultForm, featureWeights, lowRankAttention, multiIndices, type Multi
 import { matrix, type Matrix } from '../../../spec/matrix.js';
 import type { ExpPolynomial } from '../../../spec/polynomial.js';
 import type { AttentionKernel, FormulaReference } from '../../../spec/contract.js';
-import { chunkedFloat32Profile, clampToValueRange, declaredLowRankBound, lowRankPolynomial, requireDelta, type RoundingProfile } from '../../../spec/certificate.js';
+import { chunkedFloat32Profile, clampToValueRange, declaredLowRankBound, lowRankCost, lowRankPolynomial, requireDelta, type RoundingProfile } from '../../../spec/certificate.js';
 import { blockChunks } from '../chunks.js';
 import { createGpu, loopLimit, maxTextureSide, padded, sizeBucket, type GpuBackend } from './backend.js';
 import { chain, readResult } from './exact.js';
@@ -238,6 +238,7 @@ export async function gpujsLowRank(options: GpujsLowRankOptions): Promise<GpujsL
     ...(Number.isFinite(maxSide) ? { maxTokens: maxSide } : {}),
     maxTextureSide: maxSide,
     errorBound: gpujsLowRankBound(delta, maxSide),
+    cost: lowRankCost(delta, GPUJS_LOW_RANK_PROFILE),
     formulaReference: lowRankFormulaReference(delta, () => GPUJS_LOW_RANK_PROFILE),
     async run(input: AttentionInput): Promise<Matrix> {
       const { q, k, v, scale, mask } = checkAttentionInput(input);

@@ -20,7 +20,7 @@ import { RangeArgumentError } from '../../../spec/errors.js';
 import { defaultForm, featureWeights, multiIndices } from '../../../spec/low-rank.js';
 import { matrix, type Matrix } from '../../../spec/matrix.js';
 import { levels } from '../../../spec/pyramid.js';
-import { chunkedFloat32Profile, clampToValueRange, declaredLowRankBound, lowRankPolynomial, requireDelta, type RoundingProfile } from '../../../spec/certificate.js';
+import { chunkedFloat32Profile, clampToValueRange, declaredLowRankBound, lowRankCost, lowRankPolynomial, requireDelta, type RoundingProfile } from '../../../spec/certificate.js';
 import { exponentTable, lowRankFormulaReference } from '../gpujs/low-rank.js';
 import { blockChunks, type KeyChunks } from '../chunks.js';
 import { bindGroup, computePipeline, dispatchAndRead, storageBuffer, uniformBuffer, type KernelTiming, type WgslAttentionKernel } from './exact.js';
@@ -405,6 +405,7 @@ export function wgslLowRank(dev: WgslDevice, options: WgslLowRankOptions): WgslA
     precision: 'float32',
     adapter: dev.adapter,
     errorBound: wgslLowRankBound(delta),
+    cost: lowRankCost(delta, wgslLowRankProfile),
     formulaReference: lowRankFormulaReference(delta, wgslLowRankProfile),
     get lastTiming() {
       return lastTiming;
