@@ -541,10 +541,11 @@ export function declaredLowRankBound(delta: number, precision: 'float32' | 'floa
 /**
  * What one call of a low-rank kernel for target δ and arithmetic `profile` costs on `input`, in
  * multiply–adds (its `AttentionKernel.cost`): the certificate's per-row logit bounds, the feature
- * rows of queries and keys (two per monomial), the key sums U2ᵀ[V | 1] and the products U1·S —
- * (L_q + L_k)·(d + r·(d_v + 3)) with r the rank of the certified degree. At d = 18 and degree 5,
- * r = 33,649: for a few queries far above exact attention's L_q·L_k·(d + d_v). An input the kernel
- * declines costs the certificate alone, (L_q + L_k)·d.
+ * rows of queries and keys evaluated directly (d + g per monomial: the gpu.js kernels' loop; the
+ * graded recurrence of `cpu/low-rank` needs 2), then per monomial the key sums U2ᵀ[V | 1] and the
+ * products U1·S — (L_q + L_k)·(d + r·(d + g + d_v + 1)) with r the rank of the certified degree g. At
+ * d = 18 and degree 5, r = 33,649: for a few queries far above exact attention's L_q·L_k·(d + d_v).
+ * An input the kernel declines costs the certificate alone, (L_q + L_k)·d.
  */
 export function lowRankCost(delta: number, profile: RoundingProfile | ((input: AttentionInput) => RoundingProfile)): (input: AttentionInput) => number {
   requireDelta(delta);
@@ -553,7 +554,7 @@ export function lowRankCost(delta: number, profile: RoundingProfile | ((input: A
     const d = input.q.cols;
     try {
       const { degree } = lowRankPolynomial(input, delta, typeof profile === 'function' ? profile(input) : profile);
-      return rows * (d + rank(d, degree) * (input.v.cols + 3));
+      return rows * (d + rank(d, degree) * (d + degree + input.v.cols + 1));
     } catch {
       return rows * d;
     }

@@ -38,11 +38,11 @@ const stub = (cost?: AttentionKernel['cost']): AttentionKernel => ({
 });
 
 describe('the cost of a call', () => {
-  it("a low-rank kernel's: (L_q + L_k)·(d + r·(d_v + 3)), r = C(d + g, g) of the certified degree g — far above exact attention's here", () => {
+  it("a low-rank kernel's: (L_q + L_k)·(d + r·(d + g + d_v + 1)), r = C(d + g, g) of the certified degree g — far above exact attention's here", () => {
     const g = lowRankPolynomial(highRank, 1e-3, FLOAT64_CPU).degree;
     expect(g).toBeGreaterThanOrEqual(4);
     const cost = lowRankCost(1e-3, FLOAT64_CPU)(highRank);
-    expect(cost).toBe((21 + 1004) * (18 + binomial(18 + g, g) * (1 + 3)));
+    expect(cost).toBe((21 + 1004) * (18 + binomial(18 + g, g) * (18 + g + 1 + 1)));
     expect(cost).toBeGreaterThan(50 * attentionWork(highRank));
     expect(cpuLowRank({ delta: 1e-3 }).cost!(highRank)).toBe(cost);
   });
