@@ -24,20 +24,28 @@ describe('meta: the composition law sees attention', () => {
   ] as const) {
     it(`catches: ${label}`, async () => {
       let caught = 0;
-      let caughtByPipeline = 0;
       let cases = 0;
+      // The end-to-end comparison alone (measured f̂ / outputs / image error above the pipeline
+      // bound), counted where δ ≤ 1e-3: at δ = 1e-2 the per-call declarations are loose enough that
+      // a small pyramid's mutant error can hide under the composed bound, and only the per-call
+      // check sees it (over 400 cases: 27 % at δ = 1e-2, 95 % at δ ≤ 1e-3; the law itself 91 %).
+      let tight = 0;
+      let caughtByPipeline = 0;
       const l = compositionLaw(mutant, 'mutant') as Law<unknown>;
-      // Count how many of 30 cases catch it — by the law, and by the end-to-end comparison alone
-      // (measured f̂ / outputs / image error above the pipeline bound) — then let fast-check
-      // find and shrink one.
+      // Count how many of 30 cases catch it — by the law, and by the end-to-end comparison alone —
+      // then let fast-check find and shrink one.
       await checkLaw(
         {
           ...l,
           check: (v) => {
-            const m = measureComposition(v as CompositionCase, mutant);
+            const c = v as CompositionCase;
+            const m = measureComposition(c, mutant);
             cases++;
             if (!within(m.worst)) caught++;
-            if (!within(m.pipeline)) caughtByPipeline++;
+            if (c[2] <= 1e-3) {
+              tight++;
+              if (!within(m.pipeline)) caughtByPipeline++;
+            }
             return { error: 0, bound: 0 };
           },
         },
@@ -45,11 +53,12 @@ describe('meta: the composition law sees attention', () => {
       );
       const r = await checkLaw(l, { seed, numRuns: 100 });
       console.log(
-        `[varcheck] composition law vs ${label}: caught in ${caught} of ${cases} cases (${caughtByPipeline} by the end-to-end bound alone); first failure ${r.status === 'failed' ? r.failure.message.slice(0, 140) : r.status}`,
+        `[varcheck] composition law vs ${label}: caught in ${caught} of ${cases} cases (by the end-to-end bound alone in ${caughtByPipeline} of the ${tight} with δ ≤ 1e-3); first failure ${r.status === 'failed' ? r.failure.message.slice(0, 140) : r.status}`,
       );
       expect(r.status).toBe('failed');
       expect(caught).toBeGreaterThan(cases / 2);
-      expect(caughtByPipeline).toBeGreaterThan(cases / 2);
+      expect(tight).toBeGreaterThan(0);
+      expect(caughtByPipeline).toBeGreaterThan(tight / 2);
     });
   }
   it('the exact attention (declared 0) is bounded by 0 plus rounding', () => {
