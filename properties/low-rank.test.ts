@@ -9,8 +9,10 @@ import { columnRanges } from '../spec/bounds.js';
 import { chunkedFloat32Profile, featureMagnitudes, FLOAT32_GPUJS, FLOAT64_CPU, lowRankCertificate, rowBetas, rowBound } from '../spec/certificate.js';
 import { criteria, rank } from '../spec/index.js';
 import { keyLimits } from '../spec/mask.js';
-import { maxAbs } from '../spec/matrix.js';
+import { maxAbs, type Matrix } from '../spec/matrix.js';
 import { chebyshevPolynomial, taylorPolynomial } from '../spec/polynomial.js';
+import { lowRankAttention } from '../spec/low-rank.js';
+import { lowRankAttentionCpu } from '../src/kernels/cpu/low-rank.js';
 import { attentionInputArb } from './arbitraries.js';
 import { lowRankSpecLaws } from './index.js';
 import { describeLaws } from './vitest.js';
@@ -69,6 +71,43 @@ describe('certificate maxima (docs/math.md §8)', () => {
           expect(cert.roundingTerm).toBe(round1);
         },
       ),
+    );
+  });
+});
+
+describe('cpu/low-rank is the spec, bit for bit (src/kernels/cpu/low-rank.ts)', () => {
+  // lowRankAttentionCpu streams feature rows through S in fused passes of four value columns plus
+  // the ones column; its doc promises the spec's float64 operations in the spec's order. So every
+  // output equals spec lowRankAttention's exactly (=== : ±0 aside, which the spec's skip of zero
+  // features may flip), for both factorisations (Taylor: symmetric; Chebyshev: asymmetric), and
+  // d_v on both sides of four (the first fused pass, then passes over the stored features).
+  it('equals spec lowRankAttention entry for entry, or both decline', () => {
+    const kinds = [taylorPolynomial, chebyshevPolynomial];
+    fc.assert(
+      fc.property(attentionInputArb({ B: 1, maxD: 6, maxDv: 13, maxL: 30 }), fc.integer({ min: 2, max: 6 }), fc.integer({ min: 0, max: 1 }), (input, g, kind) => {
+        const poly = kinds[kind](1, g);
+        let want: Matrix | Error;
+        let got: Matrix | Error;
+        try {
+          want = lowRankAttention(input, poly);
+        } catch (e) {
+          want = e as Error;
+        }
+        try {
+          got = lowRankAttentionCpu(input, poly);
+        } catch (e) {
+          got = e as Error;
+        }
+        if (want instanceof Error || got instanceof Error) {
+          expect(got instanceof Error && want instanceof Error).toBe(true);
+          return;
+        }
+        expect(got.rows).toBe(want.rows);
+        expect(got.cols).toBe(want.cols);
+        const differ = Array.from(got.data).findIndex((x, t) => !(x === want.data[t]));
+        expect(differ).toBe(-1);
+      }),
+      { numRuns: 300 },
     );
   });
 });

@@ -25,109 +25,9 @@ export interface LowRankOptions {
 }
 
 /**
- * One feature row, out[m] = weight[m]·Π(xs·x)^α, by the graded recurrence in the operation order
- * of spec `featureRow` (so the result is bit-identical), with monomorphic typed-array arguments.
+ * One side's feature map as the passes use it: the rows (d columns), the monomial set and
+ * weights, and scratch space.
  */
-function features(x: Matrix['data'], offset: number, parent: Int32Array, coord: Int32Array, weight: Float64Array, xs: number, r: number, scratch: Float64Array, out: Float64Array): void {
-  scratch[0] = 1;
-  out[0] = weight[0];
-  for (let m = 1; m < r; m++) {
-    const p = scratch[parent[m]] * xs * x[offset + coord[m]];
-    scratch[m] = p;
-    out[m] = weight[m] * p;
-  }
-}
-
-/**
- * S[c·r + m] += u[m]·v'[c] for the columns c ≤ d_v of V' = [V | 1] (c = d_v is the ones column:
- * u·1 = u exactly), four columns per pass over m. Each entry of S still gets one addition per key,
- * in key order, so the result is that of one column at a time.
- */
-function addKey(S: Float64Array, u: Float64Array, v: Matrix['data'], offset: number, dv: number, r: number): void {
-  for (let c = 0; c <= dv; c += 4) {
-    const w = Math.min(4, dv + 1 - c);
-    const a = c < dv ? v[offset + c] : 1;
-    const b = c + 1 < dv ? v[offset + c + 1] : 1;
-    const e = c + 2 < dv ? v[offset + c + 2] : 1;
-    const f = c + 3 < dv ? v[offset + c + 3] : 1;
-    const oa = c * r;
-    const ob = oa + r;
-    const oe = ob + r;
-    const of = oe + r;
-    if (w === 4) {
-      for (let m = 0; m < r; m++) {
-        const um = u[m];
-        S[oa + m] += um * a;
-        S[ob + m] += um * b;
-        S[oe + m] += um * e;
-        S[of + m] += um * f;
-      }
-    } else if (w === 3) {
-      for (let m = 0; m < r; m++) {
-        const um = u[m];
-        S[oa + m] += um * a;
-        S[ob + m] += um * b;
-        S[oe + m] += um * e;
-      }
-    } else if (w === 2) {
-      for (let m = 0; m < r; m++) {
-        const um = u[m];
-        S[oa + m] += um * a;
-        S[ob + m] += um * b;
-      }
-    } else {
-      for (let m = 0; m < r; m++) S[oa + m] += u[m] * a;
-    }
-  }
-}
-
-/**
- * dots[c] = Σ_m u[m]·S[c·r + m] for the columns c ≤ d_v, m in order for each (four columns per
- * pass over m; each sum is accumulated exactly as one column at a time would).
- */
-function dots(u: Float64Array, S: Float64Array, dv: number, r: number, out: Float64Array): void {
-  for (let c = 0; c <= dv; c += 4) {
-    const w = Math.min(4, dv + 1 - c);
-    const oa = c * r;
-    const ob = oa + r;
-    const oe = ob + r;
-    const of = oe + r;
-    let a = 0;
-    let b = 0;
-    let e = 0;
-    let f = 0;
-    if (w === 4) {
-      for (let m = 0; m < r; m++) {
-        const um = u[m];
-        a += um * S[oa + m];
-        b += um * S[ob + m];
-        e += um * S[oe + m];
-        f += um * S[of + m];
-      }
-    } else if (w === 3) {
-      for (let m = 0; m < r; m++) {
-        const um = u[m];
-        a += um * S[oa + m];
-        b += um * S[ob + m];
-        e += um * S[oe + m];
-      }
-    } else if (w === 2) {
-      for (let m = 0; m < r; m++) {
-        const um = u[m];
-        a += um * S[oa + m];
-        b += um * S[ob + m];
-      }
-    } else {
-      for (let m = 0; m < r; m++) a += u[m] * S[oa + m];
-    }
-    out[c] = a;
-    if (w > 1) out[c + 1] = b;
-    if (w > 2) out[c + 2] = e;
-    if (w > 3) out[c + 3] = f;
-  }
-}
-
-/** One side's feature map as the passes use it: the rows (d columns), the monomial set and weights, and scratch space. */
 interface FeatureSide {
   data: Matrix['data'];
   d: number;
@@ -136,25 +36,131 @@ interface FeatureSide {
   weight: Float64Array;
   xs: number;
   r: number;
+  /** Π(xs·x)^α of the monomials of the current row (the graded recurrence's state). */
   scratch: Float64Array;
+  /** The current row's features, kept for the columns past the first four. */
   u: Float64Array;
 }
 
-/** Row t's feature row into side.u (see {@link features}). */
-function featureRow(side: FeatureSide, t: number): Float64Array {
-  features(side.data, t * side.d, side.parent, side.coord, side.weight, side.xs, side.r, side.scratch, side.u);
-  return side.u;
+/**
+ * Where the first pass over a row's monomials reads and writes value column `c` (< 4) of S:
+ * c·r for c < d_v, else a spare column past S's own d_v + 1 (S is allocated with it), so that one
+ * loop serves every d_v; the spare column's contents are never read as results.
+ */
+function firstColumn(c: number, dv: number, r: number): number {
+  return c < dv ? c * r : (dv + 1) * r;
 }
 
-/** Keys j0 ≤ j < j1 into S: each key's feature row, then {@link addKey}. (Per block, in small functions the JIT optimizes early.) */
-function addKeys(S: Float64Array, keys: FeatureSide, vd: Matrix['data'], dv: number, j0: number, j1: number): void {
-  for (let j = j0; j < j1; j++) addKey(S, featureRow(keys, j), vd, j * dv, dv, keys.r);
+/**
+ * Keys j0 ≤ j < j1 into S: each key's features by the graded recurrence in the operation order of
+ * spec `featureRow` (bit-identical), and in the same pass over m, S[c·r + m] += u[m]·v'[c] for the
+ * ones column (u·1 = u exactly) and the first four value columns; columns 4, 8, … follow over the
+ * stored features ({@link addColumns}). Each entry of S still gets one addition per key, in key
+ * order, so the result is that of one column at a time (the spec's order). One function with both
+ * loops, so that the JIT's inlining cannot make it slow in one process and fast in the next.
+ */
+function addKeys(S: Float64Array, side: FeatureSide, v: Matrix['data'], dv: number, j0: number, j1: number): void {
+  const { data: x, d, parent, coord, weight, xs, r, scratch, u } = side;
+  const oa = firstColumn(0, dv, r);
+  const ob = firstColumn(1, dv, r);
+  const oe = firstColumn(2, dv, r);
+  const of = firstColumn(3, dv, r);
+  const o1 = dv * r;
+  const keep = dv > 4;
+  const u0 = weight[0];
+  scratch[0] = 1;
+  u[0] = u0;
+  for (let j = j0; j < j1; j++) {
+    const xo = j * d;
+    const vo = j * dv;
+    const a = v[vo];
+    const b = dv > 1 ? v[vo + 1] : 0;
+    const e = dv > 2 ? v[vo + 2] : 0;
+    const f = dv > 3 ? v[vo + 3] : 0;
+    S[oa] += u0 * a;
+    S[ob] += u0 * b;
+    S[oe] += u0 * e;
+    S[of] += u0 * f;
+    S[o1] += u0;
+    for (let m = 1; m < r; m++) {
+      const p = scratch[parent[m]] * xs * x[xo + coord[m]];
+      scratch[m] = p;
+      const um = weight[m] * p;
+      if (keep) u[m] = um;
+      S[oa + m] += um * a;
+      S[ob + m] += um * b;
+      S[oe + m] += um * e;
+      S[of + m] += um * f;
+      S[o1 + m] += um;
+    }
+    if (keep) addColumns(S, u, v, vo, dv, r);
+  }
 }
 
-/** Query rows i0 ≤ i < i1 against S: out_ic = ⟨u_i, S_c⟩ / ⟨u_i, S_ones⟩. */
-function readQueries(od: Matrix['data'], S: Float64Array, queries: FeatureSide, dv: number, acc: Float64Array, i0: number, i1: number): void {
+/** S[c·r + m] += u[m]·v[vo + c] for the value columns c ≥ 4, four per pass over m ({@link addKeys}). */
+function addColumns(S: Float64Array, u: Float64Array, v: Matrix['data'], vo: number, dv: number, r: number): void {
+  const spare = (dv + 1) * r;
+  for (let c = 4; c < dv; c += 4) {
+    const w = Math.min(4, dv - c);
+    const ga = v[vo + c];
+    const gb = w > 1 ? v[vo + c + 1] : 0;
+    const ge = w > 2 ? v[vo + c + 2] : 0;
+    const gf = w > 3 ? v[vo + c + 3] : 0;
+    const pa = c * r;
+    const pb = w > 1 ? pa + r : spare;
+    const pe = w > 2 ? pa + 2 * r : spare;
+    const pf = w > 3 ? pa + 3 * r : spare;
+    for (let m = 0; m < r; m++) {
+      const um = u[m];
+      S[pa + m] += um * ga;
+      S[pb + m] += um * gb;
+      S[pe + m] += um * ge;
+      S[pf + m] += um * gf;
+    }
+  }
+}
+
+/**
+ * Query rows i0 ≤ i < i1 against S: each row's features (as in {@link addKeys}) and, in the same
+ * pass over m, acc[c] = Σ_m u[m]·S[c·r + m] for the ones column (c = d_v) and the first four value
+ * columns, the others four at a time ({@link dotColumns}); every sum runs over m in order from 0,
+ * as one column at a time. Then out_ic = acc[c] / acc[d_v].
+ */
+function readQueries(od: Matrix['data'], S: Float64Array, side: FeatureSide, dv: number, acc: Float64Array, i0: number, i1: number): void {
+  const { data: x, d, parent, coord, weight, xs, r, scratch, u } = side;
+  const oa = firstColumn(0, dv, r);
+  const ob = firstColumn(1, dv, r);
+  const oe = firstColumn(2, dv, r);
+  const of = firstColumn(3, dv, r);
+  const o1 = dv * r;
+  const keep = dv > 4;
+  const u0 = weight[0];
+  scratch[0] = 1;
+  u[0] = u0;
   for (let i = i0; i < i1; i++) {
-    dots(featureRow(queries, i), S, dv, queries.r, acc);
+    const xo = i * d;
+    let a = u0 * S[oa];
+    let b = u0 * S[ob];
+    let e = u0 * S[oe];
+    let f = u0 * S[of];
+    let g = u0 * S[o1];
+    for (let m = 1; m < r; m++) {
+      const p = scratch[parent[m]] * xs * x[xo + coord[m]];
+      scratch[m] = p;
+      const um = weight[m] * p;
+      if (keep) u[m] = um;
+      a += um * S[oa + m];
+      b += um * S[ob + m];
+      e += um * S[oe + m];
+      f += um * S[of + m];
+      g += um * S[o1 + m];
+    }
+    acc[0] = a;
+    if (dv > 1) acc[1] = b;
+    if (dv > 2) acc[2] = e;
+    if (dv > 3) acc[3] = f;
+    acc[dv] = g;
+    if (keep) dotColumns(S, u, dv, r, acc);
     const den = acc[dv];
     if (!(den > 0) || !Number.isFinite(den)) {
       throw new NonFiniteError('input', `row ${i}: approximate normaliser ${den} is not positive; the polynomial is not certified on this logit range`);
@@ -163,12 +169,41 @@ function readQueries(od: Matrix['data'], S: Float64Array, queries: FeatureSide, 
   }
 }
 
+/** acc[c] = Σ_m u[m]·S[c·r + m] for the value columns c ≥ 4, four per pass over m ({@link readQueries}). */
+function dotColumns(S: Float64Array, u: Float64Array, dv: number, r: number, acc: Float64Array): void {
+  const spare = (dv + 1) * r;
+  for (let c = 4; c < dv; c += 4) {
+    const w = Math.min(4, dv - c);
+    const pa = c * r;
+    const pb = w > 1 ? pa + r : spare;
+    const pe = w > 2 ? pa + 2 * r : spare;
+    const pf = w > 3 ? pa + 3 * r : spare;
+    let ga = 0;
+    let gb = 0;
+    let ge = 0;
+    let gf = 0;
+    for (let m = 0; m < r; m++) {
+      const um = u[m];
+      ga += um * S[pa + m];
+      gb += um * S[pb + m];
+      ge += um * S[pe + m];
+      gf += um * S[pf + m];
+    }
+    acc[c] = ga;
+    if (w > 1) acc[c + 1] = gb;
+    if (w > 2) acc[c + 2] = ge;
+    if (w > 3) acc[c + 3] = gf;
+  }
+}
+
 /**
  * Streamed low-rank attention for a given polynomial (same function as spec `lowRankAttention`,
  * unclamped). S is stored column-major, S[c·r + m] = Σ_j U2[j, m]·[V | 1][j, c], so every inner
  * loop runs over the r monomials; each sum is accumulated in the same order as the row-major
  * form (keys in order; monomials in order for the output dot products), so the rounding count of
- * `FLOAT64_CPU` is unchanged.
+ * `FLOAT64_CPU` is unchanged. Each feature row is built in the pass over m that uses it
+ * (`addKeys`, `readQueries`): one pass per row for d_v ≤ 4. properties/low-rank.test.ts
+ * checks the outputs against spec `lowRankAttention`'s, bit for bit.
  */
 export function lowRankAttentionCpu(input: AttentionInput, poly: ExpPolynomial): Matrix {
   const { q, k, v, scale, mask } = checkAttentionInput(input);
@@ -179,12 +214,11 @@ export function lowRankAttentionCpu(input: AttentionInput, poly: ExpPolynomial):
   const r = set.size;
   const d = q.cols;
   const dv = v.cols;
-  // The working arrays share one allocation.
-  const work = new Float64Array((dv + 1) * r + 2 * r + dv + 1);
-  const S = work.subarray(0, (dv + 1) * r);
-  const u = work.subarray((dv + 1) * r, (dv + 2) * r);
-  const scratch = work.subarray((dv + 2) * r, (dv + 3) * r);
-  const acc = work.subarray((dv + 3) * r);
+  // S, with one spare column past its d_v + 1 ({@link firstColumn}), and the working arrays.
+  const S = new Float64Array((dv + 2) * r);
+  const u = new Float64Array(r);
+  const scratch = new Float64Array(r);
+  const acc = new Float64Array(dv + 1);
   const out = matrix(q.rows, dv);
   const side = (x: Matrix, w: typeof wq): FeatureSide => ({ data: x.data, d, parent: set.parent, coord: set.coord, weight: w.weight, xs: w.xs, r, scratch, u });
   const keys = side(k, wk);
