@@ -30,7 +30,9 @@ async function climb(kernel: AttentionKernel, maxEvaluations: number) {
 
 describe('guided search towards a declared bound', () => {
   it("reaches ≥ 1/2 of cpu/low-rank's certified bound and never exceeds it", async () => {
-    const g = await climb(cpuLowRank({ delta: 1e-3 }), 800);
+    // 1,500 evaluations: over seeds 1–120 the worst ratio reached was ≥ 0.72 (after 800 it was
+    // down to 0.53 at seed 47, a thin margin for a suite run with a random seed).
+    const g = await climb(cpuLowRank({ delta: 1e-3 }), 1500);
     expect(g.failing).toBeUndefined();
     const worst = g.worst ? ratio(g.worst.outcome) : 0;
     console.log(`[varcheck] cpu/low-rank: worst error/bound ${worst.toFixed(3)} after ${g.evaluations} guided evaluations`);
