@@ -156,7 +156,8 @@ function colSum(w: Matrix): number {
  * - LN (s_row ≥ √ε, |x − μ|/s_row ≤ √D, mean|x − μ| ≤ √v): an input error δ moves it by
  *   ≤ δ(2 + 2√D)/√ε; its own rounding ≤ (e_μ + 6u‖H‖)/√ε + √D(ρ + 2u) with e_μ = (D + 1)u‖H‖,
  *   ρ = √D·e_μ/√ε + (3D/2 + 7/2)u (the layer-norm bound above with v-free estimates);
- * - ·W₁ (D terms), tanh (1-Lipschitz, ≤ 2 ulp), ·W₂ (H terms, |tanh| ≤ 1), + LN(H).
+ * - ·W₁ (D terms), tanh (1-Lipschitz, ≤ 2 ulp), ·W₂ (H terms, |tanh| ≤ 1), + LN(H);
+ * - gradual underflow: τ = min_subnormal/2 per product or quotient, through the same maps.
  * Doubled.
  */
 function transformerLayerTolerance(x: Matrix, layer: TransformerLayer, L: number): number {
@@ -180,15 +181,34 @@ function transformerLayerTolerance(x: Matrix, layer: TransformerLayer, L: number
   const et = ea + 4 * U;
   const em = c2 * et + H * U * c2;
   const eOut = em + eY + U * (c2 + ym);
-  return 2 * eOut + 8 * (D + H) * TINY;
+  // Gradual underflow (as in layerNormTolerance): each product or quotient may also err by
+  // τ = min_subnormal/2 absolutely, carried apart in units of min_subnormal through the same maps
+  // (LN divides them by √ε, as it does every other error); the variance's D + 2 of them reach ρ as
+  // ≤ ½(D + 2)τ/ε.
+  const t = 0.5;
+  const eQt = D * t;
+  const dzt = s * D * (eQt * km + qm * eQt);
+  const eHt = co * (eQt + 2 * vm * dzt) + D * t;
+  const rhot = (Math.sqrt(D) * t) / s0 + ((D + 2) * t) / (2 * layer.lnEps);
+  const eYt = (eHt * (2 + 2 * Math.sqrt(D))) / s0 + t / s0 + Math.sqrt(D) * rhot + 2 * t;
+  const eOutt = c2 * (c1 * eYt + D * t + t) + H * t + eYt + t;
+  // Doubled; the bound's own float64 evaluation may lose < min_subnormal per underflowing
+  // intermediate, amplified at most as an error of H is: 8(D + H) such steps.
+  const slack = 8 * (D + H) * (1 + (2 + 2 * Math.sqrt(D)) / s0) * (1 + c1) * (1 + c2);
+  return 2 * eOut + (2 * eOutt + slack) * TINY;
 }
 
 /**
  * LayerNorm without affine parameters on one row of D values (max |x| = m, mean μ, deviations
- * r = max|x − μ|, variance v), per implementation: the mean errs by e_μ ≤ (D + 1)u·m; the
- * variance by e_v ≤ 2r(e_μ + u·r) + (D + 2)u·v; s = √(v + ε) relatively by
- * ρ ≤ ½(e_v + u(v + ε))/(v + ε) + 2u (sqrt, reciprocal); the output (x − μ)/s — or torch's
- * x·(1/s) − μ·(1/s) — by ≤ (e_μ + 3u(m + |μ|))/s + (r/s)·(ρ + 2u). Doubled; max over rows.
+ * r = max|x − μ|, variance v), per implementation, in the standard model with gradual underflow
+ * (a product or quotient errs by u relatively plus τ = min_subnormal/2 absolutely; sums of
+ * subnormals are exact): the mean errs by e_μ ≤ (D + 1)u·m + τ (the division by D, or the
+ * product by 1/D); the variance by e_v ≤ 2r(e_μ + u·r) + (D + 2)u·v + (D + 2)τ (D squares, the
+ * division); s = √(v + ε) relatively by ρ ≤ ½(e_v + u(v + ε))/(v + ε) + 2u (sqrt, reciprocal;
+ * v + ε ≥ ε is normal); the output (x − μ)/s — or torch's x·(1/s) − μ·(1/s) — by
+ * ≤ (e_μ + 3u(m + |μ|))/s + (r/s)·(ρ + 2u) + 2τ. The mean's τ is divided by s ≥ √ε: on subnormal
+ * rows it is most of the tolerance (x = [−3.5e-323, 0], ε = 0.011: spec and torch differ by 9
+ * subnormal steps, which a flat 4·D·min_subnormal did not allow). Doubled; max over rows.
  */
 function layerNormTolerance(x: Matrix, eps: number): number {
   const D = x.cols;
@@ -209,13 +229,20 @@ function layerNormTolerance(x: Matrix, eps: number): number {
       v += (t - mu) ** 2;
     }
     v /= D;
+    // The τ terms are carried apart, in units of min_subnormal (τ = ½): computed among the others
+    // they would underflow to 0 (min_subnormal/2 rounds to 0 in float64).
     const eMu = (D + 1) * U * m;
     const eV = 2 * r * (eMu + U * r) + (D + 2) * U * v;
     const rho = (0.5 * (eV + U * (v + eps))) / (v + eps) + 2 * U;
     const s = Math.sqrt(v + eps);
-    worst = Math.max(worst, (eMu + 3 * U * (m + Math.abs(mu))) / s + (r / s) * (rho + 2 * U));
+    const normal = (eMu + 3 * U * (m + Math.abs(mu))) / s + (r / s) * (rho + 2 * U);
+    // τ/s from the mean, 2τ from the output, and (r/s)·½τ(2r + D + 2)/(v + ε) through ρ.
+    const subnormal = 0.5 / s + 1 + ((r / s) * 0.25 * (2 * r + D + 2)) / (v + eps);
+    // Doubled; the bound's own float64 evaluation: 1e-12 relatively, and (8/s + 8) steps for its
+    // intermediates that underflow (each loses < min_subnormal, then divided by s at most).
+    worst = Math.max(worst, 2 * normal * (1 + 1e-12) + (2 * subnormal + 8 / s + 8) * TINY);
   }
-  return 2 * worst + 4 * D * TINY;
+  return worst;
 }
 
 // ───────────────────────────── inputs ─────────────────────────────
