@@ -57,7 +57,7 @@ function firstColumn(c: number, dv: number, r: number): number {
  * ones column (u·1 = u exactly) and the first four value columns; columns 4, 8, … follow over the
  * stored features ({@link addColumns}). Each entry of S still gets one addition per key, in key
  * order, so the result is that of one column at a time (the spec's order). One function with both
- * loops, so that the JIT's inlining cannot make it slow in one process and fast in the next.
+ * loops: no call or allocation per row.
  */
 function addKeys(S: Float64Array, side: FeatureSide, v: Matrix['data'], dv: number, j0: number, j1: number): void {
   const { data: x, d, parent, coord, weight, xs, r, scratch, u } = side;
