@@ -43,12 +43,14 @@ interface FeatureSide {
 }
 
 /**
- * Where the first pass over a row's monomials reads and writes value column `c` (< 4) of S:
- * c·r for c < d_v, else a spare column past S's own d_v + 1 (S is allocated with it), so that one
- * loop serves every d_v; the spare column's contents are never read as results.
+ * Where the first pass over a row's monomials reads and writes S: value columns 0–3 at c·r for
+ * c < d_v, else a spare column past S's own d_v + 1 (S is allocated with it), so that one loop
+ * serves every d_v (the spare column's contents are never read as results); and the ones column
+ * at d_v·r.
  */
-function firstColumn(c: number, dv: number, r: number): number {
-  return c < dv ? c * r : (dv + 1) * r;
+function firstPassColumns(dv: number, r: number): [number, number, number, number, number] {
+  const at = (c: number): number => (c < dv ? c * r : (dv + 1) * r);
+  return [at(0), at(1), at(2), at(3), dv * r];
 }
 
 /**
@@ -61,11 +63,7 @@ function firstColumn(c: number, dv: number, r: number): number {
  */
 function addKeys(S: Float64Array, side: FeatureSide, v: Matrix['data'], dv: number, j0: number, j1: number): void {
   const { data: x, d, parent, coord, weight, xs, r, scratch, u } = side;
-  const oa = firstColumn(0, dv, r);
-  const ob = firstColumn(1, dv, r);
-  const oe = firstColumn(2, dv, r);
-  const of = firstColumn(3, dv, r);
-  const o1 = dv * r;
+  const [oa, ob, oe, of, o1] = firstPassColumns(dv, r);
   const keep = dv > 4;
   const u0 = weight[0];
   scratch[0] = 1;
@@ -128,11 +126,7 @@ function addColumns(S: Float64Array, u: Float64Array, v: Matrix['data'], vo: num
  */
 function readQueries(od: Matrix['data'], S: Float64Array, side: FeatureSide, dv: number, acc: Float64Array, i0: number, i1: number): void {
   const { data: x, d, parent, coord, weight, xs, r, scratch, u } = side;
-  const oa = firstColumn(0, dv, r);
-  const ob = firstColumn(1, dv, r);
-  const oe = firstColumn(2, dv, r);
-  const of = firstColumn(3, dv, r);
-  const o1 = dv * r;
+  const [oa, ob, oe, of, o1] = firstPassColumns(dv, r);
   const keep = dv > 4;
   const u0 = weight[0];
   scratch[0] = 1;
@@ -214,7 +208,7 @@ export function lowRankAttentionCpu(input: AttentionInput, poly: ExpPolynomial):
   const r = set.size;
   const d = q.cols;
   const dv = v.cols;
-  // S, with one spare column past its d_v + 1 ({@link firstColumn}), and the working arrays.
+  // S, with one spare column past its d_v + 1 ({@link firstPassColumns}), and the working arrays.
   const S = new Float64Array((dv + 2) * r);
   const u = new Float64Array(r);
   const scratch = new Float64Array(r);
