@@ -45,7 +45,7 @@ import { resolveSeed } from '../properties/runner/seed.js';
 import { exactAttentionCpu } from '../src/kernels/cpu/exact.js';
 import { cpuLowRank } from '../src/kernels/cpu/low-rank.js';
 import { availableBackends, probeWebGPU, type GpuBackend } from '../src/kernels/gpujs/backend.js';
-import { gpujsExact, type GpujsKernelOptions } from '../src/kernels/gpujs/exact.js';
+import { gpujsExact, type GpujsKernelOptions, type GpujsRunInfo } from '../src/kernels/gpujs/exact.js';
 import { gpujsDownsampleArea, gpujsUpsampleBicubic } from '../src/kernels/gpujs/interpolation.js';
 import { gpujsLowRank } from '../src/kernels/gpujs/low-rank.js';
 import { probePrecision } from '../src/kernels/gpujs/probe.js';
@@ -641,6 +641,9 @@ async function measureKernels(items: readonly TimedCase[], reps = 1): Promise<Ro
       : float32Tolerance(c.x, c.ref, measured, kernel.formulaReference?.(c.x), c.sampled, c.naive);
     const bound = kernel.exact ? floatTol : (kernel.errorBound?.(c.x) ?? 0) + floatTol;
     const ms = kernelMs ?? e2e;
+    // gpujs/exact: which orchestration ran, and on which of gpu.js's plan executors (a fallback says why).
+    const run = (kernel as { lastRun?: GpujsRunInfo }).lastRun;
+    const how = run?.orchestration === 'plan' ? `; plan on gpu.js's ${run.executor}${run.fallbackReason ? ` (fell back: ${run.fallbackReason})` : ''}` : '';
     rows.set(
       item,
       largeRow(c, kernel.name, {
@@ -653,6 +656,7 @@ async function measureKernels(items: readonly TimedCase[], reps = 1): Promise<Ro
         error,
         bound,
         passed: error <= bound,
+        ...(how ? { note: `${error <= bound ? 'pass' : 'FAIL'}${how}` } : {}),
         passMs: (mid ?? midE2e)?.passMs ?? null,
       }),
     );
@@ -779,16 +783,20 @@ function transferLine(t: Transfers): string {
 }
 
 /**
- * The gpujs/exact variants the sweep times on WebGPU ({@link GpujsKernelOptions}): the default;
- * the row maxima per tile (scores computed once); and the default waiting for the device after
- * every stage, which gives the stage times (`profilePasses`). (Tiles of 2²² and 2²³ cells, the
+ * The gpujs/exact variants the sweep times on WebGPU ({@link GpujsKernelOptions}): each
+ * orchestration (a plan in one command encoder — the default at these sizes — or a submission per
+ * pass, the default before 2026-11-28) with the row maxima over all rows or per tile (scores
+ * computed once); and per pass waiting for the device after every stage, which gives the stage
+ * times (`profilePasses`). (Tiles of 2²² and 2²³ cells, the
  * output pass before 2026-11-28 — one thread per (row, column) over all keys — and uploads through
  * `mappedAtCreation` buffers were timed on 2026-11-27: bench/results/h100-sweeps/.)
  */
 const GPUJS_VARIANTS: readonly { label: string; options: Partial<GpujsKernelOptions> }[] = [
-  { label: 'rowMax global (default)', options: {} },
-  { label: 'rowMax per-tile', options: { rowMax: 'per-tile' } },
-  { label: 'rowMax global, synced per stage: upload, row max, scores, partial sums, combine, readback', options: { profilePasses: true } },
+  { label: 'plan, rowMax global (default)', options: {} },
+  { label: 'plan, rowMax per-tile', options: { rowMax: 'per-tile' } },
+  { label: 'per-pass, rowMax global', options: { orchestration: 'per-pass' } },
+  { label: 'per-pass, rowMax per-tile', options: { orchestration: 'per-pass', rowMax: 'per-tile' } },
+  { label: 'per-pass, rowMax global, synced per stage: upload, row max, scores, partial sums, combine, readback', options: { profilePasses: true } },
 ];
 
 /**

@@ -88,6 +88,28 @@ if (chromiumInstalled()) {
             expect(k.lastTiming?.endToEndMs).toBeGreaterThan(0);
           }, 120_000);
         }
+        it("gpujs/exact on WebGPU plans an input of several tiles (orchestration 'auto': gpu.js's createPipeline, every pass in one command encoder) and returns the per-pass outputs bit for bit; an input of one tile runs per pass", async () => {
+          // 4,096 cells: tiles of 8 rows at L = 341 (43 tiles, 129 passes in one submission).
+          const auto = await chromiumKernels('webgpu', { gpujsTileCells: 4096 });
+          const perPass = await chromiumKernels('webgpu', { gpujsTileCells: 4096, gpujsOrchestration: 'per-pass' });
+          sessions.push(auto, perPass);
+          const [a, b] = [auto, perPass].map((s) => s.attention.find((k) => k.name === 'gpujs/exact@chromium-webgpu')!);
+          const r = mulberry32(20250111);
+          const p = scalePyramid({ geometric: 16 });
+          const several = attentionInput(uniformMatrix(r, p.L, 6, 1), uniformMatrix(r, p.L, 6, 1), uniformMatrix(r, p.L, 5, 2), { mask: blockCausalMask(p) });
+          const want = await b.run(several);
+          expect(b.lastRun).toEqual({ orchestration: 'per-pass' });
+          for (let call = 0; call < 2; call++) {
+            const got = await a.run(several);
+            expect(a.lastRun).toEqual({ orchestration: 'plan', executor: 'fused-encoder', fallbackReason: null });
+            expect(maxAbsDiff(got.data, want.data), `call ${call + 1}`).toBe(0);
+          }
+          expect(maxAbsDiff(want.data, attention(several).data)).toBeGreaterThan(0);
+          expect(maxAbsDiff(want.data, attention(several).data)).toBeLessThanOrEqual(kernelTolerance(b, several, attention(several), m));
+          const one = attentionInput(uniformMatrix(r, 20, 3, 1), uniformMatrix(r, 37, 3, 1), uniformMatrix(r, 37, 2, 1));
+          await a.run(one);
+          expect(a.lastRun).toEqual({ orchestration: 'per-pass' });
+        }, 120_000);
         it("wgsl/low-rank with keySums: 'sequential' (verify's default on SwiftShader): block-causal geometric(32) and unmasked L_q ≠ L_k, every row within its tolerance, and not bit-identical to the sliced sums (another summation order ran)", async () => {
           const sliced = wgsl.find((k) => !k.exact);
           expect(sliced, 'wgsl/low-rank in the page').toBeDefined();

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AttentionKernel } from '../spec/contract.js';
 import { availableBackends, backendAvailable, createGpu, GPU_BACKENDS, LOOP_LIMIT_FLOOR, loopLimit, maxTextureSide, sizeBucket } from '../src/kernels/gpujs/backend.js';
-import { attentionInput, blockCausalMask, DeclinedInputError, scalePyramid } from '../spec/index.js';
+import { attention, attentionInput, blockCausalMask, DeclinedInputError, scalePyramid } from '../spec/index.js';
 import { mulberry32, uniformMatrix } from '../spec/random.js';
 import { gpujsExact, loopBound } from '../src/kernels/gpujs/exact.js';
 import { GPUJS_LOW_RANK_PROFILE, gpujsLowRank } from '../src/kernels/gpujs/low-rank.js';
@@ -128,6 +128,37 @@ describe('gpu.js backends', () => {
       expect(plain.lastTiming).toBeUndefined();
     },
   );
+  for (const backend of (['webasm', 'headlessgl'] as const).filter((b) => backends.includes(b)))
+    it(`gpujs/exact on ${backend} as a plan (orchestration: 'plan', gpu.js's createPipeline) returns the per-pass outputs bit for bit, over several tiles, with either row maxima`, async () => {
+      const r = mulberry32(13);
+      const p = scalePyramid({ geometric: 16 });
+      const inputs = [
+        attentionInput(uniformMatrix(r, p.L, 5, 1), uniformMatrix(r, p.L, 5, 1), uniformMatrix(r, p.L, 3, 2), { mask: blockCausalMask(p) }),
+        attentionInput(uniformMatrix(r, 37, 4, 1), uniformMatrix(r, 300, 4, 1), uniformMatrix(r, 300, 6, 1)),
+      ];
+      for (const rowMax of ['global', 'per-tile'] as const) {
+        // 4,096 cells: tiles of 8 rows (43 at L = 341, the first ones over short key prefixes; 5 at
+        // L_q = 37), key chunks of 7.
+        const plan = await gpujsExact({ backend, orchestration: 'plan', tileCells: 4096, outChunk: 7, rowMax });
+        const perPass = await gpujsExact({ backend, orchestration: 'per-pass', tileCells: 4096, outChunk: 7, rowMax });
+        kernels.push(plan, perPass);
+        for (const x of inputs) {
+          const want = await perPass.run(x);
+          expect(perPass.lastRun).toEqual({ orchestration: 'per-pass' });
+          for (let call = 0; call < 2; call++) {
+            const got = await plan.run(x);
+            expect(plan.lastRun?.orchestration).toBe('plan');
+            if (backend === 'webasm') expect(plan.lastRun?.executor).toBe('fused-sync');
+            expect(Array.from(got.data), `${rowMax}, L_q = ${x.q.rows}, call ${call + 1}`).toEqual(Array.from(want.data));
+          }
+          expect(Array.from(want.data)).not.toEqual(Array.from(attention(x).data));
+        }
+      }
+    });
+  it("orchestration: 'plan' on gpu.js's cpu backend (whose 2-D results a plan cannot index flat) and unknown orchestrations are refused by name", async () => {
+    await expect(gpujsExact({ backend: 'cpu', orchestration: 'plan' })).rejects.toThrow(/options\.orchestration.*device backend/);
+    await expect(gpujsExact({ backend: 'cpu', orchestration: 'fused' as never })).rejects.toThrow(/options\.orchestration.*expected 'auto', 'plan' or 'per-pass'/);
+  });
   it.runIf(process.env.REQUIRE_HEADLESSGL === '1')('REQUIRE_HEADLESSGL=1: headless-gl really runs here', async () => {
     expect(backends).toContain('headlessgl');
     const gpu = await createGpu('headlessgl');

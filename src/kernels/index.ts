@@ -10,7 +10,7 @@ export type { KernelMeta, UnavailableBackend } from './registry.js';
 export { GPU_BACKENDS, BackendUnavailableError, availableBackends, backendAvailable, createGpu, LOOP_LIMIT_FLOOR, loopLimit, maxTextureSide, probeWebGPU, sizeBucket } from './gpujs/backend.js';
 export type { GpuBackend, GpuInstance } from './gpujs/backend.js';
 export { gpujsExact, loopBound, MAX_CHUNK, OUT_CHUNK } from './gpujs/exact.js';
-export type { GpujsKernelOptions, GpujsStageTiming, ProfiledGpujsKernel } from './gpujs/exact.js';
+export type { GpujsKernelOptions, GpujsRunInfo, GpujsStageTiming, Orchestration, ProfiledGpujsKernel } from './gpujs/exact.js';
 export { gpujsLowRank, GPUJS_MAX_DEGREE, GPUJS_KEY_CHUNK, GPUJS_LOW_RANK_PROFILE, gpujsLowRankBound, naiveFloat32LowRank, exponentTable, lowRankFormulaReference } from './gpujs/low-rank.js';
 export type { GpujsLowRankOptions, GpujsLowRankKernel } from './gpujs/low-rank.js';
 export { gpujsUpsampleBicubic, gpujsDownsampleArea } from './gpujs/interpolation.js';

@@ -18,6 +18,7 @@ import { decodeFloat64, encodeFloat64, jsLiteral, toWire, type WireMatrix } from
 import type { FeatureMap, Matrix } from '../../../spec/matrix.js';
 import type { AttentionKernel, InterpolationKernel } from '../../../spec/contract.js';
 import type { KernelTiming, WgslKernelOptions, WgslKeyTiles } from '../wgsl/exact.js';
+import type { GpujsKernelOptions, GpujsRunInfo, Orchestration } from '../gpujs/exact.js';
 import { wgslLowRankBound, wgslLowRankProfile, type FeatureMode, type KeySums, type WgslLowRankOptions } from '../wgsl/low-rank.js';
 import type { MeasuredPrecision, SoftmaxRescales } from '../../../spec/contract.js';
 
@@ -48,9 +49,10 @@ export interface BrowserKernels {
   /**
    * Attention kernels (`gpujs/exact@chromium-webgl2`, …; on WebGPU also `wgsl/exact@chromium-webgpu`).
    * `lastTiming` is the page's timing of the last run (kernel ms from timestamp queries where
-   * the adapter has them; end-to-end ms inside the page, without the page crossing).
+   * the adapter has them; end-to-end ms inside the page, without the page crossing); `lastRun`
+   * how gpujs/exact's last run reached the device (undefined for the other kernels).
    */
-  attention: (AttentionKernel & { readonly lastTiming: KernelTiming | undefined })[];
+  attention: (AttentionKernel & { readonly lastTiming: KernelTiming | undefined; readonly lastRun: GpujsRunInfo | undefined })[];
   /** Interpolation kernels. */
   interpolation: InterpolationKernel[];
   /**
@@ -85,6 +87,10 @@ export interface ChromiumOptions {
    * fallback adapter, `sliced` on a hardware one; `sliced` checks the hardware shape on SwiftShader.
    */
   wgslKeySums?: KeySums;
+  /** gpujs/exact's orchestration in the page ({@link GpujsKernelOptions.orchestration}): default `auto`. */
+  gpujsOrchestration?: Orchestration | 'auto';
+  /** gpujs/exact's probability tile budget in cells ({@link GpujsKernelOptions.tileCells}): default 2²⁴ on WebGPU, 2²² on WebGL. */
+  gpujsTileCells?: number;
   /**
    * Open the page in this running Chromium (the `wsEndpoint` of {@link launchChromiumServer}) instead
    * of launching one: several sessions, in one process or several, then share one browser, and
@@ -190,6 +196,8 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
           wgslFullTiles: options.wgslFullTiles,
           wgslFeatures: options.wgslFeatures,
           wgslKeySums: options.wgslKeySums,
+          gpujsOrchestration: options.gpujsOrchestration,
+          gpujsTileCells: options.gpujsTileCells,
         },
       ] as const)) as Init;
     } catch (e) {
@@ -211,9 +219,11 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
       .filter((k) => k.op === 'attention')
       .map((k) => {
         let lastTiming: KernelTiming | undefined;
+        let lastRun: GpujsRunInfo | undefined;
         const remote = async (x: AttentionInput): Promise<Matrix> => {
-          const out = await call<WireMatrix & { timing: KernelTiming }>('attention', [k.name, toWire(x.q), toWire(x.k), toWire(x.v), x.scale, x.mask]);
+          const out = await call<WireMatrix & { timing: KernelTiming; run?: GpujsRunInfo }>('attention', [k.name, toWire(x.q), toWire(x.k), toWire(x.v), x.scale, x.mask]);
           lastTiming = out.timing;
+          lastRun = out.run;
           return { rows: out.rows, cols: out.cols, data: decodeFloat64(out.data) };
         };
         const base = {
@@ -231,6 +241,9 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
           run: remote,
           get lastTiming() {
             return lastTiming;
+          },
+          get lastRun() {
+            return lastRun;
           },
         };
         if (k.exact) return base;

@@ -6,7 +6,7 @@
  */
 import type { AttentionKernel, InterpolationKernel } from '../../../spec/contract.js';
 import type { GpuBackend } from '../gpujs/backend.js';
-import { gpujsExact } from '../gpujs/exact.js';
+import { gpujsExact, type GpujsRunInfo, type Orchestration } from '../gpujs/exact.js';
 import { gpujsDownsampleArea, gpujsUpsampleBicubic } from '../gpujs/interpolation.js';
 import { gpujsLowRank } from '../gpujs/low-rank.js';
 import { probePrecision } from '../gpujs/probe.js';
@@ -35,11 +35,26 @@ export function pageSession(): PageSession {
 }
 
 const api = {
-  /** Build the kernels on `backend`; `wgslKeyTiles`, `wgslSpecialize`, `wgslFullTiles` override wgsl/exact's shape, `wgslFeatures` wgsl/low-rank's feature mode, `wgslKeySums` its key sums. */
-  async init(backend: GpuBackend, options: { wgslKeyTiles?: WgslKeyTiles; wgslSpecialize?: boolean; wgslFullTiles?: boolean; wgslFeatures?: FeatureMode; wgslKeySums?: KeySums } = {}) {
+  /**
+   * Build the kernels on `backend`; `wgslKeyTiles`, `wgslSpecialize`, `wgslFullTiles` override
+   * wgsl/exact's shape, `wgslFeatures` wgsl/low-rank's feature mode, `wgslKeySums` its key sums,
+   * `gpujsOrchestration` and `gpujsTileCells` gpujs/exact's orchestration and tile budget.
+   */
+  async init(
+    backend: GpuBackend,
+    options: {
+      wgslKeyTiles?: WgslKeyTiles;
+      wgslSpecialize?: boolean;
+      wgslFullTiles?: boolean;
+      wgslFeatures?: FeatureMode;
+      wgslKeySums?: KeySums;
+      gpujsOrchestration?: Orchestration | 'auto';
+      gpujsTileCells?: number;
+    } = {},
+  ) {
     const measured = await probePrecision(backend);
     const made: (AttentionKernel | InterpolationKernel)[] = [
-      await gpujsExact({ backend }),
+      await gpujsExact({ backend, orchestration: options.gpujsOrchestration, tileCells: options.gpujsTileCells }),
       await gpujsLowRank({ backend, delta: BROWSER_LOW_RANK_DELTA }),
       await gpujsUpsampleBicubic({ backend }),
       await gpujsDownsampleArea({ backend }),
@@ -77,7 +92,7 @@ const api = {
     const t0 = performance.now();
     const out = await kernel.run({ q: m(q), k: m(k), v: m(v), scale, mask });
     const timing: KernelTiming = (kernel as { lastTiming?: KernelTiming }).lastTiming ?? { kernelMs: null, endToEndMs: performance.now() - t0 };
-    return { rows: out.rows, cols: out.cols, data: encodeFloat64(out.data), timing };
+    return { rows: out.rows, cols: out.cols, data: encodeFloat64(out.data), timing, run: (kernel as { lastRun?: GpujsRunInfo }).lastRun };
   },
   async resize(name: string, x: { h: number; w: number; c: number; data: string }, h2: number, w2: number) {
     const kernel = kernels.get(name) as InterpolationKernel;

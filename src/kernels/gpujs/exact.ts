@@ -19,6 +19,9 @@
  * block-causal row stops at the end of its scale), and `loopMaxIterations` is set from the
  * sizes (gpu.js's default, 1000, silently truncates loops; {@link loopBound}). Sizes are kernel
  * arguments with dynamic outputs, so one compilation serves every shape under that bound.
+ *
+ * The passes are described once ({@link passes}) and sent to the device either one call each or
+ * as a gpu.js plan, one submission for all of them ({@link Orchestration}).
  * @module
  */
 import { checkAttentionInput, type AttentionInput } from '../../../spec/attention.js';
@@ -348,6 +351,36 @@ export interface GpujsKernelOptions {
    * stored, and their maxima taken from them (two more passes per tile, a second tile buffer).
    */
   rowMax?: 'global' | 'per-tile';
+  /**
+   * How the passes of one call reach the device ({@link Orchestration}). Default: `plan` on
+   * `webgpu` for inputs of more than one tile, `per-pass` otherwise. `profilePasses` times stages
+   * between passes, so it always runs `per-pass`.
+   */
+  orchestration?: Orchestration | 'auto';
+}
+
+/**
+ * How `gpujs/exact` sends one call's passes to the device. `per-pass`: each pass is a kernel call
+ * whose result stays on the device (`pipeline: true`), so every pass costs a JavaScript call, a
+ * bind and (on WebGPU) a queue submission of its own — 3 + 3·tiles calls, 102 at L = 21,845. `plan`:
+ * gpu.js's `createPipeline` traces the same calls once per input shape into a plan, which on WebGPU
+ * records every pass into one command encoder with one submission and one readback (its
+ * `fused-encoder` executor; other backends run the plan step by step). A plan is traced for one
+ * shape: every tile has the longest row's width (its kernels have one output size each), and
+ * tracing and compiling it costs a few kernel builds, so `auto` plans only inputs of several tiles.
+ * Both run the same kernels on the same values: outputs are equal bit for bit where both cut the
+ * keys into the same output chunks.
+ */
+export type Orchestration = 'plan' | 'per-pass';
+
+/** What ran on the last call: the orchestration, and for a plan gpu.js's executor and why it fell back to the generic one. */
+export interface GpujsRunInfo {
+  /** The orchestration that ran (`auto` resolved). */
+  orchestration: Orchestration;
+  /** gpu.js's `executorKind` (`fused-encoder` on WebGPU, `generic`, …); plans only. */
+  executor?: string;
+  /** gpu.js's `fallbackReason`: why the fused executor declined the plan (null while fused); plans only. */
+  fallbackReason?: string | null;
 }
 
 /** Stage wall times of a gpujs/exact run with {@link GpujsKernelOptions.profilePasses} (the shape of the WGSL kernels' timing, without GPU time). */
@@ -364,6 +397,8 @@ export interface GpujsStageTiming {
 export interface ProfiledGpujsKernel extends AttentionKernel {
   /** Stage wall times of the last run (undefined before it, and without profilePasses). */
   readonly lastTiming: GpujsStageTiming | undefined;
+  /** How the last run reached the device (undefined before it). */
+  readonly lastRun: GpujsRunInfo | undefined;
 }
 
 /** Wait until the WebGPU device behind a gpu.js kernel has finished the work submitted so far (no-op on other backends). */
@@ -372,23 +407,208 @@ async function deviceIdle(kernel: GpuKernelFn): Promise<void> {
   if (device) await device.queue.onSubmittedWorkDone();
 }
 
+/** The sizes of one call, fixed before any pass runs. */
+interface CallShape {
+  Lq: number;
+  L: number;
+  d: number;
+  dv: number;
+  /** The scale, rounded to float32. */
+  s: number;
+  /** Each query row's key limit (spec/mask.ts keyLimits). */
+  limits: ArrayLike<number>;
+  /** The mask the limits come from, as a string (a plan's signature). */
+  maskKey: string;
+  /** Query rows per probability tile. */
+  T: number;
+  perTile: boolean;
+}
+
+/** The layout of one probability tile: its padded width and rows, and how its partial sums cut the keys. */
+interface TileShape {
+  maxLimit: number;
+  width: number;
+  rowsB: number;
+  keyChunk: number;
+  partWidth: number;
+}
+
+/** The layout of a tile of `rows` query rows whose longest key prefix is `maxLimit`. */
+function tileShape(maxLimit: number, rows: number, cells: number, side: number, dv: number, outChunk: number): TileShape {
+  const width = sizeBucket(maxLimit);
+  // A bucket past the tile budget would break the 2²⁴-cell limit: then the exact row count.
+  const rowsB = sizeBucket(rows) * width <= cells ? sizeBucket(rows) : rows;
+  // A row's partial sums, (dv + 1) per chunk, fit the texture side and the tile's cell budget
+  // (so flat indices stay below 2²⁴): longer chunks where they would not. The width is bucketed
+  // like the rest; chunks past the tile's longest row are zeros that no row reads.
+  const widthCap = Math.min(side, 1 << 16, Math.floor(cells / rowsB));
+  const keyChunk = Math.max(outChunk, Math.ceil(maxLimit / Math.max(1, Math.floor(widthCap / (dv + 1)))));
+  const partCells = Math.ceil(maxLimit / keyChunk) * (dv + 1);
+  const partWidth = sizeBucket(partCells) <= widthCap ? sizeBucket(partCells) : partCells;
+  return { maxLimit, width, rowsB, keyChunk, partWidth };
+}
+
+/** One pass: a kernel, its output size and arguments, and the stage whose time ends with it (profilePasses). */
+interface Pass {
+  kernel: GpuKernelFn;
+  output: number[];
+  args: unknown[];
+  stage?: number;
+}
+
+/**
+ * The passes of one call, in order, as a generator that receives each pass's result (a device
+ * handle): the one description both orchestrations drive ({@link Orchestration}). `inputs` are Q,
+ * K, V (padded Float32Arrays, or a plan's argument handles) and the key limits; `resident` says
+ * whether V is already on the device (a plan's arguments are), else it is uploaded by a pass.
+ * `tile` gives the layout of the tile of rows [i0, i0 + rows). Returns the output's handle.
+ */
+function* passes(p: Passes, z: CallShape, inputs: { q: unknown; k: unknown; v: unknown; lim: unknown }, resident: boolean, tile: (i0: number, rows: number) => TileShape): Generator<Pass, unknown, unknown> {
+  const { Lq, L, d, dv, s, T } = z;
+  const lim = inputs.lim;
+  const LqB = sizeBucket(Lq);
+  // 1. upload once: Q and K transposed on the device, V as it is
+  const qh = yield { kernel: p.upload[0], output: [sizeBucket(Lq * d)], args: [inputs.q, Lq, d] };
+  const kh = yield { kernel: p.upload[1], output: [sizeBucket(L * d)], args: [inputs.k, L, d] };
+  const vh = resident ? inputs.v : yield { kernel: p.upload[2], output: [sizeBucket(L * dv)], args: [inputs.v], stage: 0 };
+  // 2. row maxima (per tile instead, in step 3, with rowMax: 'per-tile')
+  const chunks = Math.ceil(L / MAX_CHUNK);
+  let m: unknown;
+  if (!z.perTile) {
+    const part = yield { kernel: p.maxPartial, output: [chunks, LqB], args: [qh, kh, lim, Lq, L, d, s, chunks] };
+    m = yield { kernel: p.rowMax, output: [LqB], args: [part, chunks], stage: 1 };
+  }
+  // 3. tiles of query rows
+  let prev: unknown = vh;
+  for (let i0 = 0, n = 0; i0 < Lq; i0 += T, n++) {
+    const rows = Math.min(T, Lq - i0);
+    const { maxLimit, width, rowsB, keyChunk, partWidth } = tile(i0, rows);
+    let probs: unknown;
+    if (z.perTile) {
+      const sc = yield { kernel: p.scores, output: [width, rowsB], args: [qh, kh, lim, i0, rows, Lq, L, d, s], stage: 2 };
+      const tileChunks = Math.ceil(maxLimit / MAX_CHUNK);
+      const part = yield { kernel: p.tileMaxPartial, output: [tileChunks, rowsB], args: [sc, lim, i0, rows, width, tileChunks] };
+      const mt = yield { kernel: p.tileRowMax, output: [rowsB], args: [part, tileChunks], stage: 1 };
+      probs = yield { kernel: p.tileExp, output: [width, rowsB], args: [sc, mt, lim, i0, rows, width], stage: 2 };
+    } else {
+      probs = yield { kernel: p.probs, output: [width, rowsB], args: [qh, kh, m, lim, i0, rows, Lq, L, d, s], stage: 2 };
+    }
+    const sums = yield { kernel: p.outPart, output: [partWidth, rowsB], args: [probs, vh, lim, i0, rows, width, dv, keyChunk], stage: 3 };
+    // The first tile reads V as `prev` (ignored); later tiles alternate A and B (per pass: each
+    // reads the other's output) or run A throughout (a plan double-buffers it by itself).
+    const out = n === 0 ? p.outFirst : n % 2 === 1 || resident ? p.outA : p.outB;
+    prev = yield { kernel: out, output: [dv, LqB], args: [sums, prev, lim, i0, rows, partWidth, dv, keyChunk, n === 0 ? 1 : 0], stage: 4 };
+  }
+  return prev;
+}
+
+/** The longest key limit among rows [i0, i0 + rows). */
+function maxLimitOf(limits: ArrayLike<number>, i0: number, rows: number): number {
+  let m = 1;
+  for (let i = i0; i < i0 + rows; i++) m = Math.max(m, limits[i]);
+  return m;
+}
+
+/** A traced plan of one input shape, and the signature it was traced for. */
+interface CachedPlan {
+  key: string;
+  run: (...args: unknown[]) => Promise<unknown>;
+  shortcut: { executorKind: string; fallbackReason: string | null; destroy(): Promise<void> };
+}
+
+/** Plans kept per kernel (the most recent shapes); an older one is destroyed with its buffers. */
+const PLANS_KEPT = 2;
+
 /**
  * A `gpujs/exact` kernel on one backend. The passes are compiled once per loop bound (one bound
- * up to 32,767 keys) and cached; `dispose()` destroys the GPU (frees GL contexts and device buffers).
+ * up to 32,767 keys) and cached; plans once per input shape (the last two);
+ * `dispose()` destroys the GPU (frees GL contexts, device buffers and plans).
  */
 export async function gpujsExact(options: GpujsKernelOptions): Promise<ProfiledGpujsKernel> {
   const gpu = await createGpu(options.backend);
   const cache = new Map<number, Passes>();
+  const plans: CachedPlan[] = [];
   const cells = options.tileCells ?? tileCells(options.backend);
   // A probability tile is a texture as wide as its longest key prefix (padded by sizeBucket), and the
   // output as tall as the padded query rows: on GL no side may exceed the backend's texture side.
   const side = maxTextureSide(gpu);
   const maxTokens = Number.isFinite(side) ? side : undefined;
   const profile = options.profilePasses === true;
+  const outChunk = options.outChunk ?? OUT_CHUNK;
+  const orchestration = options.orchestration ?? 'auto';
+  if (!['auto', 'plan', 'per-pass'].includes(orchestration)) throw new RangeArgumentError('options.orchestration', `expected 'auto', 'plan' or 'per-pass', got ${String(orchestration)}`);
+  // gpu.js's cpu backend hands 2-D results between a plan's steps as arrays of rows, which these
+  // kernels index flat (the per-pass driver flattens them: chain): a plan there computes NaN.
+  if (orchestration === 'plan' && options.backend === 'cpu') throw new RangeArgumentError('options.orchestration', "'plan' needs a device backend (webgpu, headlessgl, webasm, webgl2, webgl); gpu.js's cpu backend passes a plan's 2-D results as arrays of rows");
   let lastTiming: ProfiledGpujsKernel['lastTiming'];
+  let lastRun: GpujsRunInfo | undefined;
+
+  /** Per pass: each pass a kernel call, its result awaited (and timed, with profilePasses). */
+  async function perPass(p: Passes, z: CallShape, q: Float32Array, k: Float32Array, v: Float32Array, lim: Float32Array, t0: number): Promise<Float32Array> {
+    const stages = [0, 0, 0, 0, 0, 0];
+    let mark = t0;
+    const seq = passes(p, z, { q, k, v, lim }, false, (i0, rows) => tileShape(maxLimitOf(z.limits, i0, rows), rows, cells, side, z.dv, outChunk));
+    let step = seq.next();
+    while (!step.done) {
+      const { kernel, output, args, stage } = step.value;
+      kernel.setOutput(output);
+      const result = await chain(kernel(...args));
+      if (profile && stage !== undefined) {
+        await deviceIdle(kernel);
+        const now = performance.now();
+        stages[stage] += now - mark;
+        mark = now;
+      }
+      step = seq.next(result);
+    }
+    const out = await readResult(step.value);
+    if (profile) {
+      stages[5] += performance.now() - mark;
+      lastTiming = { kernelMs: null, passMs: stages, endToEndMs: performance.now() - t0 };
+    }
+    return out;
+  }
+
+  /**
+   * As a plan: traced on the first call of a shape (every tile in the layout of the longest row,
+   * so that each kernel has one output size in the plan), then run with this call's Q, K, V and limits.
+   */
+  async function asPlan(loopMax: number, z: CallShape, q: Float32Array, k: Float32Array, v: Float32Array, lim: Float32Array): Promise<Float32Array> {
+    const key = JSON.stringify([loopMax, z.Lq, z.L, z.d, z.dv, z.s, z.T, z.perTile, z.maskKey]);
+    let plan = plans.find((c) => c.key === key);
+    if (!plan) {
+      // Kernels of its own: a plan clones each kernel with the output size it has when the trace ends.
+      const p = buildPasses(gpu, loopMax, true);
+      const shape = tileShape(maxLimitOf(z.limits, 0, z.Lq), Math.min(z.T, z.Lq), cells, side, z.dv, outChunk);
+      const run = gpu.createPipeline(function (qa: unknown, ka: unknown, va: unknown, la: unknown) {
+        const sizes = new Map<GpuKernelFn, string>();
+        const seq = passes(p, z, { q: qa, k: ka, v: va, lim: la }, true, () => shape);
+        let step = seq.next();
+        while (!step.done) {
+          const { kernel, output, args } = step.value;
+          // gpu.js dispatches every step of a kernel at its last output size: one size per kernel.
+          if ((sizes.get(kernel) ?? String(output)) !== String(output)) throw new Error(`gpujs/exact plan: a kernel traced with outputs ${sizes.get(kernel)} and ${String(output)}`);
+          sizes.set(kernel, String(output));
+          kernel.setOutput(output);
+          step = seq.next(kernel(...args));
+        }
+        return step.value;
+      }) as unknown as CachedPlan['run'] & CachedPlan['shortcut'];
+      plan = { key, run, shortcut: run };
+      plans.unshift(plan);
+      for (const old of plans.splice(PLANS_KEPT)) await old.shortcut.destroy();
+    }
+    const out = await flatOutput(await plan.run(q, k, v, lim));
+    lastRun = { orchestration: 'plan', executor: plan.shortcut.executorKind, fallbackReason: plan.shortcut.fallbackReason };
+    return out;
+  }
+
   return {
     get lastTiming() {
       return lastTiming;
+    },
+    get lastRun() {
+      return lastRun;
     },
     name: options.name ?? `gpujs/exact@${options.backend}`,
     op: 'attention',
@@ -404,100 +624,30 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<ProfiledG
         throw new RangeArgumentError('input', `${q.rows} queries × ${k.rows} keys: gpujs/exact on ${options.backend} takes at most ${maxTokens} tokens (its texture side; maxTokens)`);
       const Lq = q.rows;
       const L = k.rows;
-      const d = q.cols;
-      const dv = v.cols;
-      const loopMax = options.loopMaxIterations ?? loopBound(L, d);
-      let p = cache.get(loopMax);
-      if (!p) {
-        p = buildPasses(gpu, loopMax, options.backend !== 'cpu');
-        cache.set(loopMax, p);
-      }
-      const stages = [0, 0, 0, 0, 0, 0];
+      const loopMax = options.loopMaxIterations ?? loopBound(L, q.cols);
       const t0 = performance.now();
-      let mark = t0;
-      const lap = async (stage: number, kernel: GpuKernelFn): Promise<void> => {
-        if (!profile) return;
-        await deviceIdle(kernel);
-        const now = performance.now();
-        stages[stage] += now - mark;
-        mark = now;
-      };
       const limits = keyLimits(mask, Lq, L);
+      // A probability tile is as wide as its longest row's key prefix; T rows of the widest fit the budget.
+      const T = Math.max(1, Math.min(Lq, Math.floor(cells / sizeBucket(L))));
+      const maskKey = mask.kind === 'block-causal' ? mask.blocks.join(',') : 'none';
+      const z: CallShape = { Lq, L, d: q.cols, dv: v.cols, s: Math.fround(scale), limits, maskKey, T, perTile: options.rowMax === 'per-tile' };
       // Buffers and outputs are sized by sizeBucket (few distinct sizes, so few per-size builds);
       // padded query rows have limit 0 and are never read back.
-      const LqB = sizeBucket(Lq);
-      const lim = padded(limits);
-      // 1. upload once
-      p.upload[0].setOutput([sizeBucket(Lq * d)]);
-      p.upload[1].setOutput([sizeBucket(L * d)]);
-      p.upload[2].setOutput([sizeBucket(L * dv)]);
-      const qh = await p.upload[0](padded(q.data), Lq, d);
-      const kh = await p.upload[1](padded(k.data), L, d);
-      const vh = await p.upload[2](padded(v.data));
-      await lap(0, p.upload[2]);
-      const s = Math.fround(scale);
-      // 2. row maxima (per tile instead, in step 3, with rowMax: 'per-tile')
-      const perTile = options.rowMax === 'per-tile';
-      const chunks = Math.ceil(L / MAX_CHUNK);
-      let m: unknown;
-      if (!perTile) {
-        p.maxPartial.setOutput([chunks, LqB]);
-        const part = await chain(p.maxPartial(qh, kh, lim, Lq, L, d, s, chunks));
-        p.rowMax.setOutput([LqB]);
-        m = await chain(p.rowMax(part, chunks));
-        await lap(1, p.rowMax);
-      }
-      // 3. tiles of query rows; a tile is as wide as its longest row's key prefix
-      const T = Math.max(1, Math.min(Lq, Math.floor(cells / sizeBucket(L))));
-      let prev: unknown = vh;
-      let tile = 0;
-      for (let i0 = 0; i0 < Lq; i0 += T, tile++) {
-        const rows = Math.min(T, Lq - i0);
-        let maxLimit = 1;
-        for (let i = i0; i < i0 + rows; i++) maxLimit = Math.max(maxLimit, limits[i]);
-        const width = sizeBucket(maxLimit);
-        // A bucket past the tile budget would break the 2²⁴-cell limit: then the exact row count.
-        const rowsB = sizeBucket(rows) * width <= cells ? sizeBucket(rows) : rows;
-        let probs: unknown;
-        if (perTile) {
-          p.scores.setOutput([width, rowsB]);
-          const sc = await chain(p.scores(qh, kh, lim, i0, rows, Lq, L, d, s));
-          await lap(2, p.scores);
-          const tileChunks = Math.ceil(maxLimit / MAX_CHUNK);
-          p.tileMaxPartial.setOutput([tileChunks, rowsB]);
-          const part = await chain(p.tileMaxPartial(sc, lim, i0, rows, width, tileChunks));
-          p.tileRowMax.setOutput([rowsB]);
-          const mt = await chain(p.tileRowMax(part, tileChunks));
-          await lap(1, p.tileRowMax);
-          p.tileExp.setOutput([width, rowsB]);
-          probs = await chain(p.tileExp(sc, mt, lim, i0, rows, width));
-          await lap(2, p.tileExp);
-        } else {
-          p.probs.setOutput([width, rowsB]);
-          probs = await chain(p.probs(qh, kh, m, lim, i0, rows, Lq, L, d, s));
-          await lap(2, p.probs);
+      const args = [padded(q.data), padded(k.data), padded(v.data), padded(limits)] as const;
+      const planned = !profile && (orchestration === 'plan' || (orchestration === 'auto' && options.backend === 'webgpu' && T < Lq));
+      let out: Float32Array;
+      if (planned) {
+        out = await asPlan(loopMax, z, ...args);
+      } else {
+        let p = cache.get(loopMax);
+        if (!p) {
+          p = buildPasses(gpu, loopMax, options.backend !== 'cpu');
+          cache.set(loopMax, p);
         }
-        // A row's partial sums, (dv + 1) per chunk, fit the texture side and the tile's cell budget
-        // (so flat indices stay below 2²⁴): longer chunks where they would not. The width is bucketed
-        // like the rest; chunks past the tile's longest row are zeros that no row reads.
-        const widthCap = Math.min(side, 1 << 16, Math.floor(cells / rowsB));
-        const keyChunk = Math.max(options.outChunk ?? OUT_CHUNK, Math.ceil(maxLimit / Math.max(1, Math.floor(widthCap / (dv + 1)))));
-        const partCells = Math.ceil(maxLimit / keyChunk) * (dv + 1);
-        const partWidth = sizeBucket(partCells) <= widthCap ? sizeBucket(partCells) : partCells;
-        p.outPart.setOutput([partWidth, rowsB]);
-        const sums = await chain(p.outPart(probs, vh, lim, i0, rows, width, dv, keyChunk));
-        await lap(3, p.outPart);
-        const out = tile === 0 ? p.outFirst : tile % 2 === 1 ? p.outA : p.outB;
-        out.setOutput([dv, LqB]);
-        prev = await chain(out(sums, prev, lim, i0, rows, partWidth, dv, keyChunk, tile === 0 ? 1 : 0));
-        await lap(4, out);
+        out = await perPass(p, z, ...args, t0);
+        lastRun = { orchestration: 'per-pass' };
       }
-      const result = matrix(Lq, dv, new Float64Array((await readResult(prev)).subarray(0, Lq * dv)));
-      if (profile) {
-        stages[5] += performance.now() - mark;
-        lastTiming = { kernelMs: null, passMs: stages, endToEndMs: performance.now() - t0 };
-      }
-      return result;
+      return matrix(Lq, z.dv, new Float64Array(out.subarray(0, Lq * z.dv)));
     },
     dispose(): void {
       gpu.destroy();
