@@ -785,17 +785,18 @@ function transferLine(t: Transfers): string {
 /**
  * The gpujs/exact variants the sweep times on WebGPU ({@link GpujsKernelOptions}): each
  * orchestration (a plan in one command encoder — the default at these sizes — or a submission per
- * pass, the default before 2026-11-28) with the row maxima over all rows or per tile (scores
- * computed once); and per pass waiting for the device after every stage, which gives the stage
- * times (`profilePasses`). (Tiles of 2²² and 2²³ cells, the
+ * pass, the default before 2026-11-28); as a plan with the row maxima over all rows or per tile
+ * (scores computed once), each with q_i in registers up to d = 8 or 64 (`qRegisters`); and per pass
+ * waiting for the device after every stage, which gives the stage times (`profilePasses`). (Tiles of 2²² and 2²³ cells, the
  * output pass before 2026-11-28 — one thread per (row, column) over all keys — and uploads through
  * `mappedAtCreation` buffers were timed on 2026-11-27: bench/results/h100-sweeps/.)
  */
 const GPUJS_VARIANTS: readonly { label: string; options: Partial<GpujsKernelOptions> }[] = [
-  { label: 'plan, rowMax global (default)', options: {} },
+  { label: 'plan, rowMax global, qRegisters 8 (default)', options: {} },
   { label: 'plan, rowMax per-tile', options: { rowMax: 'per-tile' } },
+  { label: 'plan, rowMax global, qRegisters 64', options: { qRegisters: 64 } },
+  { label: 'plan, rowMax per-tile, qRegisters 64', options: { rowMax: 'per-tile', qRegisters: 64 } },
   { label: 'per-pass, rowMax global', options: { orchestration: 'per-pass' } },
-  { label: 'per-pass, rowMax per-tile', options: { orchestration: 'per-pass', rowMax: 'per-tile' } },
   { label: 'per-pass, rowMax global, synced per stage: upload, row max, scores, partial sums, combine, readback', options: { profilePasses: true } },
 ];
 

@@ -110,6 +110,21 @@ if (chromiumInstalled()) {
           await a.run(one);
           expect(a.lastRun).toEqual({ orchestration: 'per-pass' });
         }, 120_000);
+        it('gpujs/exact on WebGPU with q_i in registers up to d = 0 or 64 (qRegisters) returns the default kernel’s outputs (registers up to d = 8) bit for bit', async () => {
+          const base = session.attention.find((k) => k.name === 'gpujs/exact@chromium-webgpu')!;
+          const others = await Promise.all([0, 64].map((q) => chromiumKernels('webgpu', { gpujsQRegisters: q })));
+          sessions.push(...others);
+          const r = mulberry32(20250112);
+          const p = scalePyramid({ geometric: 8 });
+          for (const d of [4, 9, 64]) {
+            const x = attentionInput(uniformMatrix(r, p.L, d, 1), uniformMatrix(r, p.L, d, 1), uniformMatrix(r, p.L, 3, 1), { mask: blockCausalMask(p) });
+            const want = await base.run(x);
+            for (const [n, o] of others.entries()) {
+              const got = await o.attention.find((k) => k.name === base.name)!.run(x);
+              expect(maxAbsDiff(got.data, want.data), `d = ${d}, qRegisters ${[0, 64][n]}`).toBe(0);
+            }
+          }
+        }, 120_000);
         it("wgsl/low-rank with keySums: 'sequential' (verify's default on SwiftShader): block-causal geometric(32) and unmasked L_q ≠ L_k, every row within its tolerance, and not bit-identical to the sliced sums (another summation order ran)", async () => {
           const sliced = wgsl.find((k) => !k.exact);
           expect(sliced, 'wgsl/low-rank in the page').toBeDefined();

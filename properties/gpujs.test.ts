@@ -155,6 +155,21 @@ describe('gpu.js backends', () => {
         }
       }
     });
+  it.runIf(backends.includes('webasm'))(
+    'gpujs/exact with q_i in registers up to d = 0, 8 (default) or 64 (qRegisters), row maxima global or per tile: the same outputs bit for bit, for d on both sides of each threshold',
+    async () => {
+      const r = mulberry32(3);
+      const p = scalePyramid({ geometric: 8 });
+      const made = await Promise.all([0, 8, 64].flatMap((qRegisters) => (['global', 'per-tile'] as const).map((rowMax) => gpujsExact({ backend: 'webasm', qRegisters, rowMax }))));
+      kernels.push(...made);
+      for (const d of [1, 8, 9, 64, 70]) {
+        const x = attentionInput(uniformMatrix(r, p.L, d, 1), uniformMatrix(r, p.L, d, 1), uniformMatrix(r, p.L, 3, 1), { mask: blockCausalMask(p) });
+        const outs = await Promise.all(made.map(async (k) => Array.from((await k.run(x)).data)));
+        for (const o of outs.slice(1)) expect(o, `d = ${d}`).toEqual(outs[0]);
+      }
+      await expect(gpujsExact({ backend: 'webasm', qRegisters: -1 })).rejects.toThrow(/options\.qRegisters/);
+    },
+  );
   it("orchestration: 'plan' on gpu.js's cpu backend (whose 2-D results a plan cannot index flat) and unknown orchestrations are refused by name", async () => {
     await expect(gpujsExact({ backend: 'cpu', orchestration: 'plan' })).rejects.toThrow(/options\.orchestration.*device backend/);
     await expect(gpujsExact({ backend: 'cpu', orchestration: 'fused' as never })).rejects.toThrow(/options\.orchestration.*expected 'auto', 'plan' or 'per-pass'/);

@@ -91,6 +91,8 @@ export interface ChromiumOptions {
   gpujsOrchestration?: Orchestration | 'auto';
   /** gpujs/exact's probability tile budget in cells ({@link GpujsKernelOptions.tileCells}): default 2²⁴ on WebGPU, 2²² on WebGL. */
   gpujsTileCells?: number;
+  /** gpujs/exact's `qRegisters` in the page ({@link GpujsKernelOptions.qRegisters}). */
+  gpujsQRegisters?: number;
   /**
    * Open the page in this running Chromium (the `wsEndpoint` of {@link launchChromiumServer}) instead
    * of launching one: several sessions, in one process or several, then share one browser, and
@@ -198,6 +200,7 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
           wgslKeySums: options.wgslKeySums,
           gpujsOrchestration: options.gpujsOrchestration,
           gpujsTileCells: options.gpujsTileCells,
+          gpujsQRegisters: options.gpujsQRegisters,
         },
       ] as const)) as Init;
     } catch (e) {

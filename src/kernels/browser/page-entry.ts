@@ -38,7 +38,7 @@ const api = {
   /**
    * Build the kernels on `backend`; `wgslKeyTiles`, `wgslSpecialize`, `wgslFullTiles` override
    * wgsl/exact's shape, `wgslFeatures` wgsl/low-rank's feature mode, `wgslKeySums` its key sums,
-   * `gpujsOrchestration` and `gpujsTileCells` gpujs/exact's orchestration and tile budget.
+   * `gpujsOrchestration`, `gpujsTileCells` and `gpujsQRegisters` gpujs/exact's orchestration, tile budget and q registers.
    */
   async init(
     backend: GpuBackend,
@@ -50,11 +50,12 @@ const api = {
       wgslKeySums?: KeySums;
       gpujsOrchestration?: Orchestration | 'auto';
       gpujsTileCells?: number;
+      gpujsQRegisters?: number;
     } = {},
   ) {
     const measured = await probePrecision(backend);
     const made: (AttentionKernel | InterpolationKernel)[] = [
-      await gpujsExact({ backend, orchestration: options.gpujsOrchestration, tileCells: options.gpujsTileCells }),
+      await gpujsExact({ backend, orchestration: options.gpujsOrchestration, tileCells: options.gpujsTileCells, qRegisters: options.gpujsQRegisters }),
       await gpujsLowRank({ backend, delta: BROWSER_LOW_RANK_DELTA }),
       await gpujsUpsampleBicubic({ backend }),
       await gpujsDownsampleArea({ backend }),

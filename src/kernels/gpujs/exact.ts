@@ -65,11 +65,43 @@ interface Passes {
 }
 
 /**
+ * Head sizes up to which the scoring passes hold q_i in registers, by default
+ * ({@link GpujsKernelOptions.qRegisters}): 8, which saved 35–55 % of the row-maximum pass on
+ * llvmpipe. 64 (d = 64 in registers) is an option that `bench/gpu.ts --sweep` times on WebGPU; on
+ * SwiftShader it changed nothing (L = 1,365, d = 64: 1.84–1.91 s per call against 1.86–1.95 s).
+ */
+export const Q_REGISTERS = 8;
+
+/**
+ * The source of a gpu.js kernel that scores row i against keys j: `body`, in which `SCORE` stands
+ * for `let s = ⟨q_i, k_j⟩` (Q and K transposed, summed in the order t = 0, 1, …, d − 1), after
+ * `prologue`, which defines i. For d ≤ `registers` the row q_i is first read into registers
+ * q0, q1, … (each key then costs d reads instead of 2d, and no index arithmetic for q); above,
+ * the loop over t. The same products added in the same order either way: the same bits.
+ */
+function scoreSource(params: string, prologue: string, body: string, registers: number): string {
+  const t = Array.from({ length: registers }, (_, n) => n);
+  const load = `${t.map((n) => `let q${n} = 0;`).join(' ')}
+      if (d <= ${registers}) {
+        ${t.map((n) => (n === 0 ? 'q0 = q[i];' : `if (d > ${n}) q${n} = q[${n} * lq + i];`)).join('\n        ')}
+      }`;
+  const dot = t.map((n) => (n === 0 ? 's += q0 * k[j];' : `if (d > ${n}) s += q${n} * k[${n} * lk + j];`)).join('\n          ');
+  const score = `let s = 0;
+        if (d <= ${registers}) {
+          ${dot}
+        } else {
+          for (let t = 0; t < d; t++) s += q[t * lq + i] * k[t * lk + j];
+        }`;
+  if (registers === 0) return `function (${params}) {\n      ${prologue}\n      ${body.replace('SCORE', 'let s = 0;\n        for (let t = 0; t < d; t++) s += q[t * lq + i] * k[t * lk + j];')}\n    }`;
+  return `function (${params}) {\n      ${prologue}\n      ${load}\n      ${body.replace('SCORE', score)}\n    }`;
+}
+
+/**
  * Compile the passes for loops of up to `loopMax` iterations. On device backends every kernel
  * is a pipeline kernel: its result stays on the device and feeds the next pass. (gpu.js's `cpu`
  * backend ignores `setOutput` on pipeline kernels, and has no device: there `pipeline` is off.)
  */
-function buildPasses(gpu: GpuInstance, loopMax: number, pipeline: boolean): Passes {
+function buildPasses(gpu: GpuInstance, loopMax: number, pipeline: boolean, qRegisters: number): Passes {
   const common = { loopMaxIterations: loopMax, precision: 'single' as const, tactic: 'precision' as const, dynamicArguments: true, dynamicOutput: true, pipeline };
   // upload[0], upload[1]: Q and K, transposed on the device (cell x = t·rows + i gets a[i·cols + t]);
   // upload[2]: V as it is.
@@ -103,53 +135,24 @@ function buildPasses(gpu: GpuInstance, loopMax: number, pipeline: boolean): Pass
   // neighbouring keys (and rows), then read neighbouring words instead of words d apart.
   // Cell (c, i): max of s·⟨q_i, k_j⟩ over the keys j = c, c + chunks, c + 2·chunks, … below row i's
   // limit (−1e30 if none): interleaved, so that neighbouring threads read neighbouring keys.
-  // For d ≤ 8 the row q_i is read once into registers q0…q7 (the same products, summed in the same
-  // order t = 0, 1, …): each key then costs d reads instead of 2d — 35–55 % of this pass on llvmpipe.
+  // For d ≤ qRegisters the row q_i is read once into registers (scoreSource).
   const maxPartial = gpu.createKernel(
-    function (this: any, q: number[], k: number[], lim: number[], lq: number, lk: number, d: number, scale: number, chunks: number) {
-      const i = this.thread.y;
+    scoreSource(
+      'q, k, lim, lq, lk, d, scale, chunks',
+      `const i = this.thread.y;
       if (i >= lq) return -1e30;
       const c = this.thread.x;
-      const li = lim[i];
-      let q0 = 0;
-      let q1 = 0;
-      let q2 = 0;
-      let q3 = 0;
-      let q4 = 0;
-      let q5 = 0;
-      let q6 = 0;
-      let q7 = 0;
-      if (d <= 8) {
-        q0 = q[i];
-        if (d > 1) q1 = q[lq + i];
-        if (d > 2) q2 = q[2 * lq + i];
-        if (d > 3) q3 = q[3 * lq + i];
-        if (d > 4) q4 = q[4 * lq + i];
-        if (d > 5) q5 = q[5 * lq + i];
-        if (d > 6) q6 = q[6 * lq + i];
-        if (d > 7) q7 = q[7 * lq + i];
-      }
-      let m = -1e30;
+      const li = lim[i];`,
+      `let m = -1e30;
       for (let n = 0; n < lk; n++) {
         const j = c + n * chunks;
         if (j >= li) break;
-        let s = 0;
-        if (d <= 8) {
-          s += q0 * k[j];
-          if (d > 1) s += q1 * k[lk + j];
-          if (d > 2) s += q2 * k[2 * lk + j];
-          if (d > 3) s += q3 * k[3 * lk + j];
-          if (d > 4) s += q4 * k[4 * lk + j];
-          if (d > 5) s += q5 * k[5 * lk + j];
-          if (d > 6) s += q6 * k[6 * lk + j];
-          if (d > 7) s += q7 * k[7 * lk + j];
-        } else {
-          for (let t = 0; t < d; t++) s += q[t * lq + i] * k[t * lk + j];
-        }
+        SCORE
         m = Math.max(m, s * scale);
       }
-      return m;
-    } as any,
+      return m;`,
+      qRegisters,
+    ),
     { ...common, output: [1, 1] },
   ) as GpuKernelFn;
   const rowMax = gpu.createKernel(
@@ -162,31 +165,19 @@ function buildPasses(gpu: GpuInstance, loopMax: number, pipeline: boolean): Pass
     { ...common, output: [1] },
   ) as GpuKernelFn;
   // Cell (j, r) of a tile starting at row i0: exp(s·⟨q_i, k_j⟩ − m_i), 0 past the row's limit.
-  const probs = gpu.createKernel(
-    function (this: any, q: number[], k: number[], m: number[], lim: number[], i0: number, rows: number, lq: number, lk: number, d: number, scale: number) {
-      if (this.thread.y >= rows) return 0;
+  const tileCell = `if (this.thread.y >= rows) return OUTSIDE;
       const i = i0 + this.thread.y;
       const j = this.thread.x;
-      if (j >= lim[i]) return 0;
-      let s = 0;
-      for (let t = 0; t < d; t++) s += q[t * lq + i] * k[t * lk + j];
-      return Math.exp(s * scale - m[i]);
-    } as any,
+      if (j >= lim[i]) return OUTSIDE;`;
+  const probs = gpu.createKernel(
+    scoreSource('q, k, m, lim, i0, rows, lq, lk, d, scale', tileCell.replaceAll('OUTSIDE', '0'), 'SCORE\n      return Math.exp(s * scale - m[i]);', qRegisters),
     { ...common, output: [1, 1] },
   ) as GpuKernelFn;
   // rowMax: 'per-tile' — the scores of a tile are computed once and stored (cell (j, r):
   // s·⟨q_i, k_j⟩, the same products in the same order as above), their row maxima taken from the
   // stored scores (interleaved partial maxima, then the maximum over them), then P = exp(S − m).
   const scores = gpu.createKernel(
-    function (this: any, q: number[], k: number[], lim: number[], i0: number, rows: number, lq: number, lk: number, d: number, scale: number) {
-      if (this.thread.y >= rows) return -1e30;
-      const i = i0 + this.thread.y;
-      const j = this.thread.x;
-      if (j >= lim[i]) return -1e30;
-      let s = 0;
-      for (let t = 0; t < d; t++) s += q[t * lq + i] * k[t * lk + j];
-      return s * scale;
-    } as any,
+    scoreSource('q, k, lim, i0, rows, lq, lk, d, scale', tileCell.replaceAll('OUTSIDE', '-1e30'), 'SCORE\n      return s * scale;', qRegisters),
     { ...common, output: [1, 1] },
   ) as GpuKernelFn;
   const tileMaxPartial = gpu.createKernel(
@@ -357,6 +348,13 @@ export interface GpujsKernelOptions {
    * between passes, so it always runs `per-pass`.
    */
   orchestration?: Orchestration | 'auto';
+  /**
+   * Head sizes d up to which the passes that score rows against keys (row maxima, P, per-tile
+   * scores) read q_i once into registers instead of once per key (default {@link Q_REGISTERS}; 0:
+   * never). Same products in the same order, so the same outputs bit for bit; `bench/gpu.ts
+   * --sweep` times the choices.
+   */
+  qRegisters?: number;
 }
 
 /**
@@ -535,6 +533,8 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<ProfiledG
   const maxTokens = Number.isFinite(side) ? side : undefined;
   const profile = options.profilePasses === true;
   const outChunk = options.outChunk ?? OUT_CHUNK;
+  const qRegisters = options.qRegisters ?? Q_REGISTERS;
+  if (!Number.isInteger(qRegisters) || qRegisters < 0 || qRegisters > 256) throw new RangeArgumentError('options.qRegisters', `expected an integer in [0, 256], got ${String(qRegisters)}`);
   const orchestration = options.orchestration ?? 'auto';
   if (!['auto', 'plan', 'per-pass'].includes(orchestration)) throw new RangeArgumentError('options.orchestration', `expected 'auto', 'plan' or 'per-pass', got ${String(orchestration)}`);
   // gpu.js's cpu backend hands 2-D results between a plan's steps as arrays of rows, which these
@@ -578,7 +578,7 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<ProfiledG
     let plan = plans.find((c) => c.key === key);
     if (!plan) {
       // Kernels of its own: a plan clones each kernel with the output size it has when the trace ends.
-      const p = buildPasses(gpu, loopMax, true);
+      const p = buildPasses(gpu, loopMax, true, qRegisters);
       const shape = tileShape(maxLimitOf(z.limits, 0, z.Lq), Math.min(z.T, z.Lq), cells, side, z.dv, outChunk);
       const run = gpu.createPipeline(function (qa: unknown, ka: unknown, va: unknown, la: unknown) {
         const sizes = new Map<GpuKernelFn, string>();
@@ -641,7 +641,7 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<ProfiledG
       } else {
         let p = cache.get(loopMax);
         if (!p) {
-          p = buildPasses(gpu, loopMax, options.backend !== 'cpu');
+          p = buildPasses(gpu, loopMax, options.backend !== 'cpu', qRegisters);
           cache.set(loopMax, p);
         }
         out = await perPass(p, z, ...args, t0);
