@@ -145,8 +145,10 @@ function chunkSumsPrologue(shape: Shape): { code: string; DV: string; R: string;
 
 /**
  * sums[chunk·W + cell] = Σ_{j ∈ chunk} φ_m(K_j)·[V | 1][j, c], cell = m·w + c. One workgroup per
- * (chunk, {@link CELLS} items), an item being a monomial m and four consecutive columns c of
- * [V | 1] (so φ_m(K_j) is evaluated once per key for four cells): each of {@link SLICES} slices of
+ * (chunk, {@link CELLS} items), an item being a monomial m and four consecutive columns c of V,
+ * the first item of each monomial also summing the ones column (so φ_m(K_j) is evaluated once per
+ * key for up to five cells, ⌈d_v/4⌉ items per monomial; items of four columns of [V | 1] evaluated
+ * it twice at d_v = 4, for a group holding the ones column alone): each of {@link SLICES} slices of
  * ⌈n_c/8⌉ consecutive keys is summed sequentially by one invocation, then a pairwise tree adds the
  * slices, so a term passes through at most ⌈n_c/8⌉ − 1 + ⌈log₂ k⌉ ≤ n_c − 1 additions (k non-empty
  * slices; docs/floating-point.md "Chunked key sums"). a = W, b = r, c = dv, e = chunks, f = d,
@@ -157,6 +159,7 @@ const CHUNK_SUMS_SLICED = (shape: Shape): string => {
   return (
     code +
     /* wgsl */ `var<workgroup> part: array<vec4<f32>, ${WG}>;
+var<workgroup> ones: array<f32, ${WG}>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let t = wg.x + wg.y * nw.x;
@@ -165,7 +168,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<
   let item = (t - ch * P.g) * ${CELLS}u + lid % ${CELLS}u;
   let slice = lid / ${CELLS}u;
   let w = ${DV} + 1u;
-  let groups = (w + 3u) / 4u;
+  let groups = (${DV} + 3u) / 4u;
   let m = item / groups;
   let c0 = 4u * (item - m * groups);
   let live = m < ${R};
@@ -174,22 +177,24 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<
   let j0 = min(span.y, span.x + slice * len);
   let j1 = min(span.y, j0 + len);
   var acc = vec4<f32>(0.0);
+  var one: f32 = 0.0;
   if (live) {
     for (var j: u32 = j0; j < j1; j++) {
       let u = ${term};
       for (var t4: u32 = 0u; t4 < 4u; t4++) {
         let c = c0 + t4;
-        var vv: f32 = 1.0;
-        if (c < ${DV}) { vv = V[j * ${DV} + c]; }
-        acc[t4] = acc[t4] + u * vv;
+        if (c < ${DV}) { acc[t4] = acc[t4] + u * V[j * ${DV} + c]; }
       }
+      if (c0 == 0u) { one = one + u; }
     }
   }
-  part[lid] = acc;${SLICE_TREE('part')}
+  part[lid] = acc;
+  ones[lid] = one;${SLICE_TREE('part', 'ones')}
   if (slice == 0u && live) {
     for (var t4: u32 = 0u; t4 < 4u; t4++) {
-      if (c0 + t4 < w) { sums[ch * P.a + m * w + c0 + t4] = part[lid][t4]; }
+      if (c0 + t4 < ${DV}) { sums[ch * P.a + m * w + c0 + t4] = part[lid][t4]; }
     }
+    if (c0 == 0u) { sums[ch * P.a + m * w + ${DV}] = ones[lid]; }
   }
 }
 `
@@ -423,7 +428,7 @@ export function wgslLowRank(dev: WgslDevice, options: WgslLowRankOptions): WgslA
       const dv = v.cols;
       const W = r * (dv + 1);
       const nChunks = cut.chunks.length / 2;
-      const cellTiles = Math.ceil((r * Math.ceil((dv + 1) / 4)) / CELLS);
+      const cellTiles = Math.ceil((r * Math.ceil(dv / 4)) / CELLS);
       const groups = Math.ceil(dv / 4);
       const biggest = 4 * Math.max(k.rows * d, q.rows * d, k.rows * dv, nChunks * W, mode === 'stored' ? Math.max(k.rows, q.rows) * r : 0);
       if (biggest > maxBytes) throw new RangeArgumentError('input', `rank ${r}, d = ${d}, d_v = ${dv} at L = ${k.rows} needs ${biggest} bytes in one buffer; this device allows ${maxBytes}`);
