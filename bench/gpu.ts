@@ -702,11 +702,13 @@ const EXACT_SHAPES: readonly Required<WgslExactShape>[] = [
 ];
 
 /** The wgsl/low-rank variants the sweep times ({@link WgslLowRankOptions}): the hardware default first. */
-const LOW_RANK_VARIANTS: readonly Required<Pick<WgslLowRankOptions, 'features' | 'keySums' | 'specialize'>>[] = [
-  { features: 'fused', keySums: 'sliced', specialize: true },
-  { features: 'stored', keySums: 'sliced', specialize: true },
-  { features: 'fused', keySums: 'sliced', specialize: false },
-  { features: 'stored', keySums: 'sequential', specialize: false },
+const LOW_RANK_VARIANTS: readonly Required<Pick<WgslLowRankOptions, 'features' | 'keySums' | 'specialize' | 'slices'>>[] = [
+  { features: 'fused', keySums: 'sliced', specialize: true, slices: 8 },
+  { features: 'fused', keySums: 'sliced', specialize: true, slices: 16 },
+  { features: 'fused', keySums: 'sliced', specialize: true, slices: 32 },
+  { features: 'stored', keySums: 'sliced', specialize: true, slices: 8 },
+  { features: 'fused', keySums: 'sliced', specialize: false, slices: 8 },
+  { features: 'stored', keySums: 'sequential', specialize: false, slices: 8 },
 ];
 
 /** Host↔device transfer rates on Dawn, measured by {@link transferProbe}. */
@@ -826,7 +828,9 @@ async function sweepPhase(dawn: NonNullable<Kernels['dawn']>, opts: Options, gpu
               ...EXACT_SHAPES.map((shape, n) => wgslExact(dawn.dev, { name: name('exact', `specialize ${shape.specialize}, fullTiles ${shape.fullTiles}`, n === 0), ...shape })),
               ...opts.sweep.filter((t) => t !== WGSL_SPLIT_TARGET).map((t) => wgslExact(dawn.dev, { name: name('exact', `splitTarget ${t}`, false), splitTarget: t })),
             ]
-          : LOW_RANK_VARIANTS.map((v, n) => wgslLowRank(dawn.dev, { name: name('low-rank', `features ${v.features}, keySums ${v.keySums}, specialize ${v.specialize}`, n === 0), delta: DELTA, ...v }));
+          : LOW_RANK_VARIANTS.map((v, n) =>
+              wgslLowRank(dawn.dev, { name: name('low-rank', `features ${v.features}, keySums ${v.keySums}, specialize ${v.specialize}, slices ${v.slices}`, n === 0), delta: DELTA, ...v }),
+            );
         items.push(...kernels.map((kernel) => ({ entry: { kernel, measured: dawn.measured, where: 'node-webgpu' }, c, peers: none })));
         if (head.exact && gpujsWebgpu)
           for (const { label, options } of GPUJS_VARIANTS) {

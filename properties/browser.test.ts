@@ -110,6 +110,29 @@ if (chromiumInstalled()) {
           await a.run(one);
           expect(a.lastRun).toEqual({ orchestration: 'per-pass' });
         }, 120_000);
+        it('wgsl/low-rank with 2 or 32 slices per item (slices; default 8): block-causal geometric(32) and unmasked L_q ≠ L_k, every row within its tolerance, and not bit-identical to 8 slices (another summation order ran)', async () => {
+          const base = wgsl.find((k) => !k.exact);
+          expect(base, 'wgsl/low-rank in the page').toBeDefined();
+          const r = mulberry32(20250113);
+          const p = scalePyramid({ geometric: 32 });
+          const inputs = [
+            attentionInput(uniformMatrix(r, p.L, 4, 0.25), uniformMatrix(r, p.L, 4, 0.25), uniformMatrix(r, p.L, 4, 1), { mask: blockCausalMask(p) }),
+            attentionInput(uniformMatrix(r, 37, 4, 0.5), uniformMatrix(r, 300, 4, 0.5), uniformMatrix(r, 300, 5, 1)),
+          ];
+          for (const slices of [2, 32]) {
+            const other = await chromiumKernels('webgpu', { wgslKeySums: 'sliced', wgslSlices: slices });
+            sessions.push(other);
+            const k = other.attention.find((a) => a.name === base!.name)!;
+            let differs = false;
+            for (const x of inputs) {
+              const got = await k.run(x);
+              const ref = attention(x);
+              expect(maxAbsDiff(got.data, ref.data), `slices ${slices}, L_q = ${x.q.rows}`).toBeLessThanOrEqual(kernelTolerance(k, x, ref, m));
+              if (maxAbsDiff(got.data, (await base!.run(x)).data) > 0) differs = true;
+            }
+            expect(differs, `slices ${slices} gave the same bits as 8 on both inputs`).toBe(true);
+          }
+        }, 120_000);
         it('gpujs/exact on WebGPU with q_i in registers up to d = 0 or 64 (qRegisters) returns the default kernel’s outputs (registers up to d = 8) bit for bit', async () => {
           const base = session.attention.find((k) => k.name === 'gpujs/exact@chromium-webgpu')!;
           const others = await Promise.all([0, 64].map((q) => chromiumKernels('webgpu', { gpujsQRegisters: q })));

@@ -234,3 +234,19 @@ describe('resizeRoundingBound covers float32 resizes in any order and precision'
     expect(ruleFailed).toBe(true);
   });
 });
+
+describe("wgsl/low-rank's sliced sums stay within the sequential sum's addition count (docs/floating-point.md, chunked key sums)", () => {
+  it('s slices of ℓ = ⌈n/s⌉ terms added in order, then a pairwise tree over the k = ⌈n/ℓ⌉ non-empty ones: ℓ − 1 + ⌈log₂ k⌉ ≤ n − 1, for every s the kernel takes and n ≤ 5,000', () => {
+    let tight = 0;
+    for (const s of [2, 4, 8, 16, 32, 64])
+      for (let n = 1; n <= 5000; n++) {
+        const l = Math.ceil(n / s);
+        const k = Math.ceil(n / l);
+        const additions = l - 1 + Math.ceil(Math.log2(k));
+        expect(additions, `s = ${s}, n = ${n}`).toBeLessThanOrEqual(n - 1);
+        if (additions === n - 1) tight++;
+      }
+    // The bound is attained (n ≤ 3, where the tree is the whole sum): the count is not loose by construction.
+    expect(tight).toBeGreaterThan(0);
+  });
+});

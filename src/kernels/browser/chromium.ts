@@ -87,6 +87,8 @@ export interface ChromiumOptions {
    * fallback adapter, `sliced` on a hardware one; `sliced` checks the hardware shape on SwiftShader.
    */
   wgslKeySums?: KeySums;
+  /** wgsl/low-rank's slices per item in the page ({@link WgslLowRankOptions.slices}): default 8. */
+  wgslSlices?: number;
   /** gpujs/exact's orchestration in the page ({@link GpujsKernelOptions.orchestration}): default `auto`. */
   gpujsOrchestration?: Orchestration | 'auto';
   /** gpujs/exact's probability tile budget in cells ({@link GpujsKernelOptions.tileCells}): default 2²⁴ on WebGPU, 2²² on WebGL. */
@@ -198,6 +200,7 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
           wgslFullTiles: options.wgslFullTiles,
           wgslFeatures: options.wgslFeatures,
           wgslKeySums: options.wgslKeySums,
+          wgslSlices: options.wgslSlices,
           gpujsOrchestration: options.gpujsOrchestration,
           gpujsTileCells: options.gpujsTileCells,
           gpujsQRegisters: options.gpujsQRegisters,

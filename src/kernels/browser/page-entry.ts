@@ -37,7 +37,7 @@ export function pageSession(): PageSession {
 const api = {
   /**
    * Build the kernels on `backend`; `wgslKeyTiles`, `wgslSpecialize`, `wgslFullTiles` override
-   * wgsl/exact's shape, `wgslFeatures` wgsl/low-rank's feature mode, `wgslKeySums` its key sums,
+   * wgsl/exact's shape, `wgslFeatures` wgsl/low-rank's feature mode, `wgslKeySums` its key sums, `wgslSlices` its slices,
    * `gpujsOrchestration`, `gpujsTileCells` and `gpujsQRegisters` gpujs/exact's orchestration, tile budget and q registers.
    */
   async init(
@@ -48,6 +48,7 @@ const api = {
       wgslFullTiles?: boolean;
       wgslFeatures?: FeatureMode;
       wgslKeySums?: KeySums;
+      wgslSlices?: number;
       gpujsOrchestration?: Orchestration | 'auto';
       gpujsTileCells?: number;
       gpujsQRegisters?: number;
@@ -67,7 +68,14 @@ const api = {
       if (dev)
         made.push(
           wgslExact(dev, { name: 'wgsl/exact@webgpu', keyTiles: options.wgslKeyTiles, specialize: options.wgslSpecialize, fullTiles: options.wgslFullTiles }),
-          wgslLowRank(dev, { name: 'wgsl/low-rank@webgpu', delta: BROWSER_LOW_RANK_DELTA, features: options.wgslFeatures, keySums: options.wgslKeySums, specialize: options.wgslSpecialize }),
+          wgslLowRank(dev, {
+            name: 'wgsl/low-rank@webgpu',
+            delta: BROWSER_LOW_RANK_DELTA,
+            features: options.wgslFeatures,
+            keySums: options.wgslKeySums,
+            specialize: options.wgslSpecialize,
+            slices: options.wgslSlices,
+          }),
         );
     }
     for (const k of made) kernels.set(k.name, k);

@@ -350,7 +350,7 @@ export interface GpujsKernelOptions {
   orchestration?: Orchestration | 'auto';
   /**
    * Head sizes d up to which the passes that score rows against keys (row maxima, P, per-tile
-   * scores) read q_i once into registers instead of once per key (default {@link Q_REGISTERS}; 0:
+   * scores) read q_i once into registers instead of once per key (default 8, `Q_REGISTERS`; 0:
    * never). Same products in the same order, so the same outputs bit for bit; `bench/gpu.ts
    * --sweep` times the choices.
    */

@@ -45,6 +45,8 @@ export type FeatureMode = 'stored' | 'fused';
  */
 interface Shape {
   mode: FeatureMode;
+  /** Slices per item of the sliced passes (a power of two from 2 to 64). */
+  slices: number;
   sizes?: { d: number; dv: number; r: number; g: number };
 }
 
@@ -107,20 +109,22 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<
   );
 };
 
-/** Cells per workgroup of the sliced chunk-sum pass, and the slices each chunk's keys are cut into (8 × 32 = {@link WG}). */
-const CELLS = 32;
-const SLICES = 8;
+/** The slices a sliced pass cuts its sums into, by default ({@link WgslLowRankOptions.slices}); a workgroup then holds {@link WG}/slices items. */
+export const SLICES = 8;
+
+/** Items per workgroup of the sliced passes: {@link WG} invocations, `slices` per item. */
+const cellsOf = (shape: Shape): number => WG / shape.slices;
 
 /**
- * The pairwise tree over {@link SLICES} slices of the workgroup arrays `bufs` (slice s at
- * lid = s·32 + k): offsets 4, 2, 1, so a value passes through at most ⌈log₂ k⌉ additions (k
- * non-empty slices). Starts with the barrier after the slices' own sums are stored.
+ * The pairwise tree over the slices of the workgroup arrays `bufs` (slice s at lid = s·cells + k):
+ * offsets slices/2, …, 2, 1, so a value passes through at most ⌈log₂ k⌉ additions (k non-empty
+ * slices). Starts with the barrier after the slices' own sums are stored.
  */
-const SLICE_TREE = (...bufs: string[]): string => /* wgsl */ `
+const SLICE_TREE = (shape: Shape, ...bufs: string[]): string => /* wgsl */ `
   workgroupBarrier();
-  for (var off: u32 = ${SLICES / 2}u; off > 0u; off = off / 2u) {
+  for (var off: u32 = ${shape.slices / 2}u; off > 0u; off = off / 2u) {
     if (slice < off) {
-${bufs.map((b) => `      ${b}[lid] = ${b}[lid] + ${b}[lid + off * ${CELLS}u];`).join('\n')}
+${bufs.map((b) => `      ${b}[lid] = ${b}[lid] + ${b}[lid + off * ${cellsOf(shape)}u];`).join('\n')}
     }
     workgroupBarrier();
   }`;
@@ -145,12 +149,12 @@ function chunkSumsPrologue(shape: Shape): { code: string; DV: string; R: string;
 
 /**
  * sums[chunk·W + cell] = Σ_{j ∈ chunk} φ_m(K_j)·[V | 1][j, c], cell = m·w + c. One workgroup per
- * (chunk, {@link CELLS} items), an item being a monomial m and four consecutive columns c of V,
+ * (chunk, 256/s items) for s slices ({@link SLICES} by default), an item being a monomial m and four consecutive columns c of V,
  * the first item of each monomial also summing the ones column (so φ_m(K_j) is evaluated once per
  * key for up to five cells, ⌈d_v/4⌉ items per monomial; items of four columns of [V | 1] evaluated
- * it twice at d_v = 4, for a group holding the ones column alone): each of {@link SLICES} slices of
- * ⌈n_c/8⌉ consecutive keys is summed sequentially by one invocation, then a pairwise tree adds the
- * slices, so a term passes through at most ⌈n_c/8⌉ − 1 + ⌈log₂ k⌉ ≤ n_c − 1 additions (k non-empty
+ * it twice at d_v = 4, for a group holding the ones column alone): each of the s slices of
+ * ⌈n_c/s⌉ consecutive keys is summed sequentially by one invocation, then a pairwise tree adds the
+ * slices, so a term passes through at most ⌈n_c/s⌉ − 1 + ⌈log₂ k⌉ ≤ n_c − 1 additions (k non-empty
  * slices; docs/floating-point.md "Chunked key sums"). a = W, b = r, c = dv, e = chunks, f = d,
  * g = item tiles, x = key scale.
  */
@@ -165,15 +169,15 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<
   let t = wg.x + wg.y * nw.x;
   if (t >= P.e * P.g) { return; }
   let ch = t / P.g;
-  let item = (t - ch * P.g) * ${CELLS}u + lid % ${CELLS}u;
-  let slice = lid / ${CELLS}u;
+  let item = (t - ch * P.g) * ${cellsOf(shape)}u + lid % ${cellsOf(shape)}u;
+  let slice = lid / ${cellsOf(shape)}u;
   let w = ${DV} + 1u;
   let groups = (${DV} + 3u) / 4u;
   let m = item / groups;
   let c0 = 4u * (item - m * groups);
   let live = m < ${R};
   let span = chunks[ch];
-  let len = (span.y - span.x + ${SLICES - 1}u) / ${SLICES}u;
+  let len = (span.y - span.x + ${shape.slices - 1}u) / ${shape.slices}u;
   let j0 = min(span.y, span.x + slice * len);
   let j1 = min(span.y, j0 + len);
   var acc = vec4<f32>(0.0);
@@ -189,7 +193,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<
     }
   }
   part[lid] = acc;
-  ones[lid] = one;${SLICE_TREE('part', 'ones')}
+  ones[lid] = one;${SLICE_TREE(shape, 'part', 'ones')}
   if (slice == 0u && live) {
     for (var t4: u32 = 0u; t4 < 4u; t4++) {
       if (c0 + t4 < ${DV}) { sums[ch * P.a + m * w + c0 + t4] = part[lid][t4]; }
@@ -273,9 +277,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<
 
 /**
  * out[i·dv + c] = Σ_m φ_m(Q_i)·S[level_i, m, c] / Σ_m φ_m(Q_i)·S[level_i, m, dv]. One workgroup per
- * 32 (row, group of four columns) items × {@link SLICES} slices of ⌈r/8⌉ consecutive monomials:
+ * 256/s (row, group of four columns) items × s slices of ⌈r/s⌉ consecutive monomials (s as for the key sums):
  * each invocation sums its slice in order (φ_m(Q_i) once per m for the group's numerators and the
- * denominator), then the pairwise tree adds the slices — at most ⌈r/8⌉ − 1 + ⌈log₂ k⌉ ≤ r − 1
+ * denominator), then the pairwise tree adds the slices — at most ⌈r/s⌉ − 1 + ⌈log₂ k⌉ ≤ r − 1
  * additions per term, as for the key sums. a = rows, b = r, c = dv, e = d, f = column groups,
  * x = query scale.
  */
@@ -293,13 +297,13 @@ var<workgroup> nums: array<vec4<f32>, ${WG}>;
 var<workgroup> dens: array<f32, ${WG}>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let idx = (wg.x + wg.y * nw.x) * ${CELLS}u + lid % ${CELLS}u;
-  let slice = lid / ${CELLS}u;
+  let idx = (wg.x + wg.y * nw.x) * ${cellsOf(shape)}u + lid % ${cellsOf(shape)}u;
+  let slice = lid / ${cellsOf(shape)}u;
   let live = idx < P.a * P.f;
   let i = idx / P.f;
   let c0 = 4u * (idx - i * P.f);
   let w = ${DV} + 1u;
-  let len = (${R} + ${SLICES - 1}u) / ${SLICES}u;
+  let len = (${R} + ${shape.slices - 1}u) / ${shape.slices}u;
   let m0 = min(${R}, slice * len);
   let m1 = min(${R}, m0 + len);
   var num = vec4<f32>(0.0);
@@ -317,7 +321,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<
     }
   }
   nums[lid] = num;
-  dens[lid] = den;${SLICE_TREE('nums', 'dens')}
+  dens[lid] = den;${SLICE_TREE(shape, 'nums', 'dens')}
   if (live && slice == 0u) {
     let nc = min(4u, ${DV} - c0);
     for (var t: u32 = 0u; t < nc; t++) { O[i * ${DV} + c0 + t] = nums[lid][t] / dens[lid]; }
@@ -386,6 +390,14 @@ export interface WgslLowRankOptions {
    * length. Default: on a hardware adapter, not on a fallback one (where each compile costs seconds).
    */
   specialize?: boolean;
+  /**
+   * Slices per item of the sliced passes — the key sums (`keySums: 'sliced'`) and the output — a
+   * power of two from 2 to 64 (default 8): each invocation sums ⌈n/slices⌉ terms in
+   * order and a tree adds the slices, so more slices mean shorter serial sums and more, smaller
+   * workgroups' worth of items. Any slicing stays within the certificate (at most n − 1 additions
+   * per term); `bench/gpu.ts --sweep` times 16 and 32.
+   */
+  slices?: number;
 }
 
 /** `wgsl/low-rank` on a WebGPU device; `dispose()` destroys the device. */
@@ -396,6 +408,8 @@ export function wgslLowRank(dev: WgslDevice, options: WgslLowRankOptions): WgslA
   if (keySums !== 'sliced' && keySums !== 'sequential') throw new RangeArgumentError('options.keySums', `expected 'sliced' or 'sequential', got ${String(keySums)}`);
   if (mode !== 'stored' && mode !== 'fused') throw new RangeArgumentError('options.features', `expected 'stored' or 'fused', got ${String(mode)}`);
   const specialize = options.specialize ?? !dev.fallback;
+  const slices = options.slices ?? SLICES;
+  if (![2, 4, 8, 16, 32, 64].includes(slices)) throw new RangeArgumentError('options.slices', `expected a power of two from 2 to 64, got ${String(slices)}`);
   const { device } = dev;
   type Pipeline = { getBindGroupLayout(i: number): unknown };
   const pipes = new Map<string, Promise<Pipeline[]>>();
@@ -428,11 +442,11 @@ export function wgslLowRank(dev: WgslDevice, options: WgslLowRankOptions): WgslA
       const dv = v.cols;
       const W = r * (dv + 1);
       const nChunks = cut.chunks.length / 2;
-      const cellTiles = Math.ceil((r * Math.ceil(dv / 4)) / CELLS);
+      const cellTiles = Math.ceil((r * Math.ceil(dv / 4)) / (WG / slices));
       const groups = Math.ceil(dv / 4);
       const biggest = 4 * Math.max(k.rows * d, q.rows * d, k.rows * dv, nChunks * W, mode === 'stored' ? Math.max(k.rows, q.rows) * r : 0);
       if (biggest > maxBytes) throw new RangeArgumentError('input', `rank ${r}, d = ${d}, d_v = ${dv} at L = ${k.rows} needs ${biggest} bytes in one buffer; this device allows ${maxBytes}`);
-      const shape: Shape = { mode, sizes: specialize ? { d, dv, r, g: poly.degree } : undefined };
+      const shape: Shape = { mode, slices, sizes: specialize ? { d, dv, r, g: poly.degree } : undefined };
       const key = shape.sizes ? `${d}:${dv}:${poly.degree}` : '';
       let pp = pipes.get(key);
       if (!pp) {
@@ -498,7 +512,7 @@ export function wgslLowRank(dev: WgslDevice, options: WgslLowRankOptions): WgslA
           {
             pipeline: po,
             group: group(po, [uniform([q.rows, r, dv, d, groups], Math.fround(wq.xs)), ...queryFeatures, S, keep(storageBuffer(device, level)), out]),
-            workgroups: Math.ceil((q.rows * groups) / CELLS),
+            workgroups: Math.ceil((q.rows * groups) / (WG / slices)),
           },
         ];
         const { data, kernelMs, passMs } = await dispatchAndRead(dev, passes, out, q.rows * dv * 4);
