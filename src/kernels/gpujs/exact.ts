@@ -598,7 +598,15 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<ProfiledG
       plans.unshift(plan);
       for (const old of plans.splice(PLANS_KEPT)) await old.shortcut.destroy();
     }
-    const out = await flatOutput(await plan.run(q, k, v, lim));
+    let out: Float32Array;
+    try {
+      out = await flatOutput(await plan.run(q, k, v, lim));
+    } catch (e) {
+      // A plan that failed (to trace, compile or run) is not kept: the next call of its shape starts afresh.
+      plans.splice(plans.indexOf(plan), 1);
+      await plan.shortcut.destroy().catch(() => undefined);
+      throw e;
+    }
     lastRun = { orchestration: 'plan', executor: plan.shortcut.executorKind, fallbackReason: plan.shortcut.fallbackReason };
     return out;
   }
