@@ -80,20 +80,24 @@ export const Q_REGISTERS = 8;
  * the loop over t. The same products added in the same order either way: the same bits.
  */
 function scoreSource(params: string, prologue: string, body: string, registers: number): string {
+  const loop = 'for (let t = 0; t < d; t++) s += q[t * lq + i] * k[t * lk + j];';
+  const fn = (head: string, score: string): string => `function (${params}) {\n      ${prologue}\n      ${head}\n      ${body.replace('SCORE', score)}\n    }`;
+  if (registers === 0) return fn('', `let s = 0;\n        ${loop}`);
   const t = Array.from({ length: registers }, (_, n) => n);
   const load = `${t.map((n) => `let q${n} = 0;`).join(' ')}
       if (d <= ${registers}) {
         ${t.map((n) => (n === 0 ? 'q0 = q[i];' : `if (d > ${n}) q${n} = q[${n} * lq + i];`)).join('\n        ')}
       }`;
   const dot = t.map((n) => (n === 0 ? 's += q0 * k[j];' : `if (d > ${n}) s += q${n} * k[${n} * lk + j];`)).join('\n          ');
-  const score = `let s = 0;
+  return fn(
+    load,
+    `let s = 0;
         if (d <= ${registers}) {
           ${dot}
         } else {
-          for (let t = 0; t < d; t++) s += q[t * lq + i] * k[t * lk + j];
-        }`;
-  if (registers === 0) return `function (${params}) {\n      ${prologue}\n      ${body.replace('SCORE', 'let s = 0;\n        for (let t = 0; t < d; t++) s += q[t * lq + i] * k[t * lk + j];')}\n    }`;
-  return `function (${params}) {\n      ${prologue}\n      ${load}\n      ${body.replace('SCORE', score)}\n    }`;
+          ${loop}
+        }`,
+  );
 }
 
 /**
