@@ -364,7 +364,7 @@ export interface GpujsKernelOptions {
 /**
  * How `gpujs/exact` sends one call's passes to the device. `per-pass`: each pass is a kernel call
  * whose result stays on the device (`pipeline: true`), so every pass costs a JavaScript call, a
- * bind and (on WebGPU) a queue submission of its own — 3 + 3·tiles calls, 102 at L = 21,845. `plan`:
+ * bind and (on WebGPU) a queue submission of its own — 5 + 3·tiles calls, 104 at L = 21,845. `plan`:
  * gpu.js's `createPipeline` traces the same calls once per input shape into a plan, which on WebGPU
  * records every pass into one command encoder with one submission and one readback (its
  * `fused-encoder` executor; other backends run the plan step by step). A plan is traced for one
