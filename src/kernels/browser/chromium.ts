@@ -13,13 +13,13 @@ import type { AttentionInput } from '../../../spec/attention.js';
 import { lowRankCost } from '../../../spec/certificate.js';
 import { BackendUnavailableError, type GpuBackend } from '../gpujs/backend.js';
 import { GPUJS_LOW_RANK_PROFILE, gpujsLowRankBound, lowRankFormulaReference } from '../gpujs/low-rank.js';
-import { BROWSER_LOW_RANK_DELTA, chromiumName } from './page-entry-config.js';
+import { BROWSER_LOW_RANK_DELTA, chromiumName, type PageOptions } from './page-entry-config.js';
 import { decodeFloat64, encodeFloat64, jsLiteral, toWire, type WireMatrix } from './wire.js';
 import type { FeatureMap, Matrix } from '../../../spec/matrix.js';
 import type { AttentionKernel, InterpolationKernel } from '../../../spec/contract.js';
-import type { KernelTiming, WgslKernelOptions, WgslKeyTiles } from '../wgsl/exact.js';
-import type { GpujsKernelOptions, GpujsRunInfo, Orchestration } from '../gpujs/exact.js';
-import { wgslLowRankBound, wgslLowRankProfile, type FeatureMode, type KeySums, type WgslLowRankOptions } from '../wgsl/low-rank.js';
+import type { KernelTiming } from '../wgsl/exact.js';
+import type { GpujsRunInfo } from '../gpujs/exact.js';
+import { wgslLowRankBound, wgslLowRankProfile } from '../wgsl/low-rank.js';
 import type { MeasuredPrecision, SoftmaxRescales } from '../../../spec/contract.js';
 
 /** Where Debian installs Chromium. */
@@ -65,36 +65,12 @@ export interface BrowserKernels {
 }
 
 /** Options of {@link chromiumKernels}. */
-export interface ChromiumOptions {
+export interface ChromiumOptions extends PageOptions {
   /**
    * The page's entry module (an absolute path to a .ts or .js file; default: ./page-entry). It must
    * import ./page-entry, whose API it may extend with methods that {@link BrowserKernels.call} reaches.
    */
   entry?: string;
-  /**
-   * wgsl/exact's key tiles in the page (WebGPU): default `compact` on a fallback adapter such as
-   * SwiftShader (cheap to compile), `wide` on a hardware one; `wide` checks the hardware shape on SwiftShader.
-   */
-  wgslKeyTiles?: WgslKeyTiles;
-  /** `specialize` of wgsl/exact and wgsl/low-rank in the page ({@link WgslKernelOptions}, {@link WgslLowRankOptions}): default on a hardware adapter only. */
-  wgslSpecialize?: boolean;
-  /** wgsl/exact's `fullTiles` in the page ({@link WgslKernelOptions}): default on a hardware adapter only. */
-  wgslFullTiles?: boolean;
-  /** wgsl/low-rank's feature mode in the page (WebGPU; {@link FeatureMode}): default `stored` on a fallback adapter, `fused` on a hardware one. */
-  wgslFeatures?: FeatureMode;
-  /**
-   * wgsl/low-rank's key sums in the page (WebGPU; {@link KeySums}): default `sequential` on a
-   * fallback adapter, `sliced` on a hardware one; `sliced` checks the hardware shape on SwiftShader.
-   */
-  wgslKeySums?: KeySums;
-  /** wgsl/low-rank's slices per item in the page ({@link WgslLowRankOptions.slices}): default 8. */
-  wgslSlices?: number;
-  /** gpujs/exact's orchestration in the page ({@link GpujsKernelOptions.orchestration}): default `auto`. */
-  gpujsOrchestration?: Orchestration | 'auto';
-  /** gpujs/exact's probability tile budget in cells ({@link GpujsKernelOptions.tileCells}): default 2²⁴ on WebGPU, 2²² on WebGL. */
-  gpujsTileCells?: number;
-  /** gpujs/exact's `qRegisters` in the page ({@link GpujsKernelOptions.qRegisters}). */
-  gpujsQRegisters?: number;
   /**
    * Open the page in this running Chromium (the `wsEndpoint` of {@link launchChromiumServer}) instead
    * of launching one: several sessions, in one process or several, then share one browser, and
@@ -190,22 +166,11 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
       kernels: { name: string; op: string; exact: boolean; rescales?: SoftmaxRescales; maxTextureSide?: number; maxTokens?: number; maxHeadSize?: number }[];
       userAgent: string;
     };
+    // What the page's init takes: everything but where the page comes from (`entry`) and which browser opens it (`server`).
+    const { entry: _entry, server: _server, ...pageOptions } = options;
     let init: Init;
     try {
-      init = (await page.evaluate(([b, o]) => (globalThis as unknown as { varcheck: { init(b: string, o: object): Promise<unknown> } }).varcheck.init(b, o), [
-        backend,
-        {
-          wgslKeyTiles: options.wgslKeyTiles,
-          wgslSpecialize: options.wgslSpecialize,
-          wgslFullTiles: options.wgslFullTiles,
-          wgslFeatures: options.wgslFeatures,
-          wgslKeySums: options.wgslKeySums,
-          wgslSlices: options.wgslSlices,
-          gpujsOrchestration: options.gpujsOrchestration,
-          gpujsTileCells: options.gpujsTileCells,
-          gpujsQRegisters: options.gpujsQRegisters,
-        },
-      ] as const)) as Init;
+      init = (await page.evaluate(([b, o]) => (globalThis as unknown as { varcheck: { init(b: string, o: object): Promise<unknown> } }).varcheck.init(b, o), [backend, pageOptions] as const)) as Init;
     } catch (e) {
       throw new BackendUnavailableError('backend', `chromium-${backend}: ${(e as Error).message.split('\n')[0]}${errors.length ? ` (${errors[0]})` : ''}`);
     }

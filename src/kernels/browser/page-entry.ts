@@ -6,15 +6,15 @@
  */
 import type { AttentionKernel, InterpolationKernel } from '../../../spec/contract.js';
 import type { GpuBackend } from '../gpujs/backend.js';
-import { gpujsExact, type GpujsRunInfo, type Orchestration } from '../gpujs/exact.js';
+import { gpujsExact, type GpujsRunInfo } from '../gpujs/exact.js';
 import { gpujsDownsampleArea, gpujsUpsampleBicubic } from '../gpujs/interpolation.js';
 import { gpujsLowRank } from '../gpujs/low-rank.js';
 import { probePrecision } from '../gpujs/probe.js';
 import type { Mask } from '../../../spec/mask.js';
-import { BROWSER_LOW_RANK_DELTA } from './page-entry-config.js';
+import { BROWSER_LOW_RANK_DELTA, type PageOptions } from './page-entry-config.js';
 import { requestWgslDevice, type WebGpuEntry } from '../wgsl/webgpu.js';
-import { wgslExact, type KernelTiming, type WgslKeyTiles } from '../wgsl/exact.js';
-import { wgslLowRank, type FeatureMode, type KeySums } from '../wgsl/low-rank.js';
+import { wgslExact, type KernelTiming } from '../wgsl/exact.js';
+import { wgslLowRank } from '../wgsl/low-rank.js';
 import { decodeFloat64, encodeFloat64, type WireMatrix } from './wire.js';
 
 const kernels = new Map<string, AttentionKernel | InterpolationKernel>();
@@ -35,25 +35,8 @@ export function pageSession(): PageSession {
 }
 
 const api = {
-  /**
-   * Build the kernels on `backend`; `wgslKeyTiles`, `wgslSpecialize`, `wgslFullTiles` override
-   * wgsl/exact's shape, `wgslFeatures` wgsl/low-rank's feature mode, `wgslKeySums` its key sums, `wgslSlices` its slices,
-   * `gpujsOrchestration`, `gpujsTileCells` and `gpujsQRegisters` gpujs/exact's orchestration, tile budget and q registers.
-   */
-  async init(
-    backend: GpuBackend,
-    options: {
-      wgslKeyTiles?: WgslKeyTiles;
-      wgslSpecialize?: boolean;
-      wgslFullTiles?: boolean;
-      wgslFeatures?: FeatureMode;
-      wgslKeySums?: KeySums;
-      wgslSlices?: number;
-      gpujsOrchestration?: Orchestration | 'auto';
-      gpujsTileCells?: number;
-      gpujsQRegisters?: number;
-    } = {},
-  ) {
+  /** Build the kernels on `backend`, shaped as `options` say ({@link PageOptions}). */
+  async init(backend: GpuBackend, options: PageOptions = {}) {
     const measured = await probePrecision(backend);
     const made: (AttentionKernel | InterpolationKernel)[] = [
       await gpujsExact({ backend, orchestration: options.gpujsOrchestration, tileCells: options.gpujsTileCells, qRegisters: options.gpujsQRegisters }),
