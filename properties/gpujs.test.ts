@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AttentionKernel } from '../spec/contract.js';
 import { availableBackends, backendAvailable, createGpu, GPU_BACKENDS, LOOP_LIMIT_FLOOR, loopLimit, maxTextureSide, sizeBucket } from '../src/kernels/gpujs/backend.js';
-import { attention, attentionInput, blockCausalMask, DeclinedInputError, scalePyramid } from '../spec/index.js';
+import { attention, attentionInput, blockCausalMask, DeclinedInputError, maxAbsDiff, scalePyramid } from '../spec/index.js';
 import { mulberry32, uniformMatrix } from '../spec/random.js';
 import { gpujsExact, loopBound } from '../src/kernels/gpujs/exact.js';
 import { GPUJS_LOW_RANK_PROFILE, gpujsLowRank } from '../src/kernels/gpujs/low-rank.js';
@@ -169,6 +169,30 @@ describe('gpu.js backends', () => {
       }
       await expect(gpujsExact({ backend: 'webasm', qRegisters: -1 })).rejects.toThrow(/options\.qRegisters/);
     },
+  );
+  it.runIf(backends.includes('webasm'))(
+    'gpu.js indexes buffers in float32, exact up to 2²⁴ cells: gpujs/exact is float32-accurate with a V of 2²⁴ cells and refuses by name one past it; gpujs/low-rank declines it (typed); the resizes refuse an output past it',
+    async () => {
+      const exact = await gpujsExact({ backend: 'webasm' });
+      const lowRank = await gpujsLowRank({ backend: 'webasm' });
+      const bicubic = await gpujsUpsampleBicubic({ backend: 'webasm' });
+      const area = await gpujsDownsampleArea({ backend: 'webasm' });
+      kernels.push(exact, lowRank, bicubic, area);
+      const r = mulberry32(7);
+      // One query, 4,096 keys, d_v = 4,095: V has 16,773,120 cells (padded to 2²⁴).
+      const atLimit = attentionInput(uniformMatrix(r, 1, 2, 1), uniformMatrix(r, 4096, 2, 1), uniformMatrix(r, 4096, 4095, 1));
+      const err = maxAbsDiff((await exact.run(atLimit)).data, attention(atLimit).data);
+      // Measured 1.1e-8 here; a V one column wider, unguarded, read neighbouring cells: 4.0e-4.
+      expect(err).toBeLessThan(1e-6);
+      const past = attentionInput(atLimit.q, atLimit.k, uniformMatrix(r, 4096, 4097, 1));
+      await expect(exact.run(past)).rejects.toThrow(/^input: gpujs\/exact@webasm cannot take this input: it would index V \(L·d_v, padded\) of 20,971,520 cells; .*2²⁴/);
+      expect(() => lowRank.errorBound!(past)).toThrow(DeclinedInputError);
+      await expect(lowRank.run(past)).rejects.toThrow(/gpujs\/low-rank declines: it would index V of 20,971,520 cells/);
+      const pixel = { h: 1, w: 1, c: 1, data: Float64Array.of(0.5) };
+      for (const k of [bicubic, area])
+        await expect(Promise.resolve().then(() => k.run(pixel, 4097, 4097))).rejects.toThrow(/^input: .* cannot take this input: it would index the output of 20,971,520 cells/);
+    },
+    60_000,
   );
   it("orchestration: 'plan' on gpu.js's cpu backend (whose 2-D results a plan cannot index flat) and unknown orchestrations are refused by name", async () => {
     await expect(gpujsExact({ backend: 'cpu', orchestration: 'plan' })).rejects.toThrow(/options\.orchestration.*device backend/);

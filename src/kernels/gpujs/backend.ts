@@ -4,7 +4,7 @@
  * @module
  */
 import type gpujs from 'gpu.js';
-import { VarcheckError } from '../../../spec/errors.js';
+import { DeclinedInputError, RangeArgumentError, VarcheckError } from '../../../spec/errors.js';
 
 type GpuConstructor = (typeof gpujs)['GPU'];
 
@@ -142,6 +142,29 @@ export function loopLimit(n: number): number {
   let b = LOOP_LIMIT_FLOOR;
   while (b <= n) b *= 2;
   return b;
+}
+
+/**
+ * The most cells a buffer of a gpu.js kernel may have: gpu.js computes thread numbers and flat
+ * buffer indices in float32 (on webgpu, the GL backends and webasm alike), which counts every
+ * integer only up to 2²⁴. Past it odd indices round to even ones and a kernel reads its
+ * neighbour's cell, with nothing to show for it (docs/guide-gpu.md (Size limits)).
+ */
+export const MAX_INDEXED_CELLS = 2 ** 24;
+
+/**
+ * Refuse an input on which a gpu.js kernel would index a buffer of more than
+ * {@link MAX_INDEXED_CELLS} cells: `buffers` lists each buffer of the call as [name, cells].
+ * Throws a {@link DeclinedInputError} (`declined`: the kernel's errorBound declines the input, so
+ * the battery does not judge it) or else a {@link RangeArgumentError}, both naming `input`. The
+ * same on every backend (gpu.js's `cpu` backend, which indexes in float64, included): one promise.
+ */
+export function requireIndexedCells(kernel: string, buffers: readonly (readonly [string, number])[], declined = false): void {
+  const over = buffers.filter(([, n]) => n > MAX_INDEXED_CELLS);
+  if (over.length === 0) return;
+  const what = over.map(([name, n]) => `${name} of ${n.toLocaleString('en-US')} cells`).join(', ');
+  const message = `${kernel} ${declined ? 'declines' : 'cannot take this input'}: it would index ${what}; gpu.js computes buffer indices in float32, exact up to 2²⁴ = 16,777,216 cells`;
+  throw declined ? new DeclinedInputError('input', message) : new RangeArgumentError('input', message);
 }
 
 /**

@@ -28,7 +28,7 @@ import { checkAttentionInput, type AttentionInput } from '../../../spec/attentio
 import { keyLimits } from '../../../spec/mask.js';
 import { matrix, type Matrix } from '../../../spec/matrix.js';
 import type { AttentionKernel } from '../../../spec/contract.js';
-import { createGpu, flatOutput, loopLimit, maxTextureSide, padded, sizeBucket, type GpuBackend, type GpuInstance } from './backend.js';
+import { createGpu, flatOutput, loopLimit, maxTextureSide, padded, requireIndexedCells, sizeBucket, type GpuBackend, type GpuInstance } from './backend.js';
 import { RangeArgumentError } from '../../../spec/errors.js';
 
 /** Keys per partial row maximum (pass 2), at most. */
@@ -504,6 +504,33 @@ function* passes(p: Passes, z: CallShape, inputs: { q: unknown; k: unknown; v: u
   return prev;
 }
 
+/**
+ * Every buffer one call writes, as [pass, cells]: a dry walk of {@link passes} (no kernel runs),
+ * each tile laid out like the widest row, as a plan lays them (the per-pass tiles are no larger).
+ * The uploads cover Q, K and V themselves.
+ */
+function callBuffers(z: CallShape, widest: TileShape): [string, number][] {
+  const name = (n: string) => n as unknown as GpuKernelFn;
+  const names: Passes = {
+    upload: [name('Q (L_q·d, padded)'), name('K (L·d, padded)'), name('V (L·d_v, padded)')],
+    maxPartial: name('partial row maxima'),
+    rowMax: name('row maxima'),
+    probs: name('probability tile'),
+    scores: name('score tile'),
+    tileMaxPartial: name('tile partial row maxima'),
+    tileRowMax: name('tile row maxima'),
+    tileExp: name('probability tile'),
+    outPart: name('partial output sums'),
+    outFirst: name('output'),
+    outA: name('output'),
+    outB: name('output'),
+  };
+  const out: [string, number][] = [];
+  const seq = passes(names, z, { q: null, k: null, v: null, lim: null }, false, () => widest);
+  for (let step = seq.next(); !step.done; step = seq.next(undefined)) out.push([String(step.value.kernel), step.value.output.reduce((a, b) => a * b, 1)]);
+  return out;
+}
+
 /** The longest key limit among rows [i0, i0 + rows). */
 function maxLimitOf(limits: ArrayLike<number>, i0: number, rows: number): number {
   let m = 1;
@@ -544,6 +571,7 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<ProfiledG
   // gpu.js's cpu backend hands 2-D results between a plan's steps as arrays of rows, which these
   // kernels index flat (the per-pass driver flattens them: chain): a plan there computes NaN.
   if (orchestration === 'plan' && options.backend === 'cpu') throw new RangeArgumentError('options.orchestration', "'plan' needs a device backend (webgpu, headlessgl, webasm, webgl2, webgl); gpu.js's cpu backend passes a plan's 2-D results as arrays of rows");
+  const name = options.name ?? `gpujs/exact@${options.backend}`;
   let lastTiming: ProfiledGpujsKernel['lastTiming'];
   let lastRun: GpujsRunInfo | undefined;
 
@@ -577,13 +605,12 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<ProfiledG
    * As a plan: traced on the first call of a shape (every tile in the layout of the longest row,
    * so that each kernel has one output size in the plan), then run with this call's Q, K, V and limits.
    */
-  async function asPlan(loopMax: number, z: CallShape, q: Float32Array, k: Float32Array, v: Float32Array, lim: Float32Array): Promise<Float32Array> {
+  async function asPlan(loopMax: number, z: CallShape, shape: TileShape, q: Float32Array, k: Float32Array, v: Float32Array, lim: Float32Array): Promise<Float32Array> {
     const key = JSON.stringify([loopMax, z.Lq, z.L, z.d, z.dv, z.s, z.T, z.perTile, z.maskKey]);
     let plan = plans.find((c) => c.key === key);
     if (!plan) {
       // Kernels of its own: a plan clones each kernel with the output size it has when the trace ends.
       const p = buildPasses(gpu, loopMax, true, qRegisters);
-      const shape = tileShape(maxLimitOf(z.limits, 0, z.Lq), Math.min(z.T, z.Lq), cells, side, z.dv, outChunk);
       const run = gpu.createPipeline(function (qa: unknown, ka: unknown, va: unknown, la: unknown) {
         const sizes = new Map<GpuKernelFn, string>();
         const seq = passes(p, z, { q: qa, k: ka, v: va, lim: la }, true, () => shape);
@@ -622,7 +649,7 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<ProfiledG
     get lastRun() {
       return lastRun;
     },
-    name: options.name ?? `gpujs/exact@${options.backend}`,
+    name,
     op: 'attention',
     exact: true,
     masks: ['none', 'block-causal'],
@@ -643,13 +670,16 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<ProfiledG
       const T = Math.max(1, Math.min(Lq, Math.floor(cells / sizeBucket(L))));
       const maskKey = mask.kind === 'block-causal' ? mask.blocks.join(',') : 'none';
       const z: CallShape = { Lq, L, d: q.cols, dv: v.cols, s: Math.fround(scale), limits, maskKey, T, perTile: options.rowMax === 'per-tile' };
+      // Every tile in the layout of the longest row: the plan's layout, and the largest buffers a call writes.
+      const widest = tileShape(maxLimitOf(limits, 0, Lq), Math.min(T, Lq), cells, side, z.dv, outChunk);
+      requireIndexedCells(name, callBuffers(z, widest));
       // Buffers and outputs are sized by sizeBucket (few distinct sizes, so few per-size builds);
       // padded query rows have limit 0 and are never read back.
       const args = [padded(q.data), padded(k.data), padded(v.data), padded(limits)] as const;
       const planned = !profile && (orchestration === 'plan' || (orchestration === 'auto' && options.backend === 'webgpu' && T < Lq));
       let out: Float32Array;
       if (planned) {
-        out = await asPlan(loopMax, z, ...args);
+        out = await asPlan(loopMax, z, widest, ...args);
       } else {
         let p = cache.get(loopMax);
         if (!p) {

@@ -10,7 +10,7 @@ import { checkFeatureMap, featureMap, type FeatureMap } from '../../../spec/matr
 import { PYTORCH_BICUBIC_A } from '../../../spec/interpolation.js';
 import { requireInteger } from '../../../spec/errors.js';
 import type { InterpolationKernel } from '../../../spec/contract.js';
-import { createGpu, flatOutput, LOOP_LIMIT_FLOOR, loopLimit, padded, sizeBucket, type GpuBackend } from './backend.js';
+import { createGpu, flatOutput, LOOP_LIMIT_FLOOR, loopLimit, MAX_INDEXED_CELLS, padded, requireIndexedCells, sizeBucket, type GpuBackend } from './backend.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- gpu.js kernel bodies are untyped */
 type Resize = ((...args: any[]) => any) & { setOutput(o: number[]): void };
@@ -123,11 +123,16 @@ function areaKernel(gpu: any, loopMax: number): Resize {
   );
 }
 
-/** Validate a resize call's arguments (the contract's boundary). */
-function checkResize(x: FeatureMap, h2: number, w2: number): void {
+/**
+ * Validate a resize call's arguments (the contract's boundary), and refuse a resize whose input or
+ * output has more cells than gpu.js indexes exactly ({@link MAX_INDEXED_CELLS}); `products` are
+ * further integers the kernel forms (the area kernel's i·h and j·w).
+ */
+function checkResize(kernel: string, x: FeatureMap, h2: number, w2: number, products: [string, number][] = []): void {
   checkFeatureMap('x', x);
   requireInteger('h2', h2, 1);
   requireInteger('w2', w2, 1);
+  requireIndexedCells(kernel, [['the input', sizeBucket(x.h * x.w * x.c)], ['the output', sizeBucket(h2 * w2 * x.c)], ...products]);
 }
 
 /** Bicubic up-interpolation (PyTorch `align_corners=False`) on one gpu.js backend. */
@@ -135,12 +140,13 @@ export async function gpujsUpsampleBicubic(options: GpujsInterpolationOptions): 
   const gpu = await createGpu(options.backend);
   const k = bicubicKernel(gpu);
   const a = options.a ?? PYTORCH_BICUBIC_A;
+  const name = options.name ?? `gpujs/upsample-bicubic@${options.backend}`;
   return {
-    name: options.name ?? `gpujs/upsample-bicubic@${options.backend}`,
+    name,
     op: 'upsample-bicubic',
     precision: 'float32',
     async run(x: FeatureMap, h2: number, w2: number): Promise<FeatureMap> {
-      checkResize(x, h2, w2);
+      checkResize(name, x, h2, w2);
       const n = h2 * w2 * x.c;
       k.setOutput([sizeBucket(n)]);
       const out = await flatOutput(k(padded(x.data), x.h, x.w, x.c, h2, w2, a, options.convention === 'align-corners' ? 1 : 0));
@@ -154,12 +160,14 @@ export async function gpujsUpsampleBicubic(options: GpujsInterpolationOptions): 
 export async function gpujsDownsampleArea(options: GpujsInterpolationOptions): Promise<InterpolationKernel> {
   const gpu = await createGpu(options.backend);
   const cache = new Map<number, Resize>();
+  const name = options.name ?? `gpujs/downsample-area@${options.backend}`;
   return {
-    name: options.name ?? `gpujs/downsample-area@${options.backend}`,
+    name,
     op: 'downsample-area',
     precision: 'float32',
     async run(x: FeatureMap, h2: number, w2: number): Promise<FeatureMap> {
-      checkResize(x, h2, w2);
+      // The window bounds reach (h2 + 1)·h and (w2 + 1)·w.
+      checkResize(name, x, h2, w2, [['a row product (h2 + 1)·h', (h2 + 1) * x.h], ['a column product (w2 + 1)·w', (w2 + 1) * x.w]]);
       // A window spans at most ⌈size/size2⌉ + 1 source rows (columns); one loop limit serves them all up to 2¹⁵.
       const loopMax = loopLimit(Math.max(Math.ceil(x.h / h2), Math.ceil(x.w / w2)) + 1);
       let k = cache.get(loopMax);

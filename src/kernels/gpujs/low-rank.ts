@@ -18,7 +18,7 @@ import type { ExpPolynomial } from '../../../spec/polynomial.js';
 import type { AttentionKernel, FormulaReference } from '../../../spec/contract.js';
 import { chunkedFloat32Profile, clampToValueRange, declaredLowRankBound, lowRankCost, lowRankPolynomial, requireDelta, type RoundingProfile } from '../../../spec/certificate.js';
 import { blockChunks } from '../chunks.js';
-import { createGpu, loopLimit, maxTextureSide, padded, sizeBucket, type GpuBackend } from './backend.js';
+import { createGpu, loopLimit, maxTextureSide, MAX_INDEXED_CELLS, padded, requireIndexedCells, sizeBucket, type GpuBackend } from './backend.js';
 import { chain, readResult } from './exact.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- gpu.js kernel bodies are untyped */
@@ -186,18 +186,34 @@ export const GPUJS_KEY_CHUNK = 128;
 export const GPUJS_LOW_RANK_PROFILE: RoundingProfile = chunkedFloat32Profile(GPUJS_KEY_CHUNK);
 
 /**
- * The sides of `gpujs/low-rank`'s 2-D outputs on `input` with rank r (features r × rows, key sums
- * r·(d_v + 1) × chunks): on a GL backend each is a texture of that size, so no side may exceed the
- * backend's {@link maxTextureSide}.
+ * The buffers of one `gpujs/low-rank` call on `input` with rank r: the padded inputs and the
+ * exponent table (cells), and the 2-D outputs (width × height) — features U1 (r × rows) and U2,
+ * key sums and their prefix sums (r·(d_v + 1) × chunks), and the output.
  */
-function outputSides(input: AttentionInput, r: number): number[] {
-  return [r * (input.v.cols + 1), sizeBucket(input.q.rows), sizeBucket(input.k.rows)];
+function callBuffers(input: AttentionInput, r: number): { inputs: [string, number][]; outputs: [string, number, number][] } {
+  const { q, k, v, mask } = input;
+  const chunks = blockChunks(mask.kind === 'block-causal' ? [...mask.blocks] : [k.rows], GPUJS_KEY_CHUNK).chunks.length / 2;
+  return {
+    inputs: [
+      ['Q', sizeBucket(q.rows * q.cols)],
+      ['K', sizeBucket(k.rows * k.cols)],
+      ['V', sizeBucket(k.rows * v.cols)],
+      ['exponent table', r * q.cols],
+    ],
+    outputs: [
+      ['query features', r, sizeBucket(q.rows)],
+      ['key features', r, sizeBucket(k.rows)],
+      ['key sums', r * (v.cols + 1), chunks],
+      ['output', v.cols, sizeBucket(q.rows)],
+    ],
+  };
 }
 
 /**
  * What `gpujs/low-rank` for target δ declares, and where it declines: above {@link GPUJS_MAX_DEGREE},
- * and where an output texture would be wider than `maxSide` (the backend's {@link maxTextureSide};
- * e.g. d = 17 certifies degree 5, rank C(22, 5) = 26,334 > 16,384 on llvmpipe).
+ * where an output texture would be wider than `maxSide` (the backend's {@link maxTextureSide};
+ * e.g. d = 17 certifies degree 5, rank C(22, 5) = 26,334 > 16,384 on llvmpipe), and where a buffer
+ * would have more cells than gpu.js indexes exactly ({@link MAX_INDEXED_CELLS}).
  */
 export function gpujsLowRankBound(delta: number, maxSide = Infinity): (input: AttentionInput) => number {
   const declared = declaredLowRankBound(delta, GPUJS_LOW_RANK_PROFILE);
@@ -205,16 +221,19 @@ export function gpujsLowRankBound(delta: number, maxSide = Infinity): (input: At
     const bound = declared(input);
     const { degree } = lowRankPolynomial(input, delta, GPUJS_LOW_RANK_PROFILE);
     if (degree > GPUJS_MAX_DEGREE) throw new DeclinedInputError('input', `gpujs/low-rank declines: certified degree ${degree} > ${GPUJS_MAX_DEGREE}, the largest its shaders are compiled for`);
-    requireTextureSides(input, multiIndices(input.q.cols, degree).size, maxSide);
+    requireSizes(input, multiIndices(input.q.cols, degree).size, maxSide);
     return bound;
   };
 }
 
-/** Decline (typed) where an output texture of rank `r` on `input` would exceed `maxSide`. */
-function requireTextureSides(input: AttentionInput, r: number, maxSide: number): void {
-  const side = Math.max(...outputSides(input, r));
+/** Decline (typed) where an output texture of rank `r` on `input` would exceed `maxSide`, or a buffer {@link MAX_INDEXED_CELLS}. */
+function requireSizes(input: AttentionInput, r: number, maxSide: number): void {
+  const { inputs, outputs } = callBuffers(input, r);
+  // On a GL backend each 2-D output is a texture of that size.
+  const side = Math.max(...outputs.flatMap(([, w, h]) => [w, h]));
   if (side > maxSide)
     throw new DeclinedInputError('input', `gpujs/low-rank declines: an output texture side of ${side} (rank ${r}, ${input.q.rows} × ${input.k.rows} tokens) exceeds this backend's ${maxSide}`);
+  requireIndexedCells('gpujs/low-rank', [...inputs, ...outputs.map(([name, w, h]) => [name, w * h] as const)], true);
 }
 
 /** A `gpujs/low-rank` kernel, with the texture limit its declines use. */
@@ -247,7 +266,7 @@ export async function gpujsLowRank(options: GpujsLowRankOptions): Promise<GpujsL
       const set = multiIndices(q.cols, poly.degree);
       const form = defaultForm(poly);
       const r = set.size;
-      requireTextureSides(input, r, maxSide);
+      requireSizes(input, r, maxSide);
       const dv = v.cols;
       const w = dv + 1;
       const alpha = exponentTable(set);
