@@ -605,7 +605,7 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<ProfiledG
    * As a plan: traced on the first call of a shape (every tile in the layout of the longest row,
    * so that each kernel has one output size in the plan), then run with this call's Q, K, V and limits.
    */
-  async function asPlan(loopMax: number, z: CallShape, shape: TileShape, q: Float32Array, k: Float32Array, v: Float32Array, lim: Float32Array): Promise<Float32Array> {
+  async function asPlan(loopMax: number, z: CallShape, shape: TileShape, q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>, lim: ArrayLike<number>): Promise<Float32Array> {
     const key = JSON.stringify([loopMax, z.Lq, z.L, z.d, z.dv, z.s, z.T, z.perTile, z.maskKey]);
     let plan = plans.find((c) => c.key === key);
     if (!plan) {
@@ -673,14 +673,19 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<ProfiledG
       // Every tile in the layout of the longest row: the plan's layout, and the largest buffers a call writes.
       const widest = tileShape(maxLimitOf(limits, 0, Lq), Math.min(T, Lq), cells, side, z.dv, outChunk);
       requireIndexedCells(name, callBuffers(z, widest));
-      // Buffers and outputs are sized by sizeBucket (few distinct sizes, so few per-size builds);
-      // padded query rows have limit 0 and are never read back.
-      const args = [padded(q.data), padded(k.data), padded(v.data), padded(limits)] as const;
       const planned = !profile && (orchestration === 'plan' || (orchestration === 'auto' && options.backend === 'webgpu' && T < Lq));
       let out: Float32Array;
-      if (planned) {
-        out = await asPlan(loopMax, z, widest, ...args);
+      if (planned && options.backend === 'webgpu') {
+        // gpu.js's fused-encoder copies a plan's arguments into float32 buffers of their own on each
+        // call (a plan has one shape: no padding needed), rounding as padded() would: pass them as
+        // they are, which saves one copy of Q, K and V per call.
+        out = await asPlan(loopMax, z, widest, q.data, k.data, v.data, limits);
+      } else if (planned) {
+        out = await asPlan(loopMax, z, widest, padded(q.data), padded(k.data), padded(v.data), padded(limits));
       } else {
+        // Buffers and outputs are sized by sizeBucket (few distinct sizes, so few per-size builds);
+        // padded query rows have limit 0 and are never read back.
+        const args = [padded(q.data), padded(k.data), padded(v.data), padded(limits)] as const;
         let p = cache.get(loopMax);
         if (!p) {
           p = buildPasses(gpu, loopMax, options.backend !== 'cpu', qRegisters);
