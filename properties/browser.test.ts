@@ -15,7 +15,9 @@ import { blockCausalMask } from '../spec/mask.js';
 import { scalePyramid } from '../spec/pyramid.js';
 import { mulberry32, uniformMatrix } from '../spec/random.js';
 import { kernelTolerance } from './battery/attention.js';
-import { chromiumInstalled, chromiumKernels, type BrowserKernels } from '../src/kernels/browser/chromium.js';
+import { chromiumInstalled, chromiumKernels, MESSAGE_PIECE, type BrowserKernels } from '../src/kernels/browser/chromium.js';
+import { encodeFloat64 } from '../src/kernels/browser/wire.js';
+import { featureMap } from '../spec/matrix.js';
 import { WGSL_EXACT_RESCALES } from '../src/kernels/wgsl/exact.js';
 import { attentionBattery } from './battery/attention.js';
 import { interpolationBattery } from './battery/interpolation.js';
@@ -58,6 +60,22 @@ if (chromiumInstalled()) {
     for (const k of session.attention) {
       describeLaws(`chromium › ${k.name}`, attentionBattery(k, { measured: m, numRuns: runs }), { kernel: k.name, knownGaps: KNOWN_GAPS });
     }
+    if (backend === 'webgl2')
+      it(`chromium-${backend}: a matrix past one DevTools message (Chrome closes the page past 100 MB) crosses in pieces of MESSAGE_PIECE characters, both ways: a 4,096 × 4,096 bicubic resize to its own size returns the input rounded to float32`, async () => {
+        const r = mulberry32(20251128);
+        const x = featureMap(
+          4096,
+          4096,
+          1,
+          Float64Array.from({ length: 4096 * 4096 }, () => 2 * r() - 1),
+        );
+        // 134 MB of float64: 179 M characters of base64, six pieces.
+        expect(encodeFloat64(x.data).length).toBeGreaterThan(5 * MESSAGE_PIECE);
+        const bicubic = session.interpolation.find((k) => k.op === 'upsample-bicubic')!;
+        const out = await bicubic.run(x, 4096, 4096);
+        // Same size, half-pixel centres: the taps' weights are 0, 1, 0, 0 exactly.
+        expect(out.data.every((y, i) => y === Math.fround(x.data[i]))).toBe(true);
+      }, 120_000);
     it(`chromium-${backend}: the proxies carry the in-page exact kernels' declared rescales (the float floor counts them)`, () => {
       for (const k of session.attention.filter((a) => a.exact)) {
         expect(k.rescales, k.name).toEqual(k.name.startsWith('wgsl/') ? WGSL_EXACT_RESCALES : 'none');

@@ -3,7 +3,8 @@
  * driven by playwright-core) on a page served from 127.0.0.1, on WebGL2 (or WebGPU with
  * `--enable-unsafe-webgpu` when an adapter appears). Each browser kernel is a contract kernel
  * whose `run` crosses into the page, so the Node battery and tolerance policy judge it unchanged.
- * Matrices cross as base64 float64 bytes (./wire.ts), exactly and without per-entry serialization.
+ * Matrices cross as base64 float64 bytes (./wire.ts), exactly and without per-entry serialization;
+ * one longer than {@link MESSAGE_PIECE} characters goes ahead in pieces.
  * @module
  */
 import { existsSync } from 'node:fs';
@@ -37,6 +38,14 @@ const FLAGS = [
   '--use-angle=swiftshader',
   '--enable-unsafe-swiftshader',
 ];
+
+/**
+ * The longest string (characters) sent inside one DevTools message; a longer one, such as the base64
+ * of a matrix past 24 MB, is sent ahead in pieces of this length. Chrome accepts inbound messages of
+ * up to 100 MB and closes the page past them (measured: a call carrying 89 MB of base64 ran, one of
+ * 134 MB lost the page).
+ */
+export const MESSAGE_PIECE = 32 * 2 ** 20;
 
 /** A browser session with its kernels. */
 export interface BrowserKernels {
@@ -178,13 +187,27 @@ export async function chromiumKernels(backend: 'webgl2' | 'webgl' | 'webgpu' = '
     // Kernel calls go straight over the DevTools protocol as one expression (arguments as a
     // jsLiteral): a third of page.evaluate's cost per call, which the battery makes thousands of.
     const cdp = await page.context().newCDPSession(page);
-    const call = async <T>(method: string, args: unknown[]): Promise<T> => {
-      const r = (await cdp.send('Runtime.evaluate', { expression: `globalThis.varcheck.${method}(...${jsLiteral(args)})`, awaitPromise: true, returnByValue: true })) as {
+    const evaluate = async <T>(expression: string): Promise<T> => {
+      const r = (await cdp.send('Runtime.evaluate', { expression, awaitPromise: true, returnByValue: true })) as {
         result: { value?: unknown };
         exceptionDetails?: { text: string; exception?: { description?: string } };
       };
       if (r.exceptionDetails) throw new Error(`in Chromium: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
       return r.result.value as T;
+    };
+    let sent = 0;
+    const call = async <T>(method: string, args: unknown[]): Promise<T> => {
+      // A string longer than MESSAGE_PIECE (a large matrix's base64) goes ahead in pieces, and the
+      // call fetches it joined: Chrome closes the page on a DevTools message past 100 MB.
+      const ahead: [string, string][] = [];
+      const expression = `globalThis.varcheck.${method}(...${jsLiteral(args, (s) => {
+        if (s.length <= MESSAGE_PIECE) return JSON.stringify(s);
+        const id = `piece${sent++}`;
+        ahead.push([id, s]);
+        return `globalThis.varcheck.take(${JSON.stringify(id)})`;
+      })})`;
+      for (const [id, s] of ahead) for (let i = 0; i < s.length; i += MESSAGE_PIECE) await evaluate(`globalThis.varcheck.put(${JSON.stringify(id)},${JSON.stringify(s.slice(i, i + MESSAGE_PIECE))})`);
+      return evaluate<T>(expression);
     };
     const attention = init.kernels
       .filter((k) => k.op === 'attention')

@@ -34,7 +34,23 @@ export function pageSession(): PageSession {
   return session;
 }
 
+/** Long strings the driver sends ahead in pieces, by id, until a call takes them (./chromium.ts). */
+const pieces = new Map<string, string[]>();
+
 const api = {
+  /** Append a piece of the long string `id`. */
+  put(id: string, piece: string): void {
+    const got = pieces.get(id);
+    if (got) got.push(piece);
+    else pieces.set(id, [piece]);
+  },
+  /** The long string `id`, its pieces joined (and forgotten). */
+  take(id: string): string {
+    const got = pieces.get(id);
+    if (!got) throw new Error(`varcheck page: no pieces of ${id}`);
+    pieces.delete(id);
+    return got.join('');
+  },
   /** Build the kernels on `backend`, shaped as `options` say ({@link PageOptions}). */
   async init(backend: GpuBackend, options: PageOptions = {}) {
     const measured = await probePrecision(backend);

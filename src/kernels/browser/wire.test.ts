@@ -65,4 +65,14 @@ describe('wire codec', () => {
     expect(back.none).toBeNull();
     expect(() => jsLiteral(() => 1)).toThrow(/cannot send a function/);
   });
+  it('jsLiteral writes each string, keys excepted, as stringSource says (an expression fetching a string sent ahead)', () => {
+    const sent = new Map<string, string>();
+    const source = jsLiteral({ q: { rows: 1, data: 'AAAA' }, name: 'k' }, (s) => {
+      sent.set(`id${sent.size}`, s);
+      return `take(${JSON.stringify(`id${sent.size - 1}`)})`;
+    });
+    expect([...sent.values()]).toEqual(['AAAA', 'k']);
+    const back = new Function('take', `return (${source})`)((id: string) => sent.get(id)) as unknown;
+    expect(back).toEqual({ q: { rows: 1, data: 'AAAA' }, name: 'k' });
+  });
 });

@@ -68,19 +68,25 @@ export function toWire(m: { rows: number; cols: number; data: ArrayLike<number> 
 /**
  * `value` as JavaScript source text that evaluates to an equal value: JSON, except that NaN, ±Infinity
  * and −0 stay what they are (JSON would turn them into null and 0) and undefined object members are
- * dropped. For the calls into the page, which cross as one expression (./chromium.ts).
+ * dropped. Each string becomes `stringSource(s)` (default: its JSON), which may instead return an
+ * expression that evaluates to s — e.g. one that fetches a long string sent ahead in pieces. For the
+ * calls into the page, which cross as one expression (./chromium.ts).
  */
-export function jsLiteral(value: unknown): string {
-  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : Number.isFinite(value) ? JSON.stringify(value) : String(value);
-  if (value === undefined) return 'undefined';
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(jsLiteral).join(',')}]`;
-  if (typeof value === 'object')
-    return `{${Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `${JSON.stringify(k)}:${jsLiteral(v)}`)
-      .join(',')}}`;
-  throw new TypeError(`cannot send a ${typeof value} into the page`);
+export function jsLiteral(value: unknown, stringSource: (s: string) => string = JSON.stringify): string {
+  const literal = (x: unknown): string => {
+    if (typeof x === 'number') return Object.is(x, -0) ? '-0' : Number.isFinite(x) ? JSON.stringify(x) : String(x);
+    if (x === undefined) return 'undefined';
+    if (typeof x === 'string') return stringSource(x);
+    if (x === null || typeof x === 'boolean') return JSON.stringify(x);
+    if (Array.isArray(x)) return `[${x.map(literal).join(',')}]`;
+    if (typeof x === 'object')
+      return `{${Object.entries(x)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => `${JSON.stringify(k)}:${literal(v)}`)
+        .join(',')}}`;
+    throw new TypeError(`cannot send a ${typeof x} into the page`);
+  };
+  return literal(value);
 }
 
 /**
