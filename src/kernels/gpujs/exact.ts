@@ -254,15 +254,24 @@ function buildPasses(gpu: GpuInstance, loopMax: number, pipeline: boolean, qRegi
     } as any,
     { ...common, output: [1, 1] },
   ) as GpuKernelFn;
-  // Cell (c, i): rows of the tile get Σ_h part_h,c / Σ_h part_h,dv over the chunks below the row's
-  // limit, in order; other rows keep prev (0 on the first tile).
+  // Cell x = i·dv + c (a flat output, read back without reshaping): rows of the tile get
+  // Σ_h part_h,c / Σ_h part_h,dv over the chunks below the row's limit, in order; other rows keep
+  // prev (0 on the first tile). i = ⌊x/dv⌋ from a float32 quotient, corrected by one either way.
   const outSource = function (this: any, part: number[], prev: number[], lim: number[], i0: number, rows: number, partWidth: number, dv: number, chunk: number, first: number) {
-    const i = this.thread.y;
-    const c = this.thread.x;
+    let i = Math.floor(this.thread.x / dv);
+    let c = this.thread.x - i * dv;
+    if (c < 0) {
+      i = i - 1;
+      c = c + dv;
+    }
+    if (c >= dv) {
+      i = i + 1;
+      c = c - dv;
+    }
     const r = i - i0;
     if (r < 0 || r >= rows) {
       if (first > 0) return 0;
-      return prev[i * dv + c];
+      return prev[this.thread.x];
     }
     // ⌈lim/chunk⌉ from a float32 quotient (GPU division may be off by ulps even where the quotient is
     // an integer), made exact with integer products: one chunk too many would read the next row's sums.
@@ -282,11 +291,11 @@ function buildPasses(gpu: GpuInstance, loopMax: number, pipeline: boolean, qRegi
     return acc / den;
   } as any;
   // The first tile reads V's upload as `prev` (ignored); later tiles alternate A and B, each always
-  // reading the other's 2D output — so every kernel always sees arguments of one type (gpu.js's
+  // reading the other's output — so every kernel always sees arguments of one type (gpu.js's
   // dynamic arguments give up on a kernel whose argument types keep changing: argumentMismatch).
-  const outFirst = gpu.createKernel(outSource, { ...common, output: [1, 1] }) as GpuKernelFn;
-  const outA = gpu.createKernel(outSource, { ...common, output: [1, 1] }) as GpuKernelFn;
-  const outB = gpu.createKernel(outSource, { ...common, output: [1, 1] }) as GpuKernelFn;
+  const outFirst = gpu.createKernel(outSource, { ...common, output: [1] }) as GpuKernelFn;
+  const outA = gpu.createKernel(outSource, { ...common, output: [1] }) as GpuKernelFn;
+  const outB = gpu.createKernel(outSource, { ...common, output: [1] }) as GpuKernelFn;
   return { upload, maxPartial, rowMax, probs, scores, tileMaxPartial, tileRowMax, tileExp, outPart, outFirst, outA, outB };
 }
 
@@ -499,7 +508,7 @@ function* passes(p: Passes, z: CallShape, inputs: { q: unknown; k: unknown; v: u
     // The first tile reads V as `prev` (ignored); later tiles alternate A and B (per pass: each
     // reads the other's output) or run A throughout (a plan double-buffers it by itself).
     const out = n === 0 ? p.outFirst : n % 2 === 1 || resident ? p.outA : p.outB;
-    prev = yield { kernel: out, output: [dv, LqB], args: [sums, prev, lim, i0, rows, partWidth, dv, keyChunk, n === 0 ? 1 : 0], stage: 4 };
+    prev = yield { kernel: out, output: [dv * LqB], args: [sums, prev, lim, i0, rows, partWidth, dv, keyChunk, n === 0 ? 1 : 0], stage: 4 };
   }
   return prev;
 }
@@ -559,7 +568,7 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<ProfiledG
   const plans: CachedPlan[] = [];
   const cells = options.tileCells ?? tileCells(options.backend);
   // A probability tile is a texture as wide as its longest key prefix (padded by sizeBucket), and the
-  // output as tall as the padded query rows: on GL no side may exceed the backend's texture side.
+  // partial row maxima as tall as the padded query rows: on GL no side may exceed the texture side.
   const side = maxTextureSide(gpu);
   const maxTokens = Number.isFinite(side) ? side : undefined;
   const profile = options.profilePasses === true;
