@@ -509,6 +509,21 @@ async function runTwice<T>(fn: () => T | Promise<T>): Promise<{ first: T; firstM
   return { first, firstMs, second, secondMs: performance.now() - t1 };
 }
 
+/** The median of `xs` (the lower middle of an even count). */
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
+
+/** Runs `fn` once to warm up, then `reps` times: the first run's result and the median of the timed runs. */
+async function runMedian<T>(fn: () => T | Promise<T>, reps: number): Promise<{ first: T; ms: number }> {
+  const first = await fn();
+  const times: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t = performance.now();
+    await fn();
+    times.push(performance.now() - t);
+  }
+  return { first, ms: median(times) };
+}
+
 /** GFLOP/s of `flops` done in `ms`. */
 const gflops = (flops: number, ms: number): number => flops / ms / 1e6;
 
@@ -534,11 +549,11 @@ async function cpuExactEstimate(c: LargeCase): Promise<number> {
 }
 
 /** onnxruntime-node's exact block-causal attention (one session run per scale block): its row, and its time (null, with the reason in the row, where it is unavailable). */
-async function onnxPeer(c: LargeCase, cpuExactMs: number): Promise<{ row: Row; ms: number | null }> {
+async function onnxPeer(c: LargeCase, cpuExactMs: number, reps: number): Promise<{ row: Row; ms: number | null }> {
   try {
     const onnx = await onnxBlockCausal(c.d, c.d, c.x.scale);
     const [q, k, v] = [c.x.q, c.x.k, c.x.v].map((m) => Float32Array.from(m.data));
-    const { first, secondMs: ms } = await runTwice(() => onnx(q, k, v, c.pyramid.blocks));
+    const { first, ms } = await runMedian(() => onnx(q, k, v, c.pyramid.blocks), reps);
     const error = maxAbsDiff(pickRows(matrix(c.pyramid.L, c.d, first), c.sampled).data, c.ref.data);
     return { row: largeRow(c, ONNX, { endToEndMs: ms, gflops: gflops(c.exactFlops, ms), ...speedups({ cpuExactMs, onnxMs: ms }, ms), error }), ms };
   } catch (e) {
@@ -546,16 +561,20 @@ async function onnxPeer(c: LargeCase, cpuExactMs: number): Promise<{ row: Row; m
   }
 }
 
-/** The CPU peers of one case, in table order — cpu/exact (estimated), onnxruntime and, on low-rank cases, cpu/low-rank — and their times. */
-async function measurePeers(c: LargeCase): Promise<{ rows: Row[]; times: PeerTimes }> {
+/**
+ * The CPU peers of one case, in table order — cpu/exact (estimated from one run after a warm-up),
+ * onnxruntime and, on low-rank cases, cpu/low-rank (each the median of `reps` runs after a warm-up,
+ * like the GPU kernels) — and their times.
+ */
+async function measurePeers(c: LargeCase, reps: number): Promise<{ rows: Row[]; times: PeerTimes }> {
   const cpuExactMs = await cpuExactEstimate(c);
   const rows = [largeRow(c, CPU_EXACT, { endToEndMs: cpuExactMs, gflops: gflops(c.exactFlops, cpuExactMs), speedupCpuExactEst: 1 })];
-  const onnx = await onnxPeer(c, cpuExactMs);
+  const onnx = await onnxPeer(c, cpuExactMs, reps);
   rows.push(onnx.row);
   const times = { cpuExactMs, onnxMs: onnx.ms };
   if (!c.exact) {
     const low = cpuLowRank({ delta: DELTA });
-    const { secondMs: ms } = await runTwice(() => low.run(c.x));
+    const { ms } = await runMedian(() => low.run(c.x), reps);
     rows.push(largeRow(c, CPU_LOW_RANK, { endToEndMs: ms, gflops: gflops(c.flops, ms), ...speedups(times, ms) }));
   }
   return { rows, times };
@@ -622,7 +641,6 @@ async function measureKernels(items: readonly TimedCase[], reps = 1): Promise<Ro
   const pending = (): boolean => live.some((k) => !rows.has(k.item));
   for (const t0 = performance.now(); performance.now() - t0 < WARM_UP_MS && pending();) await round(false);
   for (let r = 0; r < reps; r++) await round(true);
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
   for (const { item, firstMs, secondMs, second, runs } of live) {
     if (rows.has(item)) continue;
     const { entry, c, peers } = item;
@@ -678,7 +696,7 @@ async function largeCasePhase(entries: readonly Entry[], opts: Options, rows: Ro
         const users = entries.filter((e) => e.kernel.exact === head.exact);
         if (users.length === 0) continue;
         const c = largeCase(label, pyramid, head, groups);
-        const peers = await measurePeers(c);
+        const peers = await measurePeers(c, opts.reps);
         rows.push(...peers.rows);
         items.push(...users.map((entry) => ({ entry, c, peers: peers.times })));
       }
@@ -734,7 +752,6 @@ async function transferProbe(dev: WgslDevice): Promise<Transfers> {
   const n = 21845 * 64;
   const bytes = 4 * n;
   const data = new Float32Array(n).map((_, i) => (i % 1000) / 1000);
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
   const time = async (f: () => Promise<void>): Promise<number> => {
     const xs: number[] = [];
     for (let r = 0; r < 6; r++) {
@@ -909,7 +926,7 @@ function largeTable(rows: readonly Row[], sampleRows: number): Cells {
 /** Prints the large-case table under its heading. */
 function printLarge(t: Cells): void {
   console.log(
-    `\n(b) large block-causal cases — exact kernels at d = d_v = 64 and d = 4, low-rank at d = d_v = 4 (δ = 1e-3) on the same d = 4 inputs; Q, K, V entries ≤ 1; median of --reps timed runs after a first (compiling) run; kernel ms from timestamp-query where the adapter has it, GFLOP/s from kernel ms when known, else end-to-end\n`,
+    `\n(b) large block-causal cases — exact kernels at d = d_v = 64 and d = 4, low-rank at d = d_v = 4 (δ = 1e-3) on the same d = 4 inputs; Q, K, V entries ≤ 1; median of --reps timed runs after a first (compiling) run, for the GPU kernels, onnxruntime and cpu/low-rank alike (cpu/exact: estimated from one timed run over sampled rows); kernel ms from timestamp-query where the adapter has it, GFLOP/s from kernel ms when known, else end-to-end\n`,
   );
   console.log(table(t.header, t.body));
 }
