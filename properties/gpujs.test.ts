@@ -194,6 +194,25 @@ describe('gpu.js backends', () => {
     },
     60_000,
   );
+  it.runIf(backends.includes('webasm'))(
+    'gpujs/exact keeps its partial row maxima inside the buffer limit: where L_q·⌈L/256⌉ would pass it, fewer sets of keys, each longer — the same bits (a maximum is exact); inputs past the limit are refused naming indexedCells',
+    async () => {
+      // indexedCells 8,192 stands in for 2²⁴: L_q = 600 (padded to 1,024) × ⌈2,100/256⌉ = 9 sets would be 9,216 cells; 8 fit.
+      const limited = await gpujsExact({ backend: 'webasm', tileCells: 8192, indexedCells: 8192 });
+      const free = await gpujsExact({ backend: 'webasm', tileCells: 8192 });
+      kernels.push(limited, free);
+      const r = mulberry32(29);
+      const x = attentionInput(uniformMatrix(r, 600, 1, 3), uniformMatrix(r, 2100, 1, 3), uniformMatrix(r, 2100, 1, 1));
+      const want = await free.run(x);
+      expect(Array.from((await limited.run(x)).data)).toEqual(Array.from(want.data));
+      expect(maxAbsDiff(want.data, attention(x).data)).toBeLessThan(1e-5);
+      // Without the adaptation the kernel would refuse x itself (partial row maxima of 9,216 cells).
+      const wide = attentionInput(uniformMatrix(r, 600, 4, 1), uniformMatrix(r, 2100, 4, 1), x.v);
+      await expect(limited.run(wide)).rejects.toThrow(/cannot take this input: it would index K \(L·d, padded\) of 10,240 cells; this kernel takes at most 8,192 \(indexedCells\)/);
+      await expect(gpujsExact({ backend: 'webasm', indexedCells: 2 ** 24 + 1 })).rejects.toThrow(/options\.indexedCells/);
+    },
+    60_000,
+  );
   it("orchestration: 'plan' on gpu.js's cpu backend (whose 2-D results a plan cannot index flat) and unknown orchestrations are refused by name", async () => {
     await expect(gpujsExact({ backend: 'cpu', orchestration: 'plan' })).rejects.toThrow(/options\.orchestration.*device backend/);
     await expect(gpujsExact({ backend: 'cpu', orchestration: 'fused' as never })).rejects.toThrow(/options\.orchestration.*expected 'auto', 'plan' or 'per-pass'/);

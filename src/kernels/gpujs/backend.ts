@@ -156,14 +156,16 @@ export const MAX_INDEXED_CELLS = 2 ** 24;
  * Refuse an input on which a gpu.js kernel would index a buffer of more than
  * {@link MAX_INDEXED_CELLS} cells: `buffers` lists each buffer of the call as [name, cells].
  * Throws a {@link DeclinedInputError} (`declined`: the kernel's errorBound declines the input, so
- * the battery does not judge it) or else a {@link RangeArgumentError}, both naming `input`. The
+ * the battery does not judge it) or else a {@link RangeArgumentError}, both naming `input`; `limit`
+ * lowers the bound (meta-tests reach it on small inputs). The
  * same on every backend (gpu.js's `cpu` backend, which indexes in float64, included): one promise.
  */
-export function requireIndexedCells(kernel: string, buffers: readonly (readonly [string, number])[], declined = false): void {
-  const over = buffers.filter(([, n]) => n > MAX_INDEXED_CELLS);
+export function requireIndexedCells(kernel: string, buffers: readonly (readonly [string, number])[], declined = false, limit = MAX_INDEXED_CELLS): void {
+  const over = buffers.filter(([, n]) => n > limit);
   if (over.length === 0) return;
   const what = over.map(([name, n]) => `${name} of ${n.toLocaleString('en-US')} cells`).join(', ');
-  const message = `${kernel} ${declined ? 'declines' : 'cannot take this input'}: it would index ${what}; gpu.js computes buffer indices in float32, exact up to 2²⁴ = 16,777,216 cells`;
+  const why = limit === MAX_INDEXED_CELLS ? 'gpu.js computes buffer indices in float32, exact up to 2²⁴ = 16,777,216 cells' : `this kernel takes at most ${limit.toLocaleString('en-US')} (indexedCells)`;
+  const message = `${kernel} ${declined ? 'declines' : 'cannot take this input'}: it would index ${what}; ${why}`;
   throw declined ? new DeclinedInputError('input', message) : new RangeArgumentError('input', message);
 }
 

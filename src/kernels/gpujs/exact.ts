@@ -5,7 +5,8 @@
  * 1. Q, K, V are uploaded once per call into pipeline buffers (textures on GL), Q and K
  *    transposed on the device so that threads scoring neighbouring keys read neighbouring words.
  * 2. Row maxima in two parallel passes: a partial maximum of s·⟨q_i, k_j⟩ per (row, set of keys
- *    j ≡ c mod ⌈L/{@link MAX_CHUNK}⌉), then the maximum over the sets — L_q·⌈L/chunk⌉ threads, not L_q.
+ *    j ≡ c mod ⌈L/{@link MAX_CHUNK}⌉, fewer sets where L_q of them would pass 2²⁴ cells), then the
+ *    maximum over the sets — L_q·⌈L/chunk⌉ threads, not L_q.
  * 3. Per tile of query rows: P = exp(S − m) over the row's allowed keys only (each exp computed
  *    once); then partial sums Σ_j P_ij·[V_j ∣ 1] over chunks of {@link OUT_CHUNK} keys, one thread
  *    per (row, column, chunk) — a thread per (row, column) looping over all keys left the GPU
@@ -28,7 +29,7 @@ import { checkAttentionInput, type AttentionInput } from '../../../spec/attentio
 import { keyLimits } from '../../../spec/mask.js';
 import { matrix, type Matrix } from '../../../spec/matrix.js';
 import type { AttentionKernel } from '../../../spec/contract.js';
-import { createGpu, flatOutput, loopLimit, maxTextureSide, padded, requireIndexedCells, sizeBucket, type GpuBackend, type GpuInstance } from './backend.js';
+import { createGpu, flatOutput, loopLimit, MAX_INDEXED_CELLS, maxTextureSide, padded, requireIndexedCells, sizeBucket, type GpuBackend, type GpuInstance } from './backend.js';
 import { RangeArgumentError } from '../../../spec/errors.js';
 
 /** Keys per partial row maximum (pass 2), at most. */
@@ -368,6 +369,12 @@ export interface GpujsKernelOptions {
    * --sweep` times the choices.
    */
   qRegisters?: number;
+  /**
+   * The most cells a buffer of one call may have: default and at most {@link MAX_INDEXED_CELLS}
+   * (2²⁴, what gpu.js indexes exactly); larger inputs are refused by name. Meta-tests lower it to
+   * reach the limit, and the row-maximum pass's adaptation to it, on small inputs.
+   */
+  indexedCells?: number;
 }
 
 /**
@@ -428,6 +435,8 @@ interface CallShape {
   s: number;
   /** Each query row's key limit (spec/mask.ts keyLimits). */
   limits: ArrayLike<number>;
+  /** The most cells a buffer may have ({@link GpujsKernelOptions.indexedCells}). */
+  maxCells: number;
   /** The mask the limits come from, as a string (a plan's signature). */
   maskKey: string;
   /** Query rows per probability tile. */
@@ -483,7 +492,9 @@ function* passes(p: Passes, z: CallShape, inputs: { q: unknown; k: unknown; v: u
   const kh = yield { kernel: p.upload[1], output: [sizeBucket(L * d)], args: [inputs.k, L, d] };
   const vh = resident ? inputs.v : yield { kernel: p.upload[2], output: [sizeBucket(L * dv)], args: [inputs.v], stage: 0 };
   // 2. row maxima (per tile instead, in step 3, with rowMax: 'per-tile')
-  const chunks = Math.ceil(L / MAX_CHUNK);
+  // Partial maxima per row: one per MAX_CHUNK keys, fewer where L_q of them would pass the buffer
+  // limit (each then covers more keys; a maximum is exact in any order, so the same bits).
+  const chunks = Math.min(Math.ceil(L / MAX_CHUNK), Math.max(1, Math.floor(z.maxCells / LqB)));
   let m: unknown;
   if (!z.perTile) {
     const part = yield { kernel: p.maxPartial, output: [chunks, LqB], args: [qh, kh, lim, Lq, L, d, s, chunks] };
@@ -566,7 +577,6 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<ProfiledG
   const gpu = await createGpu(options.backend);
   const cache = new Map<number, Passes>();
   const plans: CachedPlan[] = [];
-  const cells = options.tileCells ?? tileCells(options.backend);
   // A probability tile is a texture as wide as its longest key prefix (padded by sizeBucket), and the
   // partial row maxima as tall as the padded query rows: on GL no side may exceed the texture side.
   const side = maxTextureSide(gpu);
@@ -575,6 +585,10 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<ProfiledG
   const outChunk = options.outChunk ?? OUT_CHUNK;
   const qRegisters = options.qRegisters ?? Q_REGISTERS;
   if (!Number.isInteger(qRegisters) || qRegisters < 0 || qRegisters > 256) throw new RangeArgumentError('options.qRegisters', `expected an integer in [0, 256], got ${String(qRegisters)}`);
+  const maxCells = options.indexedCells ?? MAX_INDEXED_CELLS;
+  if (!Number.isInteger(maxCells) || maxCells < 1 || maxCells > MAX_INDEXED_CELLS) throw new RangeArgumentError('options.indexedCells', `expected an integer in [1, 2²⁴], got ${String(maxCells)}`);
+  // A tile is a buffer too: never more cells than the buffer limit.
+  const cells = Math.min(options.tileCells ?? tileCells(options.backend), maxCells);
   const orchestration = options.orchestration ?? 'auto';
   if (!['auto', 'plan', 'per-pass'].includes(orchestration)) throw new RangeArgumentError('options.orchestration', `expected 'auto', 'plan' or 'per-pass', got ${String(orchestration)}`);
   // gpu.js's cpu backend hands 2-D results between a plan's steps as arrays of rows, which these
@@ -678,10 +692,10 @@ export async function gpujsExact(options: GpujsKernelOptions): Promise<ProfiledG
       // A probability tile is as wide as its longest row's key prefix; T rows of the widest fit the budget.
       const T = Math.max(1, Math.min(Lq, Math.floor(cells / sizeBucket(L))));
       const maskKey = mask.kind === 'block-causal' ? mask.blocks.join(',') : 'none';
-      const z: CallShape = { Lq, L, d: q.cols, dv: v.cols, s: Math.fround(scale), limits, maskKey, T, perTile: options.rowMax === 'per-tile' };
+      const z: CallShape = { Lq, L, d: q.cols, dv: v.cols, s: Math.fround(scale), limits, maxCells, maskKey, T, perTile: options.rowMax === 'per-tile' };
       // Every tile in the layout of the longest row: the plan's layout, and the largest buffers a call writes.
       const widest = tileShape(maxLimitOf(limits, 0, Lq), Math.min(T, Lq), cells, side, z.dv, outChunk);
-      requireIndexedCells(name, callBuffers(z, widest));
+      requireIndexedCells(name, callBuffers(z, widest), false, z.maxCells);
       const planned = !profile && (orchestration === 'plan' || (orchestration === 'auto' && options.backend === 'webgpu' && T < Lq));
       let out: Float32Array;
       if (planned && options.backend === 'webgpu') {
