@@ -20,7 +20,7 @@ import { RangeArgumentError } from '../../../spec/errors.js';
 import { keyLimits } from '../../../spec/mask.js';
 import { matrix, type Matrix } from '../../../spec/matrix.js';
 import type { AttentionKernel, SoftmaxRescales } from '../../../spec/contract.js';
-import { BufferUsage, MAP_READ, type WebGpuBuffer, type WebGpuDevice, type WgslDevice } from './webgpu.js';
+import { BufferUsage, MAP_READ, maxStorageBytes, requireStorageBytes, withErrorScopes, type WebGpuBuffer, type WebGpuDevice, type WgslDevice } from './webgpu.js';
 
 /** Query rows per workgroup (one per invocation). */
 export const WGSL_QUERY_TILE = 64;
@@ -504,7 +504,7 @@ export function wgslExact(dev: WgslDevice, options: WgslKernelOptions): WgslAtte
     }
     return pp;
   };
-  const maxPartialBytes = Math.min(device.limits.maxStorageBufferBindingSize ?? 2 ** 27, device.limits.maxBufferSize ?? 2 ** 28);
+  const maxPartialBytes = maxStorageBytes(device);
   let lastTiming: KernelTiming | undefined;
   return {
     name: options.name,
@@ -532,30 +532,40 @@ export function wgslExact(dev: WgslDevice, options: WgslKernelOptions): WgslAtte
       const nItems = plan.items.length / 4;
       const nSplit = plan.split.length / 4;
       if (nItems > 65535 * 65535) throw new RangeArgumentError('input', `${Lq} query rows need more than 65,535² workgroups`);
+      const bytes = Lq * dv * 4;
+      requireStorageBytes(options.name, device, [
+        ['Q', 4 * Lq * d],
+        ['K', 4 * k.rows * d],
+        ['V', 4 * k.rows * dv],
+        ['the output', bytes],
+      ]);
       const main = await pipelineFor('main', d, dv);
       const combine = nSplit > 0 ? await pipelineFor('combine', d, dv) : undefined;
-      // Params { lq, items, d, dv, scale, d4, dv4 } and { lq, tiles, dv }.
-      const ub = uniformBuffer(device, [Lq, nItems, d, dv, 0, Math.ceil(d / 4), Math.ceil(dv / 4), 0], [16, scale]);
-      const cb = uniformBuffer(device, [Lq, nSplit, dv, 0]);
-      const bytes = Lq * dv * 4;
-      const out = device.createBuffer({ size: Math.max(16, bytes), usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
-      const part = device.createBuffer({ size: Math.max(16, plan.slots * WGSL_QUERY_TILE * (dv + 2) * 4), usage: BufferUsage.STORAGE });
-      const bufs = [
-        storageBuffer(device, Float32Array.from(q.data)),
-        storageBuffer(device, Float32Array.from(k.data)),
-        storageBuffer(device, Float32Array.from(v.data)),
-        storageBuffer(device, Uint32Array.from(limits)),
-        storageBuffer(device, plan.items),
-      ];
-      const splitB = storageBuffer(device, plan.split);
+      const owned: WebGpuBuffer[] = [];
+      const keep = (b: WebGpuBuffer): WebGpuBuffer => (owned.push(b), b);
       try {
-        const passes = [{ pipeline: main, group: bindGroup(device, main, [ub, ...bufs, out, part]), workgroups: nItems }];
-        if (combine) passes.push({ pipeline: combine, group: bindGroup(device, combine, [cb, splitB, part, out]), workgroups: nSplit });
-        const { data, kernelMs, passMs } = await dispatchAndRead(dev, passes, out, bytes);
+        const { data, kernelMs, passMs } = await withErrorScopes(device, options.name, () => {
+          // Params { lq, items, d, dv, scale, d4, dv4 } and { lq, tiles, dv }.
+          const ub = keep(uniformBuffer(device, [Lq, nItems, d, dv, 0, Math.ceil(d / 4), Math.ceil(dv / 4), 0], [16, scale]));
+          const cb = keep(uniformBuffer(device, [Lq, nSplit, dv, 0]));
+          const out = keep(device.createBuffer({ size: Math.max(16, bytes), usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC }));
+          const part = keep(device.createBuffer({ size: Math.max(16, plan.slots * WGSL_QUERY_TILE * (dv + 2) * 4), usage: BufferUsage.STORAGE }));
+          const bufs = [
+            storageBuffer(device, Float32Array.from(q.data)),
+            storageBuffer(device, Float32Array.from(k.data)),
+            storageBuffer(device, Float32Array.from(v.data)),
+            storageBuffer(device, Uint32Array.from(limits)),
+            storageBuffer(device, plan.items),
+          ].map(keep);
+          const splitB = keep(storageBuffer(device, plan.split));
+          const passes = [{ pipeline: main, group: bindGroup(device, main, [ub, ...bufs, out, part]), workgroups: nItems }];
+          if (combine) passes.push({ pipeline: combine, group: bindGroup(device, combine, [cb, splitB, part, out]), workgroups: nSplit });
+          return dispatchAndRead(dev, passes, out, bytes);
+        });
         lastTiming = { kernelMs, passMs, endToEndMs: performance.now() - t0 };
         return matrix(Lq, dv, data);
       } finally {
-        for (const b of [ub, cb, ...bufs, splitB, out, part]) b.destroy();
+        for (const b of owned) b.destroy();
       }
     },
     dispose(): void {

@@ -24,7 +24,7 @@ import { chunkedFloat32Profile, clampToValueRange, declaredLowRankBound, lowRank
 import { exponentTable, lowRankFormulaReference } from '../gpujs/low-rank.js';
 import { blockChunks, type KeyChunks } from '../chunks.js';
 import { bindGroup, computePipeline, dispatchAndRead, storageBuffer, uniformBuffer, type KernelTiming, type WgslAttentionKernel } from './exact.js';
-import { BufferUsage, type WebGpuBuffer, type WgslDevice } from './webgpu.js';
+import { BufferUsage, requireStorageBytes, withErrorScopes, type WebGpuBuffer, type WgslDevice } from './webgpu.js';
 
 /** Invocations per workgroup of the element-wise passes, and the most chunks one scan handles. */
 const WG = 256;
@@ -415,7 +415,6 @@ export function wgslLowRank(dev: WgslDevice, options: WgslLowRankOptions): WgslA
   const pipes = new Map<string, Promise<Pipeline[]>>();
   const scans = new Map<number, Promise<Pipeline>>();
   let lastTiming: KernelTiming | undefined;
-  const maxBytes = Math.min(device.limits.maxStorageBufferBindingSize ?? 1 << 27, device.limits.maxBufferSize ?? 1 << 28);
   return {
     name: options.name,
     op: 'attention',
@@ -444,8 +443,14 @@ export function wgslLowRank(dev: WgslDevice, options: WgslLowRankOptions): WgslA
       const nChunks = cut.chunks.length / 2;
       const cellTiles = Math.ceil((r * Math.ceil(dv / 4)) / (WG / slices));
       const groups = Math.ceil(dv / 4);
-      const biggest = 4 * Math.max(k.rows * d, q.rows * d, k.rows * dv, nChunks * W, mode === 'stored' ? Math.max(k.rows, q.rows) * r : 0);
-      if (biggest > maxBytes) throw new RangeArgumentError('input', `rank ${r}, d = ${d}, d_v = ${dv} at L = ${k.rows} needs ${biggest} bytes in one buffer; this device allows ${maxBytes}`);
+      requireStorageBytes(options.name, device, [
+        ['Q', 4 * q.rows * d],
+        ['K', 4 * k.rows * d],
+        ['V', 4 * k.rows * dv],
+        [`the key sums (rank ${r})`, 4 * nChunks * W],
+        ['the output', 4 * q.rows * dv],
+        ...(mode === 'stored' ? ([[`the features (rank ${r})`, 4 * Math.max(k.rows, q.rows) * r]] as const) : []),
+      ]);
       const shape: Shape = { mode, slices, sizes: specialize ? { d, dv, r, g: poly.degree } : undefined };
       const key = shape.sizes ? `${d}:${dv}:${poly.degree}` : '';
       let pp = pipes.get(key);
@@ -473,49 +478,51 @@ export function wgslLowRank(dev: WgslDevice, options: WgslLowRankOptions): WgslA
       const scratch = (floats: number, extra = 0): WebGpuBuffer => keep(device.createBuffer({ size: Math.max(16, floats * 4), usage: BufferUsage.STORAGE | extra }));
       const group = (pipeline: { getBindGroupLayout(i: number): unknown }, buffers: WebGpuBuffer[]): unknown => bindGroup(device, pipeline, buffers);
       try {
-        const alphaB = keep(storageBuffer(device, alpha));
-        const sums = scratch(nChunks * W);
-        const S = scratch(blocks.length * W);
-        const out = scratch(q.rows * dv, BufferUsage.COPY_SRC);
-        const qB = keep(storageBuffer(device, Float32Array.from(q.data)));
-        const kB = keep(storageBuffer(device, Float32Array.from(k.data)));
-        const wqB = keep(storageBuffer(device, Float32Array.from(wq.weight)));
-        const wkB = keep(storageBuffer(device, Float32Array.from(wk.weight)));
-        // Stored: φ(Q), φ(K) by their own passes; fused: each consumer reads X, α and the weights.
-        let featurePasses: { pipeline: unknown; group: unknown; workgroups: number }[] = [];
-        let keyFeatures = [kB, alphaB, wkB];
-        let queryFeatures = [qB, alphaB, wqB];
-        if (mode === 'stored') {
-          const u1 = scratch(q.rows * r);
-          const u2 = scratch(k.rows * r);
-          featurePasses = [
-            { pipeline: pf, group: group(pf, [uniform([q.rows, r, 0, d], Math.fround(wq.xs)), qB, alphaB, wqB, u1]), workgroups: Math.ceil((q.rows * r) / WG) },
-            { pipeline: pf, group: group(pf, [uniform([k.rows, r, 0, d], Math.fround(wk.xs)), kB, alphaB, wkB, u2]), workgroups: Math.ceil((k.rows * r) / WG) },
+        const { data, kernelMs, passMs } = await withErrorScopes(device, options.name, () => {
+          const alphaB = keep(storageBuffer(device, alpha));
+          const sums = scratch(nChunks * W);
+          const S = scratch(blocks.length * W);
+          const out = scratch(q.rows * dv, BufferUsage.COPY_SRC);
+          const qB = keep(storageBuffer(device, Float32Array.from(q.data)));
+          const kB = keep(storageBuffer(device, Float32Array.from(k.data)));
+          const wqB = keep(storageBuffer(device, Float32Array.from(wq.weight)));
+          const wkB = keep(storageBuffer(device, Float32Array.from(wk.weight)));
+          // Stored: φ(Q), φ(K) by their own passes; fused: each consumer reads X, α and the weights.
+          let featurePasses: { pipeline: unknown; group: unknown; workgroups: number }[] = [];
+          let keyFeatures = [kB, alphaB, wkB];
+          let queryFeatures = [qB, alphaB, wqB];
+          if (mode === 'stored') {
+            const u1 = scratch(q.rows * r);
+            const u2 = scratch(k.rows * r);
+            featurePasses = [
+              { pipeline: pf, group: group(pf, [uniform([q.rows, r, 0, d], Math.fround(wq.xs)), qB, alphaB, wqB, u1]), workgroups: Math.ceil((q.rows * r) / WG) },
+              { pipeline: pf, group: group(pf, [uniform([k.rows, r, 0, d], Math.fround(wk.xs)), kB, alphaB, wkB, u2]), workgroups: Math.ceil((k.rows * r) / WG) },
+            ];
+            keyFeatures = [u2];
+            queryFeatures = [u1];
+          }
+          const passes = [
+            ...featurePasses,
+            {
+              pipeline: pc,
+              group: group(pc, [
+                uniform([W, r, dv, nChunks, d, keySums === 'sliced' ? cellTiles : 0], Math.fround(wk.xs)),
+                ...keyFeatures,
+                keep(storageBuffer(device, Float32Array.from(v.data))),
+                keep(storageBuffer(device, cut.chunks)),
+                sums,
+              ]),
+              workgroups: keySums === 'sliced' ? nChunks * cellTiles : Math.ceil((nChunks * W) / WG),
+            },
+            { pipeline: ps, group: group(ps, [uniform([W, 0, 0, nChunks, blocks.length], 0), sums, keep(storageBuffer(device, cut.lastChunk)), S]), workgroups: W },
+            {
+              pipeline: po,
+              group: group(po, [uniform([q.rows, r, dv, d, groups], Math.fround(wq.xs)), ...queryFeatures, S, keep(storageBuffer(device, level)), out]),
+              workgroups: Math.ceil((q.rows * groups) / (WG / slices)),
+            },
           ];
-          keyFeatures = [u2];
-          queryFeatures = [u1];
-        }
-        const passes = [
-          ...featurePasses,
-          {
-            pipeline: pc,
-            group: group(pc, [
-              uniform([W, r, dv, nChunks, d, keySums === 'sliced' ? cellTiles : 0], Math.fround(wk.xs)),
-              ...keyFeatures,
-              keep(storageBuffer(device, Float32Array.from(v.data))),
-              keep(storageBuffer(device, cut.chunks)),
-              sums,
-            ]),
-            workgroups: keySums === 'sliced' ? nChunks * cellTiles : Math.ceil((nChunks * W) / WG),
-          },
-          { pipeline: ps, group: group(ps, [uniform([W, 0, 0, nChunks, blocks.length], 0), sums, keep(storageBuffer(device, cut.lastChunk)), S]), workgroups: W },
-          {
-            pipeline: po,
-            group: group(po, [uniform([q.rows, r, dv, d, groups], Math.fround(wq.xs)), ...queryFeatures, S, keep(storageBuffer(device, level)), out]),
-            workgroups: Math.ceil((q.rows * groups) / (WG / slices)),
-          },
-        ];
-        const { data, kernelMs, passMs } = await dispatchAndRead(dev, passes, out, q.rows * dv * 4);
+          return dispatchAndRead(dev, passes, out, q.rows * dv * 4);
+        });
         lastTiming = { kernelMs, passMs, endToEndMs: performance.now() - t0 };
         return clampToValueRange(matrix(q.rows, dv, data), v);
       } finally {
