@@ -7,7 +7,19 @@ export { cpuLowRank, lowRankAttentionCpu } from './cpu/low-rank.js';
 export type { LowRankOptions } from './cpu/low-rank.js';
 export { KernelRegistry, DuplicateKernelError, builtinRegistry, registerGpujsKernels, registerWgslKernels, specKernels } from './registry.js';
 export type { KernelMeta, UnavailableBackend } from './registry.js';
-export { GPU_BACKENDS, BackendUnavailableError, availableBackends, backendAvailable, createGpu, LOOP_LIMIT_FLOOR, loopLimit, maxTextureSide, probeWebGPU, sizeBucket } from './gpujs/backend.js';
+export {
+  GPU_BACKENDS,
+  BackendUnavailableError,
+  availableBackends,
+  backendAvailable,
+  createGpu,
+  LOOP_LIMIT_FLOOR,
+  loopLimit,
+  MAX_INDEXED_CELLS,
+  maxTextureSide,
+  probeWebGPU,
+  sizeBucket,
+} from './gpujs/backend.js';
 export type { GpuBackend, GpuInstance } from './gpujs/backend.js';
 export { gpujsExact, loopBound, MAX_CHUNK, OUT_CHUNK } from './gpujs/exact.js';
 export type { GpujsKernelOptions, GpujsRunInfo, GpujsStageTiming, Orchestration, ProfiledGpujsKernel } from './gpujs/exact.js';
